@@ -1,0 +1,30 @@
+"""Entry point of the `coachgraph` command: assembles the command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from coachgraph.cli import bench, calltree, models
+from coachgraph.cli._console import setup_logging
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="coachgraph",
+    help="Teacher, student, critic and planner agents; curricula and learned recommendations.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show library logs.")) -> None:
+    setup_logging(verbose)
+
+
+models.register(app)
+calltree.register(app)
+app.add_typer(bench.app, name="bench")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,141 @@
+"""`coachgraph recommend`, `coachgraph serve` and `coachgraph bench recommend`."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from coachgraph.calltree.ingest import FORMATS, ingest
+from coachgraph.calltree.stores import open_store
+from coachgraph.cli._console import console, reports_errors
+from coachgraph.cli.bench import app as bench_app
+from coachgraph.errors import ConfigError, InputError
+from coachgraph.recommend.evaluate import markdown_table, run_benchmark
+from coachgraph.recommend.recommender import Recommendation, RecommenderConfig
+from coachgraph.recommend.service import RecommendService, cache_dir_for
+from coachgraph.recommend.train import TrainConfig
+
+__all__ = ["app", "register"]
+
+app = typer.Typer(help="Recommend the next agent/tool or a small team, learned from calling trees.",
+                  no_args_is_help=True)
+
+StoreOpt = Annotated[str, typer.Option("--store", help="SQLite file or postgresql:// DSN.")]
+
+
+def _ranking_table(title: str, ranked: list[Recommendation]) -> Table:
+    groups = sorted({g for r in ranked for g in r.contributions})
+    table = Table(title=title)
+    for column in ("#", "name", "score", "p", *groups):
+        table.add_column(column, justify="left" if column == "name" else "right")
+    for i, r in enumerate(ranked, 1):
+        table.add_row(str(i), r.name, f"{r.score:.2f}", f"{r.probability:.3f}",
+                      *(f"{r.contributions.get(g, 0.0):+.2f}" for g in groups))
+    return table
+
+
+@app.command("train")
+@reports_errors
+def train_command(store: StoreOpt, seed: Annotated[int, typer.Option(help="Seed of the weights.")] = 0) -> None:
+    """Train the recommender on every trace of the store and cache it beside the store."""
+    service = RecommendService.open(store, retrain=True, seed=seed)
+    console.print(f"trained on {service.stats.n_traces} traces; saved to {service.model_path}", highlight=False)
+
+
+@app.command("next")
+@reports_errors
+def next_command(
+    store: StoreOpt,
+    task: Annotated[str, typer.Option("--task", help="The task text.")],
+    trace: Annotated[str | None, typer.Option("--trace", help="A stored trace to continue.")] = None,
+    node: Annotated[str | None, typer.Option("--node", help="The calling node in that trace.")] = None,
+    k: Annotated[int, typer.Option("-k", help="How many to show.")] = 5,
+) -> None:
+    """Rank the next agent/tool, with each feature group's contribution to the score."""
+    service = RecommendService.open(store)
+    ranked = service.next(task=task, trace_id=trace, node_id=node, k=k)
+    console.print(_ranking_table(f"next agent/tool for: {task[:60]}", ranked))
+
+
+@app.command("team")
+@reports_errors
+def team_command(
+    store: StoreOpt,
+    task: Annotated[str, typer.Option("--task", help="The task text.")],
+    max_size: Annotated[int, typer.Option("--max-size", help="Largest team.")] = 4,
+) -> None:
+    """Pick a connected team of at most --max-size agents/tools for the task."""
+    team = RecommendService.open(store).team(task=task, max_size=max_size)
+    table = Table(title=f"team (score {team.score:.2f}, connected: {team.connected})")
+    table.add_column("member")
+    table.add_column("utility", justify="right")
+    for member in team.nodes:
+        table.add_row(member.name, f"{member.utility:.2f}")
+    console.print(table)
+    for edge in team.edges:
+        console.print(f"  {edge.source} — {edge.target} (compatibility {edge.compatibility:.2f})", highlight=False)
+
+
+@reports_errors
+def serve_command(
+    store: StoreOpt,
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="COACHGRAPH_API_KEY",
+                                                help="Bearer key required on every request.")] = None,
+) -> None:
+    """Serve the recommender over HTTP (FastAPI; OpenAPI schema at /docs)."""
+    import uvicorn
+
+    from coachgraph.server.app import create_app
+
+    uvicorn.run(create_app(store, api_key=api_key), host=host, port=port, log_level="warning")
+
+
+@bench_app.command("recommend")
+@reports_errors
+def bench_recommend(
+    inputs: Annotated[list[Path] | None, typer.Argument(help="Trace files or folders to ingest.")] = None,
+    format_name: Annotated[str | None, typer.Option("--format", help=f"One of: {', '.join(sorted(FORMATS))}.")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="An already ingested store.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the results here.")] = None,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Markdown table (default: beside --json).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 0,
+    epochs: Annotated[int, typer.Option(help="Training epochs of the learned methods.")] = 12,
+) -> None:
+    """Every recommender method on the same 80/20 trace split: agent and system level."""
+    with tempfile.TemporaryDirectory() as scratch:
+        location = store or _ingested(inputs or [], format_name, Path(scratch) / "bench.sqlite")
+        with open_store(location) as opened:
+            from coachgraph.models import load_embeddings
+
+            config = RecommenderConfig(train=TrainConfig(epochs=epochs, seed=seed), seed=seed)
+            result = run_benchmark(opened, load_embeddings("minilm"), config, seed, cache_dir_for(location))
+    table = markdown_table(result)
+    console.print(table, highlight=False, markup=False)
+    if json_out is not None:
+        json_out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        (markdown or json_out.with_suffix(".md")).write_text(table, encoding="utf-8")
+    elif markdown is not None:
+        markdown.write_text(table, encoding="utf-8")
+
+
+def _ingested(inputs: list[Path], format_name: str | None, path: Path) -> str:
+    if not inputs or format_name is None:
+        raise InputError("give INPUT files with --format, or --store", source="bench recommend")
+    if format_name not in FORMATS:
+        raise ConfigError(f"unknown format {format_name!r}; known: {', '.join(sorted(FORMATS))}")
+    with open_store(path) as opened:
+        ingest(opened, format_name, inputs)
+    return str(path)
+
+
+def register(app_: typer.Typer) -> None:
+    """Add the `recommend` group and `serve` to the main application (bench registers itself)."""
+    app_.add_typer(app, name="recommend")
+    app_.command("serve")(serve_command)

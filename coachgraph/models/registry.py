@@ -1,0 +1,72 @@
+"""Chat models by spec string: ``smollm2``, ``hf:<path>``, ``openai:<base_url>#<model>``,
+``vllm:<model>``.
+
+A spec names a backend (the part before the first ``:``) and, for most backends, an argument.
+Backends register themselves in `CHAT_MODELS` with `register_chat_model`, so adding one never
+touches an if/elif chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from coachgraph.errors import ModelSpecError
+
+__all__ = ["CHAT_MODELS", "ChatModelEntry", "load_chat_model", "parse_spec", "register_chat_model"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatModelEntry:
+    """One registered backend."""
+
+    factory: Callable[..., BaseChatModel]
+    """Called as ``factory(argument, **options)``; `argument` is the text after ``name:``."""
+    usage: str
+    """The spec's shape, shown in errors and `coachgraph models list`."""
+    description: str
+    takes_argument: bool
+
+
+CHAT_MODELS: dict[str, ChatModelEntry] = {}
+"""Registered chat-model backends by spec name."""
+
+
+def register_chat_model(
+    name: str, usage: str, description: str, takes_argument: bool
+) -> Callable[[Callable[..., BaseChatModel]], Callable[..., BaseChatModel]]:
+    """Decorator that adds a backend factory to `CHAT_MODELS` under `name`."""
+
+    def decorate(factory: Callable[..., BaseChatModel]) -> Callable[..., BaseChatModel]:
+        CHAT_MODELS[name] = ChatModelEntry(factory, usage, description, takes_argument)
+        return factory
+
+    return decorate
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """Split a spec into ``(backend, argument)``; errors name the known specs."""
+    from coachgraph.models import backends  # noqa: F401  (registers the built-in backends)
+
+    name, _, argument = spec.strip().partition(":")
+    entry = CHAT_MODELS.get(name)
+    if entry is None:
+        raise ModelSpecError(f"unknown model spec {spec!r}; known specs: {known_specs()}")
+    if entry.takes_argument and not argument:
+        raise ModelSpecError(f"model spec {spec!r} needs an argument: {entry.usage}")
+    if not entry.takes_argument and argument:
+        raise ModelSpecError(f"model spec {spec!r} takes no argument: use {entry.usage!r}")
+    return name, argument
+
+
+def known_specs() -> str:
+    return ", ".join(entry.usage for entry in CHAT_MODELS.values())
+
+
+def load_chat_model(spec: str, **options: Any) -> BaseChatModel:
+    """Build the chat model that `spec` names; `options` go to the backend (temperature, ...)."""
+    name, argument = parse_spec(spec)
+    return CHAT_MODELS[name].factory(argument, **options)

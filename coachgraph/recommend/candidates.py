@@ -1,0 +1,89 @@
+"""Candidate retrieval: constraints first, then dense and BM25 scores fused into a top-N list.
+
+The constraints (an allowed set, compatibility with the calling parent as seen in training trees,
+a cost budget) are applied before anything is scored, so an infeasible item never reaches the
+scorer. Dense and lexical rankings are fused by reciprocal rank, the usual hybrid-retrieval
+choice when the two scores live on different scales.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from coachgraph.recommend.catalog import Catalog
+from coachgraph.recommend.context import DecisionContext
+from coachgraph.recommend.stats import InteractionStats
+from coachgraph.retrieval.memory import top_k
+
+__all__ = ["Candidates", "Constraints", "retrieve"]
+
+RRF_C = 60.0
+"""Reciprocal-rank-fusion constant (rank offset) shared by both channels."""
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    """What makes a candidate feasible."""
+
+    allowed: frozenset[str] | None = None
+    """Only these names (besides the context's own candidate list); `None`: no restriction."""
+    parent_compatible: bool = False
+    """Keep only items the parent called in training (when the parent was seen at all)."""
+    costs: Mapping[str, float] = field(default_factory=dict)
+    """Cost of each item (e.g. expected tokens or seconds); unknown items cost 0."""
+    max_cost: float | None = None
+    """Drop items costing more than this."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """The feasible top-N for one decision, with retrieval scores."""
+
+    names: list[str]
+    rows: np.ndarray
+    """Catalogue row of each name (-1 when the catalogue lacks it), ``(n,)``."""
+    dense: np.ndarray
+    """Mean cosine similarity to the task and the local subtask, ``(n,)``."""
+    lexical: np.ndarray
+    """Summed BM25 score for the task and the local subtask, ``(n,)``."""
+    fused: np.ndarray
+    """Reciprocal-rank fusion of the two, ``(n,)``; the retrieval order."""
+
+
+def _feasible(context: DecisionContext, catalog: Catalog, stats: InteractionStats,
+              constraints: Constraints) -> list[str]:
+    names = list(context.candidates) or catalog.names(context.kind)
+    if constraints.allowed is not None:
+        names = [n for n in names if n in constraints.allowed]
+    if constraints.parent_compatible and stats.parent_calls.get(context.parent, 0) > 0:
+        called = stats.children_of.get(context.parent, {})
+        names = [n for n in names if n in called]
+    if constraints.max_cost is not None:
+        names = [n for n in names if constraints.costs.get(n, 0.0) <= constraints.max_cost]
+    return names
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank (0 = best) of each score, ties broken by position."""
+    ranks = np.empty(len(scores), np.float32)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(len(scores), dtype=np.float32)
+    return ranks
+
+
+def retrieve(context: DecisionContext, catalog: Catalog, stats: InteractionStats, n: int,
+             constraints: Constraints = Constraints(), query: np.ndarray | None = None) -> Candidates:
+    """The feasible candidates of `context`, best `n` by fused dense and BM25 rank.
+
+    `query` holds the task and local-subtask vectors, ``(2, dim)``; embedded when not given.
+    """
+    names = _feasible(context, catalog, stats, constraints)
+    rows = catalog.positions(names)
+    q = catalog.embed_queries([context.task, context.local_text or context.task]) if query is None else query
+    dense = 0.5 * (catalog.dense(q[0], rows) + catalog.dense(q[1], rows))  # (n_feasible,)
+    lexical = catalog.lexical(context.task, rows) + catalog.lexical(context.local_text, rows)
+    fused = 1.0 / (RRF_C + _ranks(dense)) + 1.0 / (RRF_C + _ranks(lexical))
+    keep = top_k(fused, n) if len(names) > n else np.argsort(-fused, kind="stable")
+    return Candidates([names[i] for i in keep], rows[keep], dense[keep], lexical[keep], fused[keep])

@@ -1,0 +1,203 @@
+"""Offline evaluation: every method on the same held-out decisions and traces.
+
+Traces are split 80/20 with a fixed seed; statistics, vocabulary and every model come from the
+training traces only. Agent level: Top-1, Top-3, MRR and NDCG@10, with ties between scores
+counted in expectation (a random tie-break), a chosen item that retrieval missed counting as a
+miss, and 95% bootstrap intervals. System level: set F1, Jaccard and edge F1 of a team sized like
+the true one, and the share of connected teams.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from coachgraph.calltree.base import CallTreeStore
+from coachgraph.calltree.schema import CallTree
+from coachgraph.recommend.baselines import LEARNED, METHODS, Method
+from coachgraph.recommend.catalog import catalog_from_store
+from coachgraph.recommend.context import Example, root_context, team_members
+from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
+from coachgraph.recommend.scorer import Scorer, ScorerConfig
+from coachgraph.recommend.stats import build_stats
+from coachgraph.recommend.team import TeamConfig, interaction_graph, select_team
+
+__all__ = ["AGENT_METRICS", "bootstrap", "markdown_table", "rank_metrics", "run_benchmark", "split_traces"]
+
+logger = logging.getLogger(__name__)
+
+AGENT_METRICS = ("top1", "top3", "mrr", "ndcg10")
+MAX_TEAM = 8
+"""Largest team asked for in the system-level evaluation."""
+
+
+def split_traces(trace_ids: Sequence[str], seed: int = 0, train_share: float = 0.8) -> tuple[list[str], list[str]]:
+    """Shuffle trace ids with `seed` and cut them into (train, test), both sorted."""
+    ids = sorted(trace_ids)
+    random.Random(seed).shuffle(ids)
+    cut = int(round(train_share * len(ids)))
+    return sorted(ids[:cut]), sorted(ids[cut:])
+
+
+def rank_metrics(scores: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
+    """Per decision, expected Top-1, Top-3, reciprocal rank and NDCG@10 under random tie-breaks."""
+    n = len(targets)
+    out = {m: np.zeros(n) for m in AGENT_METRICS}
+    for i in np.flatnonzero(targets >= 0):
+        s, t = scores[i], scores[i, targets[i]]
+        greater, ties = int((s > t).sum()), int((s == t).sum()) - 1
+        ranks = np.arange(greater + 1, greater + ties + 2, dtype=np.float64)  # equally likely ranks
+        out["top1"][i] = (ranks <= 1).mean()
+        out["top3"][i] = (ranks <= 3).mean()
+        out["mrr"][i] = (1.0 / ranks).mean()
+        out["ndcg10"][i] = np.where(ranks <= 10, 1.0 / np.log2(ranks + 1), 0.0).mean()
+    return out
+
+
+def bootstrap(values: np.ndarray, seed: int = 0, resamples: int = 1000) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the mean."""
+    if len(values) == 0:
+        return (0.0, 0.0)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def _summary(per: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
+    out: dict[str, Any] = {m: float(v.mean()) if len(v) else 0.0 for m, v in per.items()}
+    out["n"] = int(len(per["mrr"]))
+    out["ci95"] = {m: list(bootstrap(v, seed)) for m, v in per.items()}
+    return out
+
+
+def _informative(examples: Sequence[Example]) -> list[Example]:
+    """Decisions with a real choice (two or more candidates, or the whole catalogue)."""
+    return [e for e in examples if len(set(e.context.candidates)) != 1]
+
+
+def _set_scores(pred: list[str], true: set[str], pred_edges: set[frozenset[str]], true_edges: set[frozenset[str]]) -> dict[str, float]:
+    inter = len(set(pred) & true)
+    f1 = 2 * inter / (len(pred) + len(true)) if pred or true else 1.0
+    union = len(set(pred) | true)
+    e_inter = len(pred_edges & true_edges)
+    e_f1 = 2 * e_inter / (len(pred_edges) + len(true_edges)) if pred_edges or true_edges else 1.0
+    return {"f1": f1, "jaccard": inter / union if union else 1.0, "edge_f1": e_f1}
+
+
+def _system_level(rec: Recommender, store: CallTreeStore, test_ids: list[str], methods: dict[str, Method],
+                  seed: int) -> dict[str, Any]:
+    graph = interaction_graph(rec.stats)
+    rows: dict[str, list[dict[str, float]]] = {name: [] for name in methods}
+    for tree in store.iter_trees(test_ids):
+        true, true_edges = team_members(tree)
+        if not true:
+            continue
+        pool = _team_pool(store, tree)
+        ctx = root_context(tree.trace_id, tree.task or "", sorted(pool) if len(pool) > 1 else rec.catalog.names())
+        data = rec.encode([Example(ctx, "")])
+        k = min(len(true), MAX_TEAM)
+        for name, method in methods.items():
+            s = method.scores(data)[0]
+            unary = {n: float(v) for n, v in zip(data.names[0], s, strict=False) if np.isfinite(v)}
+            rows[name].append(_team_row(name, unary, graph, k, true, true_edges))
+    return {name: _mean_rows(r, seed) for name, r in rows.items()}
+
+
+def _team_pool(store: CallTreeStore, tree: CallTree) -> set[str]:
+    """The trace's own candidate pool (label-free: stated by the source before the run)."""
+    shared = store.get_pool(tree.pool_ref) if tree.pool_ref else None
+    return {e.name for e in tree.pool} | {e.name for e in (shared.entries if shared else ())}
+
+
+def _team_row(name: str, unary: dict[str, float], graph: nx.Graph, k: int, true: set[str], true_edges: set[frozenset[str]]) -> dict[str, float]:
+    if name == LEARNED:
+        logz = np.log(np.exp(np.array(list(unary.values())) - max(unary.values())).sum()) + max(unary.values())
+        utility = {n: v - logz + np.log(len(unary)) for n, v in unary.items()}  # log-probability over uniform
+        team = select_team(utility, graph, TeamConfig(max_size=k)).names
+    else:
+        team = sorted(unary, key=lambda n: -unary[n])[:k]
+    edges = {frozenset((a, b)) for a in team for b in team if a < b and graph.has_edge(a, b)}
+    row = _set_scores(team, true, edges, true_edges)
+    row["connected"] = float(len(team) <= 1 or (all(m in graph for m in team) and _connected(graph, team)))
+    return row
+
+
+def _connected(graph: nx.Graph, team: list[str]) -> bool:
+    return nx.is_connected(graph.subgraph(team))
+
+
+def _mean_rows(rows: list[dict[str, float]], seed: int) -> dict[str, Any]:
+    keys = ("f1", "jaccard", "edge_f1", "connected")
+    out: dict[str, Any] = {k: float(np.mean([r[k] for r in rows])) if rows else 0.0 for k in keys}
+    out["n"] = len(rows)
+    out["ci95"] = {k: list(bootstrap(np.array([r[k] for r in rows]), seed)) for k in keys}
+    return out
+
+
+def _latency(rec: Recommender, examples: Sequence[Example], limit: int = 200) -> dict[str, float]:
+    times = []
+    for ex in examples[:limit]:
+        start = time.perf_counter()
+        rec.rank(ex.context, k=5)
+        times.append(1000 * (time.perf_counter() - start))
+    if not times:
+        return {"p50": 0.0, "p99": 0.0}
+    return {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99))}
+
+
+def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: RecommenderConfig = RecommenderConfig(),
+                  seed: int = 0, cache_dir: Path | None = None, methods: Sequence[str] | None = None) -> dict[str, Any]:
+    """Split, train every method on the training traces, and score all on the same test data."""
+    train_ids, test_ids = split_traces(store.trace_ids(), seed)
+    stats = build_stats(store.iter_trees(train_ids))
+    catalog = catalog_from_store(store, store.iter_trees(), embeddings, cache_dir)
+    queries = cache_dir / "queries.npy" if cache_dir is not None else None
+    if queries is not None:
+        catalog.load_queries(queries)
+    rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), {}, config)
+    rec.vocab = {label: i + 1 for i, label in enumerate(sorted(set(stats.calls) | set(stats.parent_calls)))}
+    train_ex = _informative(examples_from_store(store, train_ids))
+    test_ex = _informative(examples_from_store(store, test_ids))
+    train_data, test_data = rec.encode(train_ex, force_chosen=True), rec.encode(test_ex)
+    if queries is not None:
+        catalog.save_queries(queries)
+    fitted: dict[str, Method] = {}
+    agent: dict[str, Any] = {}
+    for name in methods or list(METHODS):
+        method = METHODS[name](config)
+        start = time.perf_counter()
+        method.fit(train_data, len(rec.vocab) + 1)
+        logger.info("%s trained in %.1f s", name, time.perf_counter() - start)
+        fitted[name] = method
+        agent[name] = _summary(rank_metrics(method.scores(test_data), test_data.targets), seed)
+    rec.model = getattr(fitted.get(LEARNED), "model", rec.model)
+    system = _system_level(rec, store, test_ids, fitted, seed)
+    return {"agent_level": agent, "system_level": system, "latency_ms": _latency(rec, test_ex),
+            "retrieval_recall": float((test_data.targets >= 0).mean()) if len(test_data) else 0.0,
+            "decisions": {"train": len(train_ex), "test": len(test_ex)},
+            "traces": {"train": len(train_ids), "test": len(test_ids)}}
+
+
+def markdown_table(result: dict[str, Any]) -> str:
+    """The benchmark result as markdown tables (value and 95% interval per metric)."""
+    def cell(row: dict[str, Any], m: str) -> str:
+        lo, hi = row["ci95"][m]
+        return f"{row[m]:.3f} [{lo:.3f}, {hi:.3f}]"
+
+    lines = ["| method | Top-1 | Top-3 | MRR | NDCG@10 | n |", "|---|---|---|---|---|---|"]
+    lines += [f"| {name} | " + " | ".join(cell(row, m) for m in AGENT_METRICS) + f" | {row['n']} |"
+              for name, row in result["agent_level"].items()]
+    lines += ["", "| method | set F1 | Jaccard | edge F1 | connected | n |", "|---|---|---|---|---|---|"]
+    lines += [f"| {name} | " + " | ".join(cell(row, m) for m in ("f1", "jaccard", "edge_f1", "connected")) + f" | {row['n']} |"
+              for name, row in result["system_level"].items()]
+    lat = result["latency_ms"]
+    lines += ["", f"latency of one `recommend next` query: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,190 @@
+"""The agent-level recommender: retrieve feasible candidates, featurise, score with a `Scorer`.
+
+`Recommender.fit` learns everything from the training traces of a store (statistics, item
+vocabulary, scorer weights); `rank` answers one decision with per-group explanations. The whole
+state saves to one file beside the store, so serving loads it instead of retraining.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel
+
+from coachgraph.calltree.base import CallTreeStore
+from coachgraph.calltree.schema import CallTree
+from coachgraph.recommend.candidates import Candidates, Constraints, retrieve
+from coachgraph.recommend.catalog import Catalog, CatalogItem, catalog_from_store
+from coachgraph.recommend.context import DecisionContext, Example, contexts_from_tree
+from coachgraph.recommend.features import FeatureEnv, feature_names, featurize, group_slices
+from coachgraph.recommend.scorer import Scorer, ScorerConfig
+from coachgraph.recommend.stats import InteractionStats, build_stats
+from coachgraph.recommend.train import Encoded, TrainConfig, batch_tensors, encode, train
+
+__all__ = ["Recommendation", "Recommender", "RecommenderConfig", "examples_from_store", "fit_scorer"]
+
+logger = logging.getLogger(__name__)
+
+EMBED_CHUNK = 512
+"""Query texts embedded per call when featurising many decisions."""
+
+
+@dataclass(frozen=True)
+class RecommenderConfig:
+    """What a recommender is made of and how it is trained."""
+
+    arch: str = "coach"
+    """Scorer architecture (a key of `scorer.ARCHS`)."""
+    n_candidates: int = 64
+    """Candidates kept after retrieval (the scorer ranks only these)."""
+    columns: tuple[str, ...] = ()
+    """Feature columns the scorer sees (``group.feature``); empty: all."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    """Training settings."""
+    seed: int = 0
+    """Seed of the scorer's initial weights."""
+
+
+class Recommendation(BaseModel):
+    """One ranked candidate with its score and where the score comes from."""
+
+    name: str
+    score: float
+    probability: float
+    retrieval: float
+    contributions: dict[str, float]
+
+
+def examples_from_store(store: CallTreeStore, trace_ids: Iterable[str]) -> list[Example]:
+    """Every decision of the named traces, with its past-only context."""
+    out: list[Example] = []
+    for tree in store.iter_trees(trace_ids):
+        out.extend(contexts_from_tree(tree, store.decision_points(tree.trace_id)))
+    return out
+
+
+def _vocab(stats: InteractionStats) -> dict[str, int]:
+    labels = sorted(set(stats.calls) | set(stats.parent_calls))
+    return {label: i + 1 for i, label in enumerate(labels)}
+
+
+def fit_scorer(data: Encoded, columns: np.ndarray, config: RecommenderConfig, n_items: int) -> tuple[Scorer, list[float]]:
+    """A scorer of architecture `config.arch` trained on the columns `columns` of `data`."""
+    view = Encoded(data.feats[..., columns], data.mask, data.items, data.path, data.targets, data.names)
+    flat = view.feats[view.mask] if view.mask.any() else np.zeros((1, len(columns)), np.float32)
+    groups = tuple((g, int(np.searchsorted(columns, s.start)), int(np.searchsorted(columns, s.stop)))
+                   for g, s in group_slices().items())
+    cfg = ScorerConfig(n_features=len(columns), arch=config.arch, n_items=n_items,
+                       groups=tuple(g for g in groups if g[2] > g[1]), seed=config.seed,
+                       mean=tuple(flat.mean(0).tolist()), std=tuple(flat.std(0).tolist()))
+    model = Scorer(cfg)
+    return model, train(model, view, config.train)
+
+
+class Recommender:
+    """A trained agent-level recommender over one catalogue."""
+
+    def __init__(self, catalog: Catalog, stats: InteractionStats, model: Scorer, vocab: dict[str, int],
+                 config: RecommenderConfig) -> None:
+        self.catalog, self.stats, self.model, self.vocab, self.config = catalog, stats, model, vocab, config
+        self.env = FeatureEnv(catalog, stats)
+        names = feature_names()
+        self.columns = np.array([names.index(c) for c in config.columns] if config.columns else range(len(names)))
+
+    @classmethod
+    def fit(cls, store: CallTreeStore, train_ids: Sequence[str], embeddings: Embeddings,
+            config: RecommenderConfig = RecommenderConfig(), cache_dir: Path | None = None,
+            catalog: Catalog | None = None, stats: InteractionStats | None = None) -> Recommender:
+        """Learn from the traces `train_ids` of `store` (the catalogue may span the whole store)."""
+        trees = list(store.iter_trees(train_ids))
+        stats = stats or build_stats(trees)
+        catalog = catalog or catalog_from_store(store, store.iter_trees(), embeddings, cache_dir)
+        model = Scorer(ScorerConfig(n_features=1))
+        rec = cls(catalog, stats, model, _vocab(stats), config)
+        rec.train_on(examples_from_store(store, train_ids))
+        return rec
+
+    def train_on(self, examples: Sequence[Example]) -> list[float]:
+        """Featurise `examples` (the chosen item kept among the candidates) and train a fresh scorer."""
+        return self.train_encoded(self.encode(examples, force_chosen=True))
+
+    def train_encoded(self, data: Encoded) -> list[float]:
+        """Train a fresh scorer on already encoded decisions (all feature columns)."""
+        self.model, losses = fit_scorer(data, self.columns, self.config, len(self.vocab) + 1)
+        return losses
+
+    def _prepare_queries(self, contexts: Sequence[DecisionContext]) -> None:
+        texts = sorted({t for c in contexts for t in (c.task, c.local_text or c.task)})
+        self.catalog.reserve_queries(len(texts))
+        for lo in range(0, len(texts), EMBED_CHUNK):
+            self.catalog.embed_queries(texts[lo:lo + EMBED_CHUNK])
+
+    def candidates(self, context: DecisionContext, constraints: Constraints = Constraints(),
+                   chosen: str | None = None) -> Candidates:
+        """Retrieved candidates; with `chosen` (training only) the chosen item is kept in."""
+        cands = retrieve(context, self.catalog, self.stats, self.config.n_candidates, constraints)
+        if chosen is None or chosen in cands.names or not cands.names:
+            return cands
+        full = retrieve(context, self.catalog, self.stats, 10**9, constraints)
+        if chosen not in full.names:
+            return cands
+        j = full.names.index(chosen)
+        return Candidates([*cands.names[:-1], chosen], np.r_[cands.rows[:-1], full.rows[j]],
+                          np.r_[cands.dense[:-1], full.dense[j]], np.r_[cands.lexical[:-1], full.lexical[j]],
+                          np.r_[cands.fused[:-1], full.fused[j]])
+
+    def encode(self, examples: Sequence[Example], force_chosen: bool = False,
+               constraints: Constraints = Constraints()) -> Encoded:
+        """Retrieve and featurise decisions into padded arrays, all feature columns (labels only set targets)."""
+        self._prepare_queries([e.context for e in examples])
+        rows = []
+        for ex in examples:
+            cands = self.candidates(ex.context, constraints, ex.chosen if force_chosen else None)
+            rows.append((ex.context, cands, featurize(self.env, ex.context, cands), ex.chosen))
+        return encode(rows, self.vocab)
+
+    @torch.no_grad()
+    def scores(self, data: Encoded, batch_size: int = 1024) -> np.ndarray:
+        """Scores ``(N, C)`` of decisions encoded by `encode` (-inf at padding)."""
+        view = Encoded(data.feats[..., self.columns], data.mask, data.items, data.path, data.targets, data.names)
+        out = [self.model(batch_tensors(view, slice(lo, lo + batch_size)))[0].numpy()
+               for lo in range(0, len(data), batch_size)]
+        return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
+
+    @torch.no_grad()
+    def rank(self, context: DecisionContext, k: int = 5, constraints: Constraints = Constraints()) -> list[Recommendation]:
+        """The best `k` candidates for one decision, each with per-group contributions."""
+        cands = retrieve(context, self.catalog, self.stats, self.config.n_candidates, constraints)
+        if not cands.names:
+            return []
+        x = featurize(self.env, context, cands)[:, self.columns]
+        data = encode([(context, cands, x, None)], self.vocab)
+        batch = batch_tensors(data, slice(0, 1))
+        s = self.model(batch)[0][0]  # (C,)
+        parts = self.model.explain(batch)
+        prob = torch.softmax(s, 0)
+        best = torch.argsort(s, descending=True)[:k].tolist()
+        return [Recommendation(name=cands.names[i], score=float(s[i]), probability=float(prob[i]),
+                               retrieval=float(cands.fused[i]),
+                               contributions={g: float(v[0, i]) for g, v in parts.items()}) for i in best]
+
+    def save(self, path: Path) -> None:
+        """Write the whole recommender (catalogue vectors included) into one file."""
+        extra = {"stats": pickle.dumps(self.stats), "vocab": self.vocab, "config": pickle.dumps(self.config),
+                 "items": [asdict(i) for i in self.catalog.items], "vectors": self.catalog.vectors}
+        self.model.save(path, extra)
+
+    @classmethod
+    def load(cls, path: Path, embeddings: Embeddings) -> Recommender:
+        """Read a recommender written by `save`; `embeddings` embeds new queries."""
+        model, extra = Scorer.from_checkpoint(path)
+        items = [CatalogItem(**raw) for raw in extra["items"]]
+        catalog = Catalog(items, embeddings, vectors=np.asarray(extra["vectors"], np.float32))
+        return cls(catalog, pickle.loads(extra["stats"]), model, dict(extra["vocab"]), pickle.loads(extra["config"]))

@@ -1,0 +1,126 @@
+"""Counts learned from training trees only: popularity, transitions, co-occurrence, outcomes.
+
+Everything a feature knows about history lives here, and it is built from the training traces
+alone, so statistics can never carry a test label. Outcome labels of training traces (success,
+Who&When's ``mistake_agent``) are read here; test traces are never passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from coachgraph.calltree.schema import CallTree
+from coachgraph.recommend.context import context_label
+
+__all__ = ["InteractionStats", "build_stats"]
+
+CALL_KINDS = ("agent", "tool", "skill")
+
+
+@dataclass(slots=True)
+class InteractionStats:
+    """Sufficient statistics of the training trees (plain counters, picklable)."""
+
+    n_traces: int = 0
+    calls: Counter[str] = field(default_factory=Counter)
+    """Calls of each label (popularity)."""
+    traces: Counter[str] = field(default_factory=Counter)
+    """Traces each label appears in."""
+    transitions: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(parent context label, called label) counts."""
+    parent_calls: Counter[str] = field(default_factory=Counter)
+    """Calls made under each parent context label."""
+    follows: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(previous sibling label, next sibling label) counts."""
+    prev_calls: Counter[str] = field(default_factory=Counter)
+    """Times each label had a next sibling."""
+    cooccur: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Traces in which two labels (sorted pair) both appear."""
+    success: Counter[str] = field(default_factory=Counter)
+    labelled: Counter[str] = field(default_factory=Counter)
+    """Traces with a success label that each label took part in, and the successful ones."""
+    blamed: Counter[str] = field(default_factory=Counter)
+    """Failed traces whose failure attribution names the label."""
+    errors: Counter[str] = field(default_factory=Counter)
+    """Calls of each label that ended in an error status."""
+    depth_sum: Counter[str] = field(default_factory=Counter)
+    position_sum: Counter[str] = field(default_factory=Counter)
+    children_sum: Counter[str] = field(default_factory=Counter)
+    leaves: Counter[str] = field(default_factory=Counter)
+    """Sums over calls of depth, position among siblings and child count; calls with no child."""
+    children_of: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    """Per parent context label, the labels it called (for content centroids)."""
+
+    def pmi(self, a: str, b: str) -> float:
+        """Smoothed pointwise mutual information of two labels over training traces."""
+        pair = self.cooccur.get((a, b) if a < b else (b, a), 0)
+        n = self.n_traces + 1.0
+        return math.log((pair + 0.1) * n / ((self.traces.get(a, 0) + 1.0) * (self.traces.get(b, 0) + 1.0)))
+
+
+def _depths(tree: CallTree) -> dict[str, int]:
+    index = {n.id: n for n in tree.nodes}
+    depth: dict[str, int] = {}
+    for node in tree.nodes:
+        chain, current = 0, node.parent_id
+        while current is not None:
+            chain += 1
+            current = index[current].parent_id
+        depth[node.id] = chain
+    return depth
+
+
+def _add_tree(stats: InteractionStats, tree: CallTree) -> None:
+    index = {n.id: n for n in tree.nodes}
+    depth = _depths(tree)
+    kids: Counter[str] = Counter(n.parent_id for n in tree.nodes if n.parent_id)
+    last_under: dict[str | None, str] = {}
+    position: Counter[str | None] = Counter()
+    labels: set[str] = set()
+    for node in tree.nodes:
+        if node.kind not in CALL_KINDS or not node.target:
+            continue
+        label = context_label(node)
+        labels.add(label)
+        parent = context_label(index[node.parent_id]) if node.parent_id else ""
+        stats.calls[label] += 1
+        stats.transitions[(parent, label)] += 1
+        stats.parent_calls[parent] += 1
+        stats.children_of[parent][label] += 1
+        if node.parent_id in last_under:
+            stats.follows[(last_under[node.parent_id], label)] += 1
+            stats.prev_calls[last_under[node.parent_id]] += 1
+        last_under[node.parent_id] = label
+        stats.depth_sum[label] += depth[node.id]
+        stats.position_sum[label] += position[node.parent_id]
+        position[node.parent_id] += 1
+        stats.children_sum[label] += kids.get(node.id, 0)
+        stats.leaves[label] += int(kids.get(node.id, 0) == 0)
+        stats.errors[label] += int(node.status == "error")
+    _add_trace_level(stats, tree, labels)
+
+
+def _add_trace_level(stats: InteractionStats, tree: CallTree, labels: set[str]) -> None:
+    stats.n_traces += 1
+    stats.traces.update(labels)
+    stats.cooccur.update(combinations(sorted(labels), 2))
+    if tree.success is not None:
+        stats.labelled.update(labels)
+        if tree.success:
+            stats.success.update(labels)
+    blamed = tree.labels.get("mistake_agent")
+    if tree.success is False and isinstance(blamed, str) and blamed:
+        stats.blamed[blamed] += 1
+
+
+def build_stats(trees: Iterable[CallTree]) -> InteractionStats:
+    """Statistics of the training trees (pass only training traces)."""
+    stats = InteractionStats()
+    for tree in trees:
+        _add_tree(stats, tree)
+    stats.children_of = dict(stats.children_of)
+    return stats

@@ -1,0 +1,72 @@
+"""A recommended team as a LangGraph supervisor graph, ready to compile.
+
+The supervisor routes among the team members: by default it gives each member one turn, best
+utility first, then ends; a caller may pass its own router (for instance an LLM that reads the
+messages). Members are the caller's runnables or callables taking and returning state updates.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.runnables import Runnable
+from langgraph.graph import END, START, StateGraph
+
+from coachgraph.recommend.team import Team
+
+__all__ = ["SUPERVISOR", "TeamState", "build_supervisor", "round_robin"]
+
+SUPERVISOR = "supervisor"
+"""Name of the routing node."""
+
+Member = Runnable[Any, Any] | Callable[[Any], Any]
+
+
+class TeamState(TypedDict, total=False):
+    """State shared by the supervisor and the members (JSON values only)."""
+
+    task: str
+    messages: Annotated[list[Any], operator.add]
+    visited: Annotated[list[str], operator.add]
+    next: str
+
+
+def round_robin(team: Team) -> Callable[[TeamState], str]:
+    """A router giving each member one turn, best utility first, then `END`."""
+    order = [m.name for m in sorted(team.nodes, key=lambda m: -m.utility)]
+
+    def route(state: TeamState) -> str:
+        done = set(state.get("visited", []))
+        return next((name for name in order if name not in done), END)
+
+    return route
+
+
+def _member_node(name: str, member: Member) -> Callable[[TeamState], dict[str, Any]]:
+    call = member.invoke if isinstance(member, Runnable) else member
+
+    def node(state: TeamState) -> dict[str, Any]:
+        update = dict(call(state) or {})
+        return {**update, "visited": [name]}
+
+    return node
+
+
+def build_supervisor(team: Team, members: Mapping[str, Member],
+                     router: Callable[[TeamState], str] | None = None) -> StateGraph:
+    """An uncompiled `StateGraph`: ``supervisor`` routes to members, each member returns to it.
+
+    Raises:
+        KeyError: a team member has no runnable in `members`.
+    """
+    route = router or round_robin(team)
+    graph = StateGraph(TeamState)
+    graph.add_node(SUPERVISOR, lambda state: {"next": route(state)})
+    for name in team.names:
+        graph.add_node(name, _member_node(name, members[name]))
+        graph.add_edge(name, SUPERVISOR)
+    graph.add_edge(START, SUPERVISOR)
+    graph.add_conditional_edges(SUPERVISOR, lambda state: state["next"], [*team.names, END])
+    return graph

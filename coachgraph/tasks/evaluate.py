@@ -1,0 +1,47 @@
+"""Held-out accuracy per skill for any answering function.
+
+The student is passed in as a batch function from tasks to reply texts, so the same evaluation
+serves a local model, a served endpoint or a scripted fake.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+
+from coachgraph.tasks.answers import check_answer
+from coachgraph.tasks.domain import ArithmeticDomain
+from coachgraph.types import Task
+
+__all__ = ["AnswerBatch", "heldout_accuracy", "task_accuracy"]
+
+logger = logging.getLogger(__name__)
+
+AnswerBatch = Callable[[Sequence[Task]], Sequence[str]]
+"""Replies of the student to a batch of tasks, in order."""
+
+
+def task_accuracy(tasks: Sequence[Task], answer: AnswerBatch) -> float:
+    """Share of `tasks` whose reply checks out (0 for no tasks).
+
+    >>> from coachgraph.tasks import ArithmeticDomain
+    >>> held = ArithmeticDomain().heldout("add-1d")[:4]
+    >>> task_accuracy(held, lambda ts: [t.answer for t in ts])
+    1.0
+    """
+    if not tasks:
+        return 0.0
+    replies = answer(tasks)
+    if len(replies) != len(tasks):
+        raise ValueError(f"got {len(replies)} replies for {len(tasks)} tasks")
+    return sum(check_answer(t, r)[1] for t, r in zip(tasks, replies, strict=True)) / len(tasks)
+
+
+def heldout_accuracy(domain: ArithmeticDomain, answer: AnswerBatch,
+                     skills: Iterable[str] | None = None) -> dict[str, float]:
+    """Accuracy on each skill's held-out set (all skills of the domain by default)."""
+    result = {}
+    for skill in skills if skills is not None else domain.skills:
+        result[skill] = task_accuracy(domain.heldout(skill), answer)
+        logger.info("held-out accuracy of %s: %.3f", skill, result[skill])
+    return result

@@ -1,0 +1,36 @@
+"""Shared fixtures: the corpora folder, fake models, temporary stores."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import HashEmbeddings, ScriptedChatModel
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _corpora_path() -> Path:
+    override = os.environ.get("COACHGRAPH_CORPORA")
+    return Path(override) if override else REPO_ROOT.parent / "shared" / "data" / "corpora"
+
+
+@pytest.fixture(scope="session")
+def corpora_dir() -> Path:
+    """The real trace corpora; tests that need them skip with a reason where they are absent."""
+    path = _corpora_path()
+    if not path.is_dir():
+        pytest.skip(f"trace corpora not found at {path} (set COACHGRAPH_CORPORA to their folder)")
+    return path
+
+
+@pytest.fixture
+def fake_embeddings() -> HashEmbeddings:
+    return HashEmbeddings(dims=32, seed=0)
+
+
+@pytest.fixture
+def scripted_chat() -> type[ScriptedChatModel]:
+    return ScriptedChatModel

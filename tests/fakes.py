@@ -1,0 +1,98 @@
+"""Deterministic fakes that implement the real langchain-core interfaces.
+
+`ScriptedChatModel` replays scripted answers (optionally keyed by a marker found in the prompt),
+`HashEmbeddings` gives stable unit vectors from character n-gram hashes so that similar texts land
+near each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+
+class ScriptedChatModel(BaseChatModel):
+    """A chat model that answers from a script.
+
+    `answers` is consumed in order. `by_marker` maps a substring of the last message to an
+    answer; it wins over the ordered script when a marker is found.
+    """
+
+    answers: list[str] = Field(default_factory=list)
+    by_marker: dict[str, str] = Field(default_factory=dict)
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+    cursor: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _next_answer(self, messages: list[BaseMessage]) -> str:
+        self.calls.append(list(messages))
+        text = str(messages[-1].content) if messages else ""
+        for marker, answer in self.by_marker.items():
+            if marker in text:
+                return answer
+        if not self.answers:
+            raise RuntimeError("ScriptedChatModel ran out of answers")
+        answer = self.answers[self.cursor % len(self.answers)]
+        self.cursor += 1
+        return answer
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        answer = self._next_answer(messages)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=answer))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        answer = self._next_answer(messages)
+        for i, word in enumerate(answer.split(" ")):
+            piece = word if i == 0 else " " + word
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+
+class HashEmbeddings(Embeddings):
+    """Deterministic bag-of-character-trigram embeddings, normalised to unit length."""
+
+    def __init__(self, dims: int = 32, seed: int = 0) -> None:
+        self.dims = dims
+        self.seed = seed
+
+    def _embed(self, text: str) -> list[float]:
+        vec = [0.0] * self.dims
+        padded = f"  {text.lower()}  "
+        for i in range(len(padded) - 2):
+            digest = hashlib.blake2b(
+                f"{self.seed}:{padded[i:i + 3]}".encode(), digest_size=8
+            ).digest()
+            idx = int.from_bytes(digest[:4], "little") % self.dims
+            sign = 1.0 if digest[4] & 1 else -1.0
+            vec[idx] += sign
+        norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+        return [v / norm for v in vec]
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return [self._embed(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed(text)

@@ -1,0 +1,135 @@
+"""The local backend on a tiny real checkpoint: exactness, batching, sampling, streaming."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+from langchain_core.messages import HumanMessage
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from coachgraph.errors import InputError
+from coachgraph.models import load_chat_model
+from coachgraph.models.decoders import HFDecoder, LlamaDecoder
+from coachgraph.models.sampling import SamplingParams
+
+PROMPTS = ["what is two plus three", "once upon a time", "one two three"]
+
+
+def _hf_greedy(path, prompts, new_tokens):
+    tok = AutoTokenizer.from_pretrained(path)
+    tok.padding_side = "left"
+    model = AutoModelForCausalLM.from_pretrained(path).eval()
+    texts = [tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
+                                     tokenize=False) for p in prompts]
+    enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+    out = model.generate(**enc, max_new_tokens=new_tokens, do_sample=False, min_new_tokens=new_tokens)
+    return out[:, enc["input_ids"].shape[1]:].tolist()
+
+
+def test_lean_decoder_matches_transformers_logits(tiny_checkpoint):
+    model = AutoModelForCausalLM.from_pretrained(tiny_checkpoint).eval()
+    tok = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    tok.padding_side = "left"
+    enc = tok(["one two three four", "cat"], return_tensors="pt", padding=True)
+    lean, ref = LlamaDecoder(model, precision="fp32"), HFDecoder(model)
+    with torch.inference_mode():
+        a = lean.prefill(enc["input_ids"], enc["attention_mask"], 4)
+        b = ref.prefill(enc["input_ids"], enc["attention_mask"], 4)
+        assert torch.allclose(a, b, atol=1e-4)
+        for _ in range(3):
+            nxt = b.argmax(-1)
+            a, b = lean.step(nxt), ref.step(nxt)
+            assert torch.allclose(a, b, atol=1e-4)
+
+
+def test_fp32_greedy_batch_equals_transformers_generate(tiny_checkpoint):
+    chat = load_chat_model(f"hf:{tiny_checkpoint}", precision="fp32", max_tokens=6)
+    expected = _hf_greedy(tiny_checkpoint, PROMPTS, 6)
+    completions = chat.lm.generate([[{"role": "user", "content": p}] for p in PROMPTS],
+                                   SamplingParams(max_new_tokens=6, ignore_eos=True))
+    assert [[t.token_id for t in c[0].tokens] for c in completions] == expected
+
+
+def test_batch_shares_forward_passes(tiny_checkpoint):
+    chat = load_chat_model(f"hf:{tiny_checkpoint}", precision="fp32", max_tokens=5)
+    singles = [chat.invoke(p).content for p in PROMPTS]
+    prefills = []
+    original = type(chat.lm.decoder).prefill
+
+    def counting(self, ids, mask, max_new):
+        prefills.append(ids.shape[0])
+        return original(self, ids, mask, max_new)
+
+    type(chat.lm.decoder).prefill = counting
+    try:
+        batched = chat.batch(PROMPTS)
+    finally:
+        type(chat.lm.decoder).prefill = original
+    assert [m.content for m in batched] == singles
+    assert sum(prefills) == len(PROMPTS) and len(prefills) < len(PROMPTS)
+
+
+def test_n_samples_are_seeded_and_independent_of_batching(tiny_checkpoint):
+    chat = load_chat_model(f"hf:{tiny_checkpoint}", temperature=1.0, max_tokens=8, seed=7)
+    first = chat.generate([[HumanMessage(PROMPTS[0])]], n=4).generations[0]
+    again = chat.generate([[HumanMessage(PROMPTS[0])]], n=4).generations[0]
+    assert [g.text for g in first] == [g.text for g in again]
+    assert len({g.text for g in first}) > 1  # temperature 1 gives different samples
+    lm = chat.lm
+    params = SamplingParams(max_new_tokens=8, temperature=1.0)
+    alone = lm.generate([[{"role": "user", "content": PROMPTS[1]}]], params, seed=3)[0][0].text
+    mixed = lm.generate([[{"role": "user", "content": PROMPTS[1]}], [{"role": "user", "content": "cat"}]],
+                        params, seed=3)[0][0].text
+    assert alone == mixed
+
+
+def test_logprobs_and_usage_in_metadata(tiny_checkpoint):
+    chat = load_chat_model(f"hf:{tiny_checkpoint}", max_tokens=4, top_logprobs=3)
+    message = chat.invoke(PROMPTS[0])
+    entries = message.response_metadata["logprobs"]["content"]
+    assert len(entries) == message.usage_metadata["output_tokens"] > 0
+    for entry in entries:
+        assert entry["logprob"] <= 0.0
+        assert len(entry["top_logprobs"]) == 3
+        # greedy: the chosen token is the most likely one
+        assert entry["logprob"] == pytest.approx(entry["top_logprobs"][0]["logprob"])
+
+
+def test_stop_strings_and_streaming(tiny_checkpoint):
+    chat = load_chat_model(f"hf:{tiny_checkpoint}", max_tokens=12, precision="fp32")
+    full = chat.invoke(PROMPTS[2]).content
+    streamed = "".join(chunk.text for chunk in chat.stream(PROMPTS[2]))
+    assert streamed == full and full
+    stop = full.strip()[len(full.strip()) // 2:][:3]
+    cut = chat.invoke(PROMPTS[2], stop=[stop]).content
+    assert stop not in cut and full.startswith(cut)
+
+
+def test_concurrent_callers_are_coalesced(tiny_checkpoint):
+    chat = load_chat_model(f"hf:{tiny_checkpoint}", precision="fp32", max_tokens=4)
+    expected = {p: chat.invoke(p).content for p in PROMPTS}
+    results: dict[str, str] = {}
+    threads = [threading.Thread(target=lambda p=p: results.__setitem__(p, chat.invoke(p).content))
+               for p in PROMPTS]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == expected
+
+
+def test_empty_prompt_is_rejected(tiny_checkpoint):
+    chat = load_chat_model(f"hf:{tiny_checkpoint}")
+    with pytest.raises(InputError, match="empty"):
+        chat.invoke("   ")
+
+
+def test_weights_changed_rebuilds_decoder(tiny_checkpoint):
+    chat = load_chat_model(f"hf:{tiny_checkpoint}", precision="fp32", max_tokens=6)
+    before = chat.invoke(PROMPTS[0]).content
+    with torch.no_grad():
+        chat.lm.model.lm_head.weight.mul_(-1.0)
+    chat.lm.weights_changed()
+    assert chat.invoke(PROMPTS[0]).content != before
