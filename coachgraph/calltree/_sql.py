@@ -144,7 +144,7 @@ class SqlCallTreeStore(CallTreeStore):
         if items:
             cur.executemany(self._q(_INSERT_TRACE), [self._trace_row(item) for item in items])
             cur.executemany(self._q(_INSERT_NODE),
-                            [row for item in items for row in self._node_rows(item)])
+                            (row for item in items for row in self._node_rows(item)))
 
     def _trace_row(self, item: _Encoded) -> tuple[Any, ...]:
         tree, text = item.tree, self._text

@@ -24,6 +24,9 @@ _PRAGMAS = (
     # In WAL mode NORMAL never corrupts the file; a power cut may only drop the last commits,
     # which a re-ingest restores (ingest is idempotent).
     "PRAGMA synchronous=NORMAL",
+    # Checkpoint (and fsync) every 4096 pages rather than 1000: bulk ingest waits on fewer
+    # fsyncs, while the WAL stays bounded (64 MiB at 16 KiB pages) for readers.
+    "PRAGMA wal_autocheckpoint=4096",
     "PRAGMA cache_size=-65536",
     "PRAGMA temp_store=MEMORY",
 )

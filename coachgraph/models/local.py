@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from coachgraph.errors import InputError
-from coachgraph.models.decoders import PRECISIONS, Decoder, make_decoder
+from coachgraph.models.decoders import PRECISIONS, Decoder, HFDecoder, make_decoder
 from coachgraph.models.sampling import (
     DecodeResult,
     SamplingParams,
@@ -113,8 +113,21 @@ class LocalLM:
     def decoder(self) -> Decoder:
         """The generation decoder, rebuilt after `weights_changed()`."""
         if self._decoder is None:
-            self._decoder = make_decoder(self.model, precision=self.precision)
+            self._decoder = self._build_decoder()
         return self._decoder
+
+    def _build_decoder(self) -> Decoder:
+        """A decoder over the current weights; LoRA adapters are folded in for the lean path."""
+        if not hasattr(self.model, "merge_adapter"):
+            return make_decoder(self.model, precision=self.precision)
+        self.model.merge_adapter()
+        try:
+            decoder = make_decoder(self.model.get_base_model(), precision=self.precision)
+        finally:
+            self.model.unmerge_adapter()
+        # The generic decoder keeps a reference to the (now unmerged) base model: use the
+        # adapter-wrapped model's own forward instead.
+        return decoder if not isinstance(decoder, HFDecoder) else HFDecoder(self.model)
 
     def weights_changed(self) -> None:
         """Call after updating `model`'s weights (training) so generation uses the new ones."""

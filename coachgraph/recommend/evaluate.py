@@ -18,6 +18,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import torch
 from langchain_core.embeddings import Embeddings
 
 from coachgraph.calltree.base import CallTreeStore
@@ -28,7 +29,7 @@ from coachgraph.recommend.context import Example, root_context, team_members
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import build_stats
-from coachgraph.recommend.team import TeamConfig, interaction_graph, select_team
+from coachgraph.recommend.team import TeamConfig, interaction_graph, positive_utility, select_team
 
 __all__ = ["AGENT_METRICS", "bootstrap", "markdown_table", "rank_metrics", "run_benchmark", "split_traces"]
 
@@ -119,9 +120,7 @@ def _team_pool(store: CallTreeStore, tree: CallTree) -> set[str]:
 
 def _team_row(name: str, unary: dict[str, float], graph: nx.Graph, k: int, true: set[str], true_edges: set[frozenset[str]]) -> dict[str, float]:
     if name == LEARNED:
-        logz = np.log(np.exp(np.array(list(unary.values())) - max(unary.values())).sum()) + max(unary.values())
-        utility = {n: v - logz + np.log(len(unary)) for n, v in unary.items()}  # log-probability over uniform
-        team = select_team(utility, graph, TeamConfig(max_size=k)).names
+        team = select_team(positive_utility(unary), graph, TeamConfig(max_size=k)).names
     else:
         team = sorted(unary, key=lambda n: -unary[n])[:k]
     edges = {frozenset((a, b)) for a in team for b in team if a < b and graph.has_edge(a, b)}
@@ -143,6 +142,16 @@ def _mean_rows(rows: list[dict[str, float]], seed: int) -> dict[str, Any]:
 
 
 def _latency(rec: Recommender, examples: Sequence[Example], limit: int = 200) -> dict[str, float]:
+    """Per-query latency of `rank` with one torch thread (as served); query vectors are cached."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _timings(rec, examples, limit)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _timings(rec: Recommender, examples: Sequence[Example], limit: int) -> dict[str, float]:
     times = []
     for ex in examples[:limit]:
         start = time.perf_counter()

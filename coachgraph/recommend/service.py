@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Self
 
-import numpy as np
+import torch
 from langchain_core.embeddings import Embeddings
 
 from coachgraph.calltree.stores import open_store
@@ -23,7 +23,7 @@ from coachgraph.recommend.candidates import Constraints
 from coachgraph.recommend.context import DecisionContext, next_context, root_context
 from coachgraph.recommend.recommender import Recommendation, Recommender, RecommenderConfig
 from coachgraph.recommend.stats import InteractionStats
-from coachgraph.recommend.team import Team, TeamConfig, interaction_graph, select_team
+from coachgraph.recommend.team import Team, TeamConfig, interaction_graph, positive_utility, select_team
 
 __all__ = ["RecommendService", "cache_dir_for"]
 
@@ -56,7 +56,12 @@ class RecommendService:
     @classmethod
     def open(cls, location: str, retrain: bool = False, seed: int = 0, embeddings: Embeddings | None = None,
              config: RecommenderConfig | None = None) -> Self:
-        """Load the cached recommender of the store at `location`, training it when absent."""
+        """Load the cached recommender of the store at `location`, training it when absent.
+
+        Sets torch to one CPU thread: per-query tensors are tiny, and a thread pool on shared
+        cores costs more in wake-ups than it saves.
+        """
+        torch.set_num_threads(1)
         if embeddings is None:
             from coachgraph.models import load_embeddings
 
@@ -107,8 +112,6 @@ class RecommendService:
         ranked = self.recommender.rank(ctx, k=self.recommender.config.n_candidates)
         if not ranked:
             return Team(nodes=[], edges=[], score=0.0, connected=False)
-        scores = np.array([r.score for r in ranked])
-        logz = float(np.log(np.exp(scores - scores.max()).sum()) + scores.max())
-        utility = {r.name: r.score - logz + float(np.log(len(ranked))) for r in ranked}
+        utility = positive_utility({r.name: r.score for r in ranked})
         cfg = TeamConfig(max_size=max_size, costs=dict(costs or {}), budget=budget)
         return select_team(utility, self.graph, cfg)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from coachgraph.recommend.stats import InteractionStats
 
-__all__ = ["Team", "TeamConfig", "TeamEdge", "TeamMember", "interaction_graph", "select_team"]
+__all__ = ["Team", "TeamConfig", "TeamEdge", "TeamMember", "interaction_graph", "positive_utility", "select_team"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class TeamConfig:
 
     max_size: int = 4
     """At most this many members."""
-    pair_weight: float = 0.5
+    pair_weight: float = 0.2
     """Weight of pairwise compatibility against unary utility."""
     pool_size: int = 12
     """Candidates (best by utility) a team is drawn from."""
@@ -77,7 +77,8 @@ def interaction_graph(stats: InteractionStats) -> nx.Graph:
     pairs = {tuple(sorted(p)) for p in stats.transitions if p[0] in stats.calls and p[0] != p[1]}
     pairs |= set(stats.cooccur)
     for a, b in pairs:
-        g.add_edge(a, b, compatibility=max(stats.pmi(a, b), 0.0))
+        pmi = max(stats.pmi(a, b), 0.0)
+        g.add_edge(a, b, compatibility=pmi / (1.0 + pmi))  # in [0, 1), on the scale of utilities
     return g
 
 
@@ -125,6 +126,12 @@ def _local_search(team: tuple[str, ...], pool: list[str], unary: Mapping[str, fl
             break
         team = max(better, key=lambda t: _value(t, unary, graph, cfg))
     return team
+
+
+def positive_utility(scores: Mapping[str, float]) -> dict[str, float]:
+    """Scores as softmax probabilities relative to the best, in (0, 1], so teams fill up to k."""
+    top = max(scores.values())
+    return {n: math.exp(v - top) for n, v in scores.items()}
 
 
 def select_team(unary: Mapping[str, float], graph: nx.Graph, config: TeamConfig = TeamConfig()) -> Team:

@@ -62,6 +62,17 @@ def test_batches(store: CallTreeStore) -> None:
     assert store.trace_ids(source="other") == []
 
 
+def test_batch_with_repeated_and_stored_traces(store: CallTreeStore) -> None:
+    store.put_tree(sample_tree("old"))
+    shorter = sample_tree("new", success=False)
+    shorter.nodes = shorter.nodes[:1]
+    batch = [sample_tree("old"), sample_tree("new"), shorter, sample_tree("new")]
+    assert store.put_trees(batch) == 3
+    assert store.get_tree("new") == sample_tree("new")
+    assert store.put_trees(batch[:2]) == 0
+    assert store.stats().nodes == 8
+
+
 def test_queries(store: CallTreeStore) -> None:
     store.put_trees([sample_tree("a"), sample_tree("b", success=False)])
     assert store.find_traces(task="FRACTIONS") == ["a", "b"]

@@ -41,7 +41,8 @@ def iter_json_array(path: Path, prefix: str = "item", label: str = "$") -> Itera
     """Yield `(source, value)` for each element of the array at `prefix`, one at a time.
 
     `label` is the JSON path shown in sources (e.g. `$.traces`); when the file breaks off or
-    is malformed, a final `BadJson` names the element being read and reading stops.
+    is malformed, a final `BadJson` names the element being read and reading stops. Files up
+    to `WHOLE_FILE_LIMIT` are parsed in one pass, larger ones streamed; both yield the same.
     """
     values = _whole_file(path, prefix)
     if values is None:
