@@ -54,6 +54,8 @@ def _openai(argument: str, **options: Any) -> BaseChatModel:
     if not base_url or not model:
         raise ModelSpecError(f"openai:{argument}: expected openai:<base_url>#<model>")
     options.setdefault("logprobs", True)
+    # Some servers (llama.cpp's) return log-probs only when alternatives are requested too.
+    options.setdefault("top_logprobs", 1)
     if "max_tokens" in options:
         options["max_completion_tokens"] = options.pop("max_tokens")
     api_key = options.pop("api_key", None) or os.environ.get("OPENAI_API_KEY", "not-needed")

@@ -77,14 +77,24 @@ class Catalog:
         self.faiss.add([item.name for item in self.items], self.vectors)
         self._vocab, self._weights, self._idf = _bm25_matrix([item.text for item in self.items])
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._names: dict[str | None, tuple[str, ...]] = {}
+        self._words: dict[str, frozenset[str]] = {}
         self._query_cache = query_cache
 
     def __len__(self) -> int:
         return len(self.items)
 
     def names(self, kind: str | None = None) -> list[str]:
-        """Item names, of one kind when given."""
-        return [item.name for item in self.items if kind is None or item.kind == kind]
+        """Item names, of one kind when given (a fresh list each call)."""
+        if kind not in self._names:
+            self._names[kind] = tuple(item.name for item in self.items if kind is None or item.kind == kind)
+        return list(self._names[kind])
+
+    def words(self, name: str) -> frozenset[str]:
+        """The tokens of an item name (cached: names are matched against every query)."""
+        if name not in self._words:
+            self._words[name] = frozenset(tokenize(name))
+        return self._words[name]
 
     def positions(self, names: Sequence[str]) -> np.ndarray:
         """Row of each name in the catalogue (-1 for names it lacks)."""

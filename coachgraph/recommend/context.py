@@ -42,7 +42,9 @@ class DecisionContext:
     kind: str
     """What is chosen: ``agent``, ``tool`` or ``skill``."""
     candidates: tuple[str, ...]
-    """Names that could be chosen."""
+    """Names that could be chosen; empty means the whole catalogue of `kind`. A source's list of
+    one name (a trace without a pool lists only the chosen one) is taken as empty, since it
+    would hand over the answer."""
     parent: str = ""
     """Context label of the calling node (empty at the root)."""
     local_text: str = ""
@@ -106,7 +108,7 @@ def _context(
     parent = index[parent_id] if parent_id is not None else None
     return DecisionContext(
         trace_id=tree.trace_id, task=tree.task or "", kind=decision.kind,
-        candidates=tuple(decision.candidates),
+        candidates=tuple(decision.candidates) if len(set(decision.candidates)) > 1 else (),
         parent=context_label(parent) if parent is not None else "",
         local_text=_local_text(parent), ancestors=tuple(context_label(a) for a in ancestors),
         siblings=tuple(context_label(s) for s in siblings), path=tuple(calls[-MAX_PATH:]),
@@ -156,10 +158,12 @@ def next_context(tree: CallTree, node_id: str | None, kind: str = "agent",
     return _context(tree, index, node_id, len(tree.nodes), decision)
 
 
-def root_context(trace_id: str, task: str, candidates: Iterable[str], kind: str = "agent") -> DecisionContext:
-    """The context of a fresh task: nothing called yet (used for teams and cold queries)."""
+def root_context(trace_id: str, task: str, candidates: Iterable[str], kind: str = "agent",
+                 root: str = "") -> DecisionContext:
+    """The context of a fresh task under a root labelled `root`: nothing called yet."""
     return DecisionContext(trace_id=trace_id, task=task, kind=kind, candidates=tuple(candidates),
-                           local_text=task)
+                           parent=root, local_text=task, ancestors=(root,) if root else (),
+                           path=(root,) if root and ":" not in root else ())
 
 
 def team_members(tree: CallTree) -> tuple[set[str], set[frozenset[str]]]:

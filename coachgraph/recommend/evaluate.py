@@ -25,10 +25,11 @@ from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallTree
 from coachgraph.recommend.baselines import LEARNED, METHODS, Method
 from coachgraph.recommend.catalog import catalog_from_store
-from coachgraph.recommend.context import Example, root_context, team_members
+from coachgraph.recommend.context import DecisionContext, Example, context_label, root_context, team_members
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import build_stats
+from coachgraph.recommend.train import Encoded
 from coachgraph.recommend.team import TeamConfig, interaction_graph, positive_utility, select_team
 
 __all__ = ["AGENT_METRICS", "bootstrap", "markdown_table", "rank_metrics", "run_benchmark", "split_traces"]
@@ -79,9 +80,9 @@ def _summary(per: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
     return out
 
 
-def _informative(examples: Sequence[Example]) -> list[Example]:
-    """Decisions with a real choice (two or more candidates, or the whole catalogue)."""
-    return [e for e in examples if len(set(e.context.candidates)) != 1]
+def _informative(data: Encoded) -> Encoded:
+    """Decisions with a real choice: two or more feasible candidates."""
+    return data.subset(np.flatnonzero(data.mask.sum(1) >= 2))
 
 
 def _set_scores(pred: list[str], true: set[str], pred_edges: set[frozenset[str]], true_edges: set[frozenset[str]]) -> dict[str, float]:
@@ -101,9 +102,7 @@ def _system_level(rec: Recommender, store: CallTreeStore, test_ids: list[str], m
         true, true_edges = team_members(tree)
         if not true:
             continue
-        pool = _team_pool(store, tree)
-        ctx = root_context(tree.trace_id, tree.task or "", sorted(pool) if len(pool) > 1 else rec.catalog.names())
-        data = rec.encode([Example(ctx, "")])
+        data = rec.encode([Example(_team_context(store, tree, rec), "")])
         k = min(len(true), MAX_TEAM)
         for name, method in methods.items():
             s = method.scores(data)[0]
@@ -112,10 +111,17 @@ def _system_level(rec: Recommender, store: CallTreeStore, test_ids: list[str], m
     return {name: _mean_rows(r, seed) for name, r in rows.items()}
 
 
-def _team_pool(store: CallTreeStore, tree: CallTree) -> set[str]:
-    """The trace's own candidate pool (label-free: stated by the source before the run)."""
+def _team_context(store: CallTreeStore, tree: CallTree, rec: Recommender) -> DecisionContext:
+    """The trace before its first call (task and root only), over the trace's own pool.
+
+    The pool is stated by the source before the run, so it carries no label; without one the
+    whole catalogue competes.
+    """
     shared = store.get_pool(tree.pool_ref) if tree.pool_ref else None
-    return {e.name for e in tree.pool} | {e.name for e in (shared.entries if shared else ())}
+    pool = {e.name for e in tree.pool} | {e.name for e in (shared.entries if shared else ())}
+    names = tuple(sorted(pool)) if len(pool) > 1 else tuple(rec.catalog.names())
+    roots = [context_label(n) for n in tree.nodes if n.parent_id is None]
+    return root_context(tree.trace_id, tree.task or "", names, root=roots[0] if roots else "")
 
 
 def _team_row(name: str, unary: dict[str, float], graph: nx.Graph, k: int, true: set[str], true_edges: set[frozenset[str]]) -> dict[str, float]:
@@ -173,9 +179,10 @@ def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: Recommen
         catalog.load_queries(queries)
     rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), {}, config)
     rec.vocab = {label: i + 1 for i, label in enumerate(sorted(set(stats.calls) | set(stats.parent_calls)))}
-    train_ex = _informative(examples_from_store(store, train_ids))
-    test_ex = _informative(examples_from_store(store, test_ids))
+    train_ex, test_ex = examples_from_store(store, train_ids), examples_from_store(store, test_ids)
     train_data, test_data = rec.encode(train_ex, force_chosen=True), rec.encode(test_ex)
+    keep = np.flatnonzero(test_data.mask.sum(1) >= 2)
+    train_data, test_data, test_ex = _informative(train_data), test_data.subset(keep), [test_ex[i] for i in keep]
     if queries is not None:
         catalog.save_queries(queries)
     fitted: dict[str, Method] = {}
@@ -191,7 +198,7 @@ def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: Recommen
     system = _system_level(rec, store, test_ids, fitted, seed)
     return {"agent_level": agent, "system_level": system, "latency_ms": _latency(rec, test_ex),
             "retrieval_recall": float((test_data.targets >= 0).mean()) if len(test_data) else 0.0,
-            "decisions": {"train": len(train_ex), "test": len(test_ex)},
+            "decisions": {"train": len(train_data), "test": len(test_data)},
             "traces": {"train": len(train_ids), "test": len(test_ids)}}
 
 

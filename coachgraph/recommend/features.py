@@ -59,7 +59,8 @@ def _counts(counter: dict[str, int] | dict[tuple[str, str], int], keys: list) ->
 
 def _relevance(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.ndarray:
     task_words = set(tokenize(ctx.task))
-    overlap = [len(set(tokenize(n)) & task_words) / max(len(set(tokenize(n))), 1) for n in cands.names]
+    words = [env.catalog.words(n) for n in cands.names]
+    overlap = [len(w & task_words) / max(len(w), 1) for w in words]
     lex = cands.lexical / max(float(cands.lexical.max(initial=0.0)), 1e-6)
     return np.stack([cands.dense, lex, np.log1p(cands.lexical), 60.0 * cands.fused, np.array(overlap, np.float32)], 1)
 

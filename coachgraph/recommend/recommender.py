@@ -167,8 +167,8 @@ class Recommender:
         x = featurize(self.env, context, cands)[:, self.columns]
         data = encode([(context, cands, x, None)], self.vocab)
         batch = batch_tensors(data, slice(0, 1))
-        s = self.model(batch)[0][0]  # (C,)
-        parts = self.model.explain(batch)
+        scores, parts = self.model.explain(batch)
+        s = scores[0]  # (C,)
         prob = torch.softmax(s, 0)
         best = torch.argsort(s, descending=True)[:k].tolist()
         return [Recommendation(name=cands.names[i], score=float(s[i]), probability=float(prob[i]),

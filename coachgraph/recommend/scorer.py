@@ -109,11 +109,11 @@ class Scorer(nn.Module):
             s = s + torch.einsum("bcd,bd->bc", self.wie(items), q)  # (B, C)
         return s
 
-    def _score(self, x: torch.Tensor, items: torch.Tensor, path: torch.Tensor, ids: bool = True) -> torch.Tensor:
+    def _score(self, x: torch.Tensor, items: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
         s = self.linear(x).squeeze(-1)  # (B, C)
         if self.mlp is not None:
             s = s + self.mlp(x).squeeze(-1)
-        if self.use_ids and ids:
+        if self.use_ids:
             s = s + self._history(x, items, path)
         return s
 
@@ -133,18 +133,29 @@ class Scorer(nn.Module):
         return s, loss
 
     @torch.no_grad()
-    def explain(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Contribution ``(B, C)`` of each feature group (and of `HISTORY`) to every score."""
-        x = self.standardize(batch["feats"])
-        full = self._score(x, batch["items"], batch["path"])
-        out: dict[str, torch.Tensor] = {}
-        for name, lo, hi in self.config.groups:
+    def explain(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Scores ``(B, C)`` and the contribution ``(B, C)`` of each feature group (and `HISTORY`).
+
+        All ablations run as one batch: one copy per group with its columns at the training
+        mean, and one with every id set to the unknown id, whose embeddings are zero.
+        """
+        x = self.standardize(batch["feats"])  # (B, C, F)
+        names = [name for name, _, _ in self.config.groups]
+        variants = [x]
+        for _, lo, hi in self.config.groups:
             ablated = x.clone()
             ablated[..., lo:hi] = 0.0  # the training mean
-            out[name] = full - self._score(ablated, batch["items"], batch["path"])
+            variants.append(ablated)
+        V = len(variants) + int(self.use_ids)
+        items, path = batch["items"].repeat(V, 1), batch["path"].repeat(V, 1)
         if self.use_ids:
-            out[HISTORY] = full - self._score(x, batch["items"], batch["path"], ids=False)
-        return out
+            variants.append(x)
+            items[-len(x):], path[-len(x):] = 0, 0
+        s = self._score(torch.cat(variants), items, path).view(V, *x.shape[:2])  # (V, B, C)
+        out = {name: s[0] - s[i + 1] for i, name in enumerate(names)}
+        if self.use_ids:
+            out[HISTORY] = s[0] - s[-1]
+        return s[0].masked_fill(~batch["mask"], float("-inf")), out
 
     def configure_optimizers(self, lr: float, weight_decay: float) -> torch.optim.Optimizer:
         """AdamW; matrices and embeddings decay, biases do not (they set levels, not shapes)."""

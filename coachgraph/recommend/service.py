@@ -83,7 +83,7 @@ class RecommendService:
     def _context(self, task: str, trace_id: str | None, node_id: str | None, kind: str,
                  candidates: list[str]) -> DecisionContext:
         if trace_id is None:
-            return root_context("query", task, candidates, kind)
+            return root_context("query", task, candidates, kind, self._root())
         with open_store(self.location) as store:
             tree = store.get_tree(trace_id)
         if tree is None:
@@ -101,6 +101,11 @@ class RecommendService:
         pool = candidates or self._names(kind)
         return self.recommender.rank(self._context(task, trace_id, node_id, kind, pool), k, constraints)
 
+    def _root(self) -> str:
+        """The root most training traces start from: the natural parent of a fresh query."""
+        common = self.stats.roots.most_common(1)
+        return common[0][0] if common else ""
+
     def _names(self, kind: str) -> list[str]:
         names = self.recommender.catalog.names(kind)
         return names or self.recommender.catalog.names()
@@ -108,7 +113,7 @@ class RecommendService:
     def team(self, task: str, max_size: int = 4, candidates: list[str] | None = None,
              costs: Mapping[str, float] | None = None, budget: float | None = None) -> Team:
         """A connected team of at most `max_size` for `task`."""
-        ctx = root_context("query", task, candidates or self.recommender.catalog.names())
+        ctx = root_context("query", task, candidates or self.recommender.catalog.names(), root=self._root())
         ranked = self.recommender.rank(ctx, k=self.recommender.config.n_candidates)
         if not ranked:
             return Team(nodes=[], edges=[], score=0.0, connected=False)

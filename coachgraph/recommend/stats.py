@@ -52,6 +52,8 @@ class InteractionStats:
     children_sum: Counter[str] = field(default_factory=Counter)
     leaves: Counter[str] = field(default_factory=Counter)
     """Sums over calls of depth, position among siblings and child count; calls with no child."""
+    roots: Counter[str] = field(default_factory=Counter)
+    """Context labels of root nodes (what a fresh trace starts from)."""
     children_of: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     """Per parent context label, the labels it called (for content centroids)."""
 
@@ -81,6 +83,7 @@ def _add_tree(stats: InteractionStats, tree: CallTree) -> None:
     last_under: dict[str | None, str] = {}
     position: Counter[str | None] = Counter()
     labels: set[str] = set()
+    stats.roots.update(context_label(n) for n in tree.nodes if n.parent_id is None)
     for node in tree.nodes:
         if node.kind not in CALL_KINDS or not node.target:
             continue

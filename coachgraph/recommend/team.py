@@ -128,10 +128,11 @@ def _local_search(team: tuple[str, ...], pool: list[str], unary: Mapping[str, fl
     return team
 
 
-def positive_utility(scores: Mapping[str, float]) -> dict[str, float]:
-    """Scores as softmax probabilities relative to the best, in (0, 1], so teams fill up to k."""
-    top = max(scores.values())
-    return {n: math.exp(v - top) for n, v in scores.items()}
+def positive_utility(scores: Mapping[str, float], floor: float = 0.05) -> dict[str, float]:
+    """Scores rescaled to [`floor`, 1] (min to max), so every candidate adds value and order is kept."""
+    low, high = min(scores.values()), max(scores.values())
+    span = high - low if high > low else 1.0
+    return {n: floor + (1.0 - floor) * (v - low) / span for n, v in scores.items()}
 
 
 def select_team(unary: Mapping[str, float], graph: nx.Graph, config: TeamConfig = TeamConfig()) -> Team:

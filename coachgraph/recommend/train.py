@@ -7,21 +7,38 @@ the listwise loss with an explicit seed, so two runs with one config give the sa
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
 
 from coachgraph.recommend.candidates import Candidates
 from coachgraph.recommend.context import MAX_PATH, DecisionContext
-from coachgraph.recommend.scorer import Scorer
 
-__all__ = ["Encoded", "TrainConfig", "batch_tensors", "encode", "train"]
+__all__ = ["Encoded", "TrainConfig", "Trainable", "batch_tensors", "encode", "train"]
 
 logger = logging.getLogger(__name__)
+
+
+class Trainable(Protocol):
+    """A model trained here: `forward(batch, targets) -> (scores, loss)` and its optimiser."""
+
+    def __call__(self, batch: dict[str, torch.Tensor], targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]: ...
+
+    def configure_optimizers(self, lr: float, weight_decay: float) -> torch.optim.Optimizer: ...
+
+    def train(self, mode: bool = True) -> Trainable: ...
+
+    def eval(self) -> Trainable: ...
+
+    def state_dict(self) -> dict[str, torch.Tensor]: ...
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +59,12 @@ class TrainConfig:
     """Stop early after this much wall time."""
     threads: int = 1
     """Torch CPU threads while training (small batches gain nothing from more on shared cores)."""
+    val_share: float = 0.1
+    """Share of decisions (the last ones, so whole traces) held out to pick the best epoch."""
+    patience: int = 3
+    """Epochs without a better validation loss before stopping."""
+    min_val: int = 30
+    """Fewest held-out decisions worth validating on; below it every epoch is kept."""
 
 
 @dataclass(slots=True)
@@ -99,49 +122,78 @@ def batch_tensors(data: Encoded, rows: np.ndarray | slice) -> dict[str, torch.Te
             "items": torch.from_numpy(data.items[rows]), "path": torch.from_numpy(data.path[rows])}
 
 
-def train(model: Scorer, data: Encoded, config: TrainConfig,
+def train(model: Trainable, data: Encoded, config: TrainConfig,
           callbacks: Mapping[str, Callable[[int, float], None]] | None = None) -> list[float]:
     """Fit `model` on the decisions of `data` whose chosen item is a candidate; mean loss per epoch.
 
+    The last `val_share` of those decisions is held out; the weights of the epoch with the lowest
+    held-out loss are kept, and training stops after `patience` epochs without improvement.
     `callbacks` maps an event name (``"epoch_end"``) to a function of (epoch, loss).
     """
     usable = np.flatnonzero(data.targets >= 0)
     if len(usable) == 0:
         return []
-    optimizer = model.configure_optimizers(config.lr, config.weight_decay)
-    losses: list[float] = []
-    model.train()
+    n_val = int(len(usable) * config.val_share)
+    fit_rows, val_rows = (usable[:-n_val], usable[-n_val:]) if n_val >= config.min_val else (usable, usable[:0])
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     try:
-        _epochs(model, data, config, usable, optimizer, callbacks, losses)
+        losses = _Loop(model, data, config, callbacks).run(fit_rows, val_rows)
     finally:
         torch.set_num_threads(threads)
     model.eval()
     return losses
 
 
-def _epochs(model: Scorer, data: Encoded, config: TrainConfig, usable: np.ndarray,
-            optimizer: torch.optim.Optimizer, callbacks: Mapping[str, Callable[[int, float], None]] | None,
-            losses: list[float]) -> None:
-    generator = torch.Generator().manual_seed(config.seed)
-    targets = torch.from_numpy(data.targets)
-    start = time.perf_counter()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.seed)  # dropout draws come from this seed
-        for epoch in range(config.epochs):
-            order = usable[torch.randperm(len(usable), generator=generator).numpy()]
-            total = 0.0
-            for lo in range(0, len(order), config.batch_size):
-                rows = np.sort(order[lo:lo + config.batch_size])
-                _, loss = model(batch_tensors(data, rows), targets[rows])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * len(rows)
-            losses.append(total / len(order))
-            if callbacks and "epoch_end" in callbacks:
-                callbacks["epoch_end"](epoch, losses[-1])
-            if time.perf_counter() - start > config.max_seconds:
-                logger.warning("training stopped after %d epochs (time limit)", epoch + 1)
-                break
+class _Loop:
+    """One training run: epochs of shuffled batches, held-out loss, best weights kept."""
+
+    def __init__(self, model: Trainable, data: Encoded, config: TrainConfig,
+                 callbacks: Mapping[str, Callable[[int, float], None]] | None) -> None:
+        self.model, self.data, self.config = model, data, config
+        self.callbacks = callbacks or {}
+        self.optimizer = model.configure_optimizers(config.lr, config.weight_decay)
+        self.targets = torch.from_numpy(data.targets)
+
+    def _epoch(self, rows: np.ndarray, generator: torch.Generator) -> float:
+        self.model.train()
+        order = rows[torch.randperm(len(rows), generator=generator).numpy()]
+        total = 0.0
+        for lo in range(0, len(order), self.config.batch_size):
+            batch = np.sort(order[lo:lo + self.config.batch_size])
+            _, loss = self.model(batch_tensors(self.data, batch), self.targets[batch])
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            total += float(loss.detach()) * len(batch)
+        return total / len(order)
+
+    @torch.no_grad()
+    def _held_out(self, rows: np.ndarray) -> float:
+        self.model.eval()
+        _, loss = self.model(batch_tensors(self.data, rows), self.targets[rows])
+        return float(loss)
+
+    def run(self, fit_rows: np.ndarray, val_rows: np.ndarray) -> list[float]:
+        generator = torch.Generator().manual_seed(self.config.seed)
+        losses: list[float] = []
+        best, best_state, waited = float("inf"), None, 0
+        start = time.perf_counter()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.config.seed)  # dropout draws come from this seed
+            for epoch in range(self.config.epochs):
+                losses.append(self._epoch(fit_rows, generator))
+                if "epoch_end" in self.callbacks:
+                    self.callbacks["epoch_end"](epoch, losses[-1])
+                if len(val_rows):
+                    held = self._held_out(val_rows)
+                    if held < best - 1e-4:
+                        best, best_state, waited = held, copy.deepcopy(self.model.state_dict()), 0
+                    elif (waited := waited + 1) >= self.config.patience:
+                        break
+                if time.perf_counter() - start > self.config.max_seconds:
+                    logger.warning("training stopped after %d epochs (time limit)", epoch + 1)
+                    break
+        if best_state is not None:
+            self.model.load_state_dict(best_state)
+        return losses

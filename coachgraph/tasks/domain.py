@@ -30,7 +30,8 @@ class DomainConfig:
     """Sizes and seeds of the arithmetic domain."""
 
     heldout_size: int = 50
-    """Held-out problems per skill (fewer where the skill has fewer distinct problems)."""
+    """Held-out problems per skill; a skill with fewer than twice as many distinct problems
+    keeps half of them for training."""
     heldout_seed: int = 20_240_601
     """Seed of the held-out sets; fixed so every run evaluates on the same problems."""
     max_tries: int = 10_000
@@ -54,6 +55,7 @@ class ArithmeticDomain:
     def __init__(self, config: DomainConfig | None = None) -> None:
         self.config = config or DomainConfig()
         self._heldout: dict[str, list[Task]] = {}
+        self._held_questions: dict[str, frozenset[str]] = {}
 
     @property
     def skills(self) -> tuple[str, ...]:
@@ -68,24 +70,28 @@ class ArithmeticDomain:
         """The fixed open-format held-out set of `skill` (the same on every call and run)."""
         if skill not in self._heldout:
             self._heldout[skill] = self._build_heldout(skill)
+            self._held_questions[skill] = frozenset(t.question for t in self._heldout[skill])
         return self._heldout[skill]
 
     def _build_heldout(self, skill: str) -> list[Task]:
+        """The first distinct draws of a fixed seed; at most half of a small skill's problems."""
         rng = random.Random(f"{self.config.heldout_seed}:{skill}")
+        size, fam = self.config.heldout_size, family(skill)
         seen: dict[str, Problem] = {}
         for _ in range(self.config.max_tries):
-            problem = Problem(family(skill), family(skill).draw(rng))
+            problem = Problem(fam, fam.draw(rng))
             seen.setdefault(problem.question, problem)
-            if len(seen) >= self.config.heldout_size:
+            if len(seen) >= 2 * size:
                 break
-        tasks = [self._task([p], "open", rng, split="heldout") for p in seen.values()]
+        kept = list(seen.values())[:min(size, len(seen) // 2)]
+        tasks = [self._task([p], "open", rng, split="heldout") for p in kept]
         logger.debug("held-out set of %s: %d problems", skill, len(tasks))
         return tasks
 
     def _fresh(self, skill: str, rng: random.Random) -> Problem:
         """A training problem of `skill` that is not in its held-out set."""
-        held = {t.question for t in self.heldout(skill)}
-        fam = family(skill)
+        self.heldout(skill)
+        held, fam = self._held_questions[skill], family(skill)
         for _ in range(self.config.max_tries):
             problem = Problem(fam, fam.draw(rng))
             if problem.question not in held:

@@ -1,6 +1,6 @@
 """The arithmetic domain's skills, their order and their prerequisite graph.
 
-The skills span what the embedded student already knows (single-digit facts), what it can learn
+The skills span what the embedded student mostly knows (single-digit facts), what it can learn
 in a few hundred steps (two-digit column arithmetic) and what stays out of its reach (2x2-digit
 multiplication, multi-step word problems), so that the order of practice matters.
 """

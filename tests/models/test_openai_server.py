@@ -29,19 +29,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server_url():
+def server_url(tmp_path_factory):
     port = _free_port()
     gguf = PACKAGED_WEIGHTS["smollm2"].path()
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = log_path.open("w")  # a file, not a pipe: the server logs a lot and must never block
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "2048", "--logits_all", "true"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"llama_cpp.server exited: {proc.stderr.read()[-2000:]}")
+            pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
         try:
             urllib.request.urlopen(f"{url}/models", timeout=2)
             break
@@ -53,6 +55,7 @@ def server_url():
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+    log.close()
 
 
 def test_invoke_with_logprobs(server_url):

@@ -57,10 +57,11 @@ def test_loss_masks_padding_and_explains_per_group() -> None:
     batch = batch_tensors(data, slice(None))
     scores, loss = model(batch, torch.from_numpy(data.targets % 4))
     assert torch.isinf(scores[:, -2:]).all() and torch.isfinite(loss)
-    parts = model.explain(batch)
+    explained, parts = model.explain(batch)
     assert set(parts) == {"a", "b", HISTORY} and parts["a"].shape == (4, 6)
+    assert torch.allclose(explained[:, :4], scores[:, :4], atol=1e-5)
     linear = Scorer(_config("linear")).eval()
-    lin_parts = linear.explain(batch)
+    _, lin_parts = linear.explain(batch)
     base = linear.linear.bias.detach()
     total = lin_parts["a"] + lin_parts["b"] + base
     assert torch.allclose(total[:, :4], linear(batch)[0][:, :4], atol=1e-5)  # exact for a linear model

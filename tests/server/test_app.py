@@ -69,5 +69,5 @@ def test_next_and_team_answer(client: TestClient) -> None:
 def test_langchain_tool(service: RecommendService) -> None:
     tool = recommend_next_agent_tool(service)
     assert tool.name == "recommend_next_agent"
-    out = tool.invoke({"task": "Compute 6 times seven", "k": 2})
+    out = tool.invoke({"task": "Compute 6 times seven", "k": 2, "kind": "tool"})
     assert len(out) == 2 and all({"name", "probability", "top_reason"} <= set(r) for r in out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from coachgraph.tasks import ArithmeticDomain, check_answer
+from coachgraph.tasks import ArithmeticDomain, DomainConfig, check_answer
 from coachgraph.tasks.evaluate import heldout_accuracy
 from coachgraph.types import CurriculumStep, Task
 
@@ -19,6 +19,13 @@ def test_heldout_is_fixed_and_disjoint_from_training() -> None:
         assert len({t.question for t in held}) == len(held) == 50
         questions = {t.question for t in held}
         assert all(first.draw(skill, rng).question not in questions for _ in range(100))
+
+
+def test_small_skills_keep_half_their_problems_for_training() -> None:
+    domain = ArithmeticDomain(DomainConfig(heldout_size=80))
+    held = {t.question for t in domain.heldout("mul-1d")}  # 100 distinct problems in all
+    assert len(held) == 50
+    assert domain.draw("mul-1d", random.Random(0)).question not in held
 
 
 def test_training_draws_follow_the_seed() -> None:

@@ -7,7 +7,7 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from coachgraph.types import Attempt, Curriculum, CurriculumStep, Outcome, Task
+from coachgraph.types import Attempt, Curriculum, CurriculumStep, Outcome, Task, Verdict
 
 
 def _task(**kw: object) -> Task:
@@ -54,3 +54,10 @@ def test_attempts_of_another_task_are_refused() -> None:
 def test_curriculum_json() -> None:
     c = Curriculum(teacher="sec", seed=3, steps=[CurriculumStep(skill="a", weight=0.4, reason="r")])
     assert Curriculum.model_validate_json(c.model_dump_json()) == c
+
+
+def test_verdict_names_the_first_wrong_step() -> None:
+    v = Verdict(task_id="t1", correct=False, first_wrong_step=1, scores={"prm": 0.25})
+    assert Verdict.model_validate_json(v.model_dump_json()) == v
+    with pytest.raises(ValidationError):
+        Verdict(task_id="t1", correct=False, extra_field=1)  # type: ignore[call-arg]
