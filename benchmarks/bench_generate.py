@@ -73,6 +73,11 @@ def ours_generate(lm, conversations, new_tokens: int) -> tuple[list[list[int]], 
     return [[t.token_id for t in c[0].tokens] for c in completions], elapsed
 
 
+def _matching_prefix(a: list[int], b: list[int]) -> int:
+    """How many leading tokens two greedy outputs share."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
 def run(args: argparse.Namespace) -> dict:
     from transformers import AutoModelForCausalLM
 
@@ -89,6 +94,7 @@ def run(args: argparse.Namespace) -> dict:
     result: dict = {"tok_s": {"ours": {}, "plain": {}}, "ratio": {}, "identical_outputs": {},
                     "precision": args.precision, "new_tokens": args.new_tokens}
     same_total = rows_total = 0
+    prefixes: list[int] = []
     for batch in args.batches:
         conversations = [[{"role": "user", "content": p}] for p in (PROMPTS * 4)[:batch]]
         texts = [lm.render(c) for c in conversations]
@@ -106,11 +112,13 @@ def run(args: argparse.Namespace) -> dict:
         result["ratio"][key] = round(best_plain / best_ours, 2)
         same = sum(a == b for a, b in zip(ours_tokens, plain_tokens, strict=True))
         result["identical_outputs"][key] = f"{same}/{batch}"
+        prefixes.extend(_matching_prefix(a, b) for a, b in zip(ours_tokens, plain_tokens, strict=True))
         same_total, rows_total = same_total + same, rows_total + batch
         print(f"batch {batch:>2}: ours {result['tok_s']['ours'][key]:>7.1f} tok/s   "
               f"plain {result['tok_s']['plain'][key]:>7.1f} tok/s   ratio {result['ratio'][key]:.2f}   "
               f"identical {same}/{batch}", flush=True)
     result["identical_total"] = f"{same_total}/{rows_total}"
+    result["mean_matching_prefix_tokens"] = round(sum(prefixes) / len(prefixes), 1)
     result["load_s_cold"] = round(load_cold, 2)
     result["load_s_cached"] = round(load_cached, 2)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -122,14 +130,15 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--precision", default="bf16", choices=["bf16", "int8", "fp32"])
+    parser.add_argument("--precision", default="int8", choices=["int8", "fp32", "bf16"])
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
     torch.manual_seed(0)
     result = run(args)
     print(f"load: cold {result['load_s_cold']} s, cached {result['load_s_cached']} s; "
           f"peak RSS {result['peak_rss_mb']} MB; identical greedy outputs {result['identical_total']} "
-          f"(precision {result['precision']})")
+          f"(precision {result['precision']}; mean matching prefix {result['mean_matching_prefix_tokens']} "
+          f"of {result['new_tokens']} tokens)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coachgraph.cli import bench, calltree, models
+from coachgraph.cli import bench, calltree, models, skills
 from coachgraph.cli._console import setup_logging
 
 __all__ = ["app"]
@@ -24,6 +24,7 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show libr
 
 models.register(app)
 calltree.register(app)
+skills.register(app)
 app.add_typer(bench.app, name="bench")
 
 if __name__ == "__main__":

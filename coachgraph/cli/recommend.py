@@ -31,8 +31,10 @@ StoreOpt = Annotated[str, typer.Option("--store", help="SQLite file or postgresq
 def _ranking_table(title: str, ranked: list[Recommendation]) -> Table:
     groups = sorted({g for r in ranked for g in r.contributions})
     table = Table(title=title)
-    for column in ("#", "name", "score", "p", *groups):
-        table.add_column(column, justify="left" if column == "name" else "right")
+    table.add_column("#", justify="right")
+    table.add_column("name", overflow="fold", min_width=16)
+    for column in ("score", "p", *groups):
+        table.add_column(column, justify="right", overflow="fold")
     for i, r in enumerate(ranked, 1):
         table.add_row(str(i), r.name, f"{r.score:.2f}", f"{r.probability:.3f}",
                       *(f"{r.contributions.get(g, 0.0):+.2f}" for g in groups))

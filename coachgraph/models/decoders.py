@@ -88,12 +88,15 @@ class LlamaDecoder(Decoder):
     """Lean Llama forward (SmolLM2, Llama, Mistral-style without sliding window).
 
     `precision` sets the linear layers only: ``"fp32"`` reproduces transformers exactly,
-    ``"bf16"`` halves the weight bytes read per token, ``"int8"`` (dynamic quantization)
+    ``"bf16"`` halves the weight bytes read per token (a gain only on CPUs with fast bf16
+    units), ``"int8"`` (dynamic quantization, after smoothing when calibration text is given)
     quarters them at a measurable cost in agreement. Norms, rotary tables and the KV cache
     stay float32.
     """
 
-    def __init__(self, model: nn.Module, precision: str = "bf16") -> None:
+    def __init__(
+        self, model: nn.Module, precision: str = "int8", calibration: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> None:
         cfg = model.config
         self.n_head = cfg.num_attention_heads
         self.n_kv = cfg.num_key_value_heads
@@ -105,9 +108,27 @@ class LlamaDecoder(Decoder):
             "blocks": nn.ModuleList(_FusedLayer(layer) for layer in model.model.layers),
             "head": _linear_from(model.lm_head.weight),
         })
-        parts = PRECISIONS[precision](parts)
         self.blocks, self.head = parts["blocks"], parts["head"]
         self.inv_freq = _inv_freq(cfg, self.head_dim)
+        if precision == "int8" and calibration is not None:
+            self._smooth(*calibration)
+        parts = PRECISIONS[precision](parts)
+        self.blocks, self.head = parts["blocks"], parts["head"]
+
+    def _smooth(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> None:
+        """Flatten activation outliers before int8 quantization (see `smoothing`)."""
+        from coachgraph.models.smoothing import calibrate, smooth
+
+        layers = {"head": self.head}
+        for i, blk in enumerate(self.blocks):
+            layers.update({f"{i}.qkv": blk.qkv, f"{i}.o": blk.o, f"{i}.gate_up": blk.gate_up, f"{i}.down": blk.down})
+        with torch.inference_mode():
+            stats = calibrate(lambda: self._forward_all(input_ids, attention_mask), layers)
+        smooth(self, stats)
+
+    def _forward_all(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> None:
+        """Run every position of a batch through the network (calibration only)."""
+        self.prefill(input_ids, attention_mask, 0)
 
     def prefill(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, max_new: int) -> torch.Tensor:
         B, T = input_ids.shape
@@ -230,15 +251,21 @@ DECODERS: dict[str, Callable[..., Decoder]] = {"llama": LlamaDecoder}
 """Lean decoders by `config.model_type`; other architectures use `HFDecoder`."""
 
 
-def make_decoder(model: nn.Module, precision: str = "bf16") -> Decoder:
-    """The fastest decoder available for `model`'s architecture."""
+def make_decoder(
+    model: nn.Module, precision: str = "int8", calibration: tuple[torch.Tensor, torch.Tensor] | None = None
+) -> Decoder:
+    """The fastest decoder available for `model`'s architecture.
+
+    `calibration` (token ids and attention mask of representative text) lets the int8 path
+    smooth activation outliers before quantizing.
+    """
     model_type = getattr(model.config, "model_type", "")
     factory = DECODERS.get(model_type)
     if factory is None:
         logger.info("no lean decoder for model_type %r; using the model's own forward", model_type)
         return HFDecoder(model)
     try:
-        return factory(model, precision=precision)
+        return factory(model, precision=precision, calibration=calibration)
     except NotImplementedError as exc:
         logger.info("lean decoder unsupported for this %s model (%s); using its forward", model_type, exc)
         return HFDecoder(model)

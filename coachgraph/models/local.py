@@ -38,6 +38,17 @@ Message = dict[str, str]
 """A chat message as the tokenizer's chat template expects it: ``{"role", "content"}``."""
 
 
+CALIBRATION_CHATS: tuple[tuple[str, str], ...] = (
+    ("What is 47 + 38?", "To add 47 and 38, add the ones: 7 + 8 = 15, write 5 carry 1. Then 4 + 3 + 1 = 8. The answer is 85."),
+    ("Write a short story about a cat.", "Once upon a time, a curious cat named Milo lived near the river."),
+    ("Explain why the sky is blue.", "Sunlight scatters off air molecules, and blue light scatters the most."),
+    ("Tom has 12 apples and gives 5 away. How many are left?", "12 - 5 = 7. Tom has 7 apples left."),
+    ("List three uses of a paperclip.", "1. Holding papers together. 2. Resetting devices. 3. A bookmark."),
+    ("Translate 'good morning' into French.", "Bonjour!"),
+)
+"""Representative chats whose activations calibrate the int8 decoder."""
+
+
 @dataclass(slots=True)
 class Completion:
     """One generated answer with its tokens' log-probs."""
@@ -61,13 +72,16 @@ class LocalLM:
 
     Args:
         path: checkpoint folder readable by `AutoModelForCausalLM.from_pretrained`.
-        precision: storage of the decoder's linear layers: ``"bf16"`` (default), ``"int8"`` or
-            ``"fp32"`` (bit-for-bit the transformers forward).
+        precision: storage of the decoder's linear layers: ``"int8"`` (default; dynamic
+            quantization after activation smoothing, about twice as fast on CPU), ``"fp32"``
+            (the transformers forward, bit for bit) or ``"bf16"`` (for CPUs with fast bf16 units).
+            int8 scales activations per batch, so its outputs can change with what else shares
+            the batch; fp32 outputs do not.
         max_batch: most rows run in one forward pass; larger requests are split.
         threads: torch intra-op threads (0 keeps torch's default).
     """
 
-    def __init__(self, path: str | Path, precision: str = "bf16", max_batch: int = 64, threads: int = 0) -> None:
+    def __init__(self, path: str | Path, precision: str = "int8", max_batch: int = 64, threads: int = 0) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if precision not in PRECISIONS:
@@ -118,16 +132,22 @@ class LocalLM:
 
     def _build_decoder(self) -> Decoder:
         """A decoder over the current weights; LoRA adapters are folded in for the lean path."""
+        calibration = self._calibration() if self.precision == "int8" else None
         if not hasattr(self.model, "merge_adapter"):
-            return make_decoder(self.model, precision=self.precision)
+            return make_decoder(self.model, precision=self.precision, calibration=calibration)
         self.model.merge_adapter()
         try:
-            decoder = make_decoder(self.model.get_base_model(), precision=self.precision)
+            decoder = make_decoder(self.model.get_base_model(), precision=self.precision, calibration=calibration)
         finally:
             self.model.unmerge_adapter()
         # The generic decoder keeps a reference to the (now unmerged) base model: use the
         # adapter-wrapped model's own forward instead.
         return decoder if not isinstance(decoder, HFDecoder) else HFDecoder(self.model)
+
+    def _calibration(self) -> tuple[torch.Tensor, torch.Tensor]:
+        texts = [self.render([{"role": "user", "content": q}, {"role": "assistant", "content": a}],
+                             add_generation_prompt=False) for q, a in CALIBRATION_CHATS]
+        return self.encode(texts)
 
     def weights_changed(self) -> None:
         """Call after updating `model`'s weights (training) so generation uses the new ones."""

@@ -121,7 +121,7 @@ class _Learned(Method):
 
     @torch.no_grad()
     def scores(self, data: Encoded) -> np.ndarray:
-        view = Encoded(data.feats[..., self.cols], data.mask, data.items, data.path, data.targets, data.names)
+        view = data.with_feats(data.feats[..., self.cols])
         return np.concatenate([self.model(batch_tensors(view, slice(lo, lo + 1024)))[0].numpy()
                                for lo in range(0, len(view), 1024)])
 

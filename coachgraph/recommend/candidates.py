@@ -74,12 +74,12 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
 
 
 def retrieve(context: DecisionContext, catalog: Catalog, stats: InteractionStats, n: int,
-             constraints: Constraints = Constraints(), query: np.ndarray | None = None) -> Candidates:
+             constraints: Constraints | None = None, query: np.ndarray | None = None) -> Candidates:
     """The feasible candidates of `context`, best `n` by fused dense and BM25 rank.
 
     `query` holds the task and local-subtask vectors, ``(2, dim)``; embedded when not given.
     """
-    names = _feasible(context, catalog, stats, constraints)
+    names = _feasible(context, catalog, stats, constraints or Constraints())
     rows = catalog.positions(names)
     q = catalog.embed_queries([context.task, context.local_text or context.task]) if query is None else query
     dense = 0.5 * (catalog.dense(q[0], rows) + catalog.dense(q[1], rows))  # (n_feasible,)

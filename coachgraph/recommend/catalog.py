@@ -168,8 +168,9 @@ class Catalog:
         return [(hit.id, hit.score) for hit in self.faiss.search_one(query, k)]
 
 
-def _bm25_matrix(texts: Sequence[str], params: BM25Params = BM25Params()) -> tuple[dict[str, int], sparse.csr_matrix, np.ndarray]:
+def _bm25_matrix(texts: Sequence[str], params: BM25Params | None = None) -> tuple[dict[str, int], sparse.csr_matrix, np.ndarray]:
     """BM25 term weights as an ``(n_items, n_terms)`` CSR matrix, plus the vocabulary and idf."""
+    params = params or BM25Params()
     vocab: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []

@@ -22,6 +22,7 @@ __all__ = [
     "contexts_from_tree",
     "next_context",
     "root_context",
+    "task_text",
     "team_members",
 ]
 
@@ -80,6 +81,14 @@ def context_label(node: CallNode) -> str:
     return f"{node.kind}:{node.agent or node.name}"
 
 
+def task_text(tree: CallTree) -> str:
+    """The trace's task, else its first root's inputs (sources such as agent-rec omit the task)."""
+    if tree.task:
+        return tree.task
+    roots = tree.roots()
+    return str(roots[0].inputs)[:TEXT_CHARS] if roots and roots[0].inputs is not None else ""
+
+
 def _local_text(node: CallNode | None) -> str:
     if node is None or node.kind == "handoff":
         return ""
@@ -107,7 +116,7 @@ def _context(
     calls = [context_label(n) for n in earlier if n.kind in ("agent", "tool", "skill") and n.target]
     parent = index[parent_id] if parent_id is not None else None
     return DecisionContext(
-        trace_id=tree.trace_id, task=tree.task or "", kind=decision.kind,
+        trace_id=tree.trace_id, task=task_text(tree), kind=decision.kind,
         candidates=tuple(decision.candidates) if len(set(decision.candidates)) > 1 else (),
         parent=context_label(parent) if parent is not None else "",
         local_text=_local_text(parent), ancestors=tuple(context_label(a) for a in ancestors),

@@ -25,12 +25,19 @@ from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallTree
 from coachgraph.recommend.baselines import LEARNED, METHODS, Method
 from coachgraph.recommend.catalog import catalog_from_store
-from coachgraph.recommend.context import DecisionContext, Example, context_label, root_context, team_members
+from coachgraph.recommend.context import (
+    DecisionContext,
+    Example,
+    context_label,
+    root_context,
+    task_text,
+    team_members,
+)
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import build_stats
-from coachgraph.recommend.train import Encoded
 from coachgraph.recommend.team import TeamConfig, interaction_graph, positive_utility, select_team
+from coachgraph.recommend.train import Encoded
 
 __all__ = ["AGENT_METRICS", "bootstrap", "markdown_table", "rank_metrics", "run_benchmark", "split_traces"]
 
@@ -121,7 +128,7 @@ def _team_context(store: CallTreeStore, tree: CallTree, rec: Recommender) -> Dec
     pool = {e.name for e in tree.pool} | {e.name for e in (shared.entries if shared else ())}
     names = tuple(sorted(pool)) if len(pool) > 1 else tuple(rec.catalog.names())
     roots = [context_label(n) for n in tree.nodes if n.parent_id is None]
-    return root_context(tree.trace_id, tree.task or "", names, root=roots[0] if roots else "")
+    return root_context(tree.trace_id, task_text(tree), names, root=roots[0] if roots else "")
 
 
 def _team_row(name: str, unary: dict[str, float], graph: nx.Graph, k: int, true: set[str], true_edges: set[frozenset[str]]) -> dict[str, float]:
@@ -168,9 +175,10 @@ def _timings(rec: Recommender, examples: Sequence[Example], limit: int) -> dict[
     return {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99))}
 
 
-def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: RecommenderConfig = RecommenderConfig(),
+def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: RecommenderConfig | None = None,
                   seed: int = 0, cache_dir: Path | None = None, methods: Sequence[str] | None = None) -> dict[str, Any]:
     """Split, train every method on the training traces, and score all on the same test data."""
+    config = config or RecommenderConfig()
     train_ids, test_ids = split_traces(store.trace_ids(), seed)
     stats = build_stats(store.iter_trees(train_ids))
     catalog = catalog_from_store(store, store.iter_trees(), embeddings, cache_dir)
@@ -179,8 +187,8 @@ def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: Recommen
         catalog.load_queries(queries)
     rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), {}, config)
     rec.vocab = {label: i + 1 for i, label in enumerate(sorted(set(stats.calls) | set(stats.parent_calls)))}
-    train_ex, test_ex = examples_from_store(store, train_ids), examples_from_store(store, test_ids)
-    train_data, test_data = rec.encode(train_ex, force_chosen=True), rec.encode(test_ex)
+    test_ex = examples_from_store(store, test_ids)
+    train_data, test_data = rec.encode_training(store, train_ids), rec.encode(test_ex)
     keep = np.flatnonzero(test_data.mask.sum(1) >= 2)
     train_data, test_data, test_ex = _informative(train_data), test_data.subset(keep), [test_ex[i] for i in keep]
     if queries is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,14 +20,13 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
 from coachgraph.calltree.base import CallTreeStore
-from coachgraph.calltree.schema import CallTree
 from coachgraph.recommend.candidates import Candidates, Constraints, retrieve
 from coachgraph.recommend.catalog import Catalog, CatalogItem, catalog_from_store
 from coachgraph.recommend.context import DecisionContext, Example, contexts_from_tree
 from coachgraph.recommend.features import FeatureEnv, feature_names, featurize, group_slices
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import InteractionStats, build_stats
-from coachgraph.recommend.train import Encoded, TrainConfig, batch_tensors, encode, train
+from coachgraph.recommend.train import Encoded, TrainConfig, batch_tensors, concat, encode, train
 
 __all__ = ["Recommendation", "Recommender", "RecommenderConfig", "examples_from_store", "fit_scorer"]
 
@@ -50,6 +50,8 @@ class RecommenderConfig:
     """Training settings."""
     seed: int = 0
     """Seed of the scorer's initial weights."""
+    folds: int = 5
+    """Folds of training traces for out-of-fold statistics (see `Recommender.encode_training`)."""
 
 
 class Recommendation(BaseModel):
@@ -77,7 +79,7 @@ def _vocab(stats: InteractionStats) -> dict[str, int]:
 
 def fit_scorer(data: Encoded, columns: np.ndarray, config: RecommenderConfig, n_items: int) -> tuple[Scorer, list[float]]:
     """A scorer of architecture `config.arch` trained on the columns `columns` of `data`."""
-    view = Encoded(data.feats[..., columns], data.mask, data.items, data.path, data.targets, data.names)
+    view = data.with_feats(data.feats[..., columns])
     flat = view.feats[view.mask] if view.mask.any() else np.zeros((1, len(columns)), np.float32)
     groups = tuple((g, int(np.searchsorted(columns, s.start)), int(np.searchsorted(columns, s.stop)))
                    for g, s in group_slices().items())
@@ -100,20 +102,37 @@ class Recommender:
 
     @classmethod
     def fit(cls, store: CallTreeStore, train_ids: Sequence[str], embeddings: Embeddings,
-            config: RecommenderConfig = RecommenderConfig(), cache_dir: Path | None = None,
-            catalog: Catalog | None = None, stats: InteractionStats | None = None) -> Recommender:
+            config: RecommenderConfig | None = None, cache_dir: Path | None = None) -> Recommender:
         """Learn from the traces `train_ids` of `store` (the catalogue may span the whole store)."""
-        trees = list(store.iter_trees(train_ids))
-        stats = stats or build_stats(trees)
-        catalog = catalog or catalog_from_store(store, store.iter_trees(), embeddings, cache_dir)
-        model = Scorer(ScorerConfig(n_features=1))
-        rec = cls(catalog, stats, model, _vocab(stats), config)
-        rec.train_on(examples_from_store(store, train_ids))
+        config = config or RecommenderConfig()
+        stats = build_stats(store.iter_trees(train_ids))
+        catalog = catalog_from_store(store, store.iter_trees(), embeddings, cache_dir)
+        rec = cls(catalog, stats, Scorer(ScorerConfig(n_features=1)), _vocab(stats), config)
+        rec.train_encoded(rec.encode_training(store, train_ids))
         return rec
 
-    def train_on(self, examples: Sequence[Example]) -> list[float]:
-        """Featurise `examples` (the chosen item kept among the candidates) and train a fresh scorer."""
-        return self.train_encoded(self.encode(examples, force_chosen=True))
+    def encode_training(self, store: CallTreeStore, train_ids: Sequence[str]) -> Encoded:
+        """Training decisions with out-of-fold statistics: each trace's features come from the others.
+
+        Statistics that counted a decision's own trace would always show its chosen item as seen
+        and its transition as observed, which is never so for a new trace; the scorer would learn
+        to distrust cold items. Traces fall into `config.folds` folds by a hash of their id; the
+        decisions of one fold are featurised (and their item ids masked) with the statistics of
+        the others, exactly as a held-out trace is.
+        """
+        folds = max(self.config.folds, 1)
+        fold_of = {t: zlib.crc32(t.encode()) % folds for t in train_ids}
+        parts = []
+        for k in range(folds):
+            inside = [t for t in train_ids if fold_of[t] == k]
+            if not inside:
+                continue
+            outside = [t for t in train_ids if fold_of[t] != k] if folds > 1 else inside
+            stats = build_stats(store.iter_trees(outside))
+            env = FeatureEnv(self.catalog, stats)
+            vocab = {label: i for label, i in self.vocab.items() if stats.calls.get(label) or stats.parent_calls.get(label)}
+            parts.append(self.encode(examples_from_store(store, inside), force_chosen=True, env=env, vocab=vocab))
+        return concat(parts)
 
     def train_encoded(self, data: Encoded) -> list[float]:
         """Train a fresh scorer on already encoded decisions (all feature columns)."""
@@ -126,13 +145,14 @@ class Recommender:
         for lo in range(0, len(texts), EMBED_CHUNK):
             self.catalog.embed_queries(texts[lo:lo + EMBED_CHUNK])
 
-    def candidates(self, context: DecisionContext, constraints: Constraints = Constraints(),
-                   chosen: str | None = None) -> Candidates:
+    def candidates(self, context: DecisionContext, constraints: Constraints | None = None,
+                   chosen: str | None = None, stats: InteractionStats | None = None) -> Candidates:
         """Retrieved candidates; with `chosen` (training only) the chosen item is kept in."""
-        cands = retrieve(context, self.catalog, self.stats, self.config.n_candidates, constraints)
+        stats = stats or self.stats
+        cands = retrieve(context, self.catalog, stats, self.config.n_candidates, constraints)
         if chosen is None or chosen in cands.names or not cands.names:
             return cands
-        full = retrieve(context, self.catalog, self.stats, 10**9, constraints)
+        full = retrieve(context, self.catalog, stats, 10**9, constraints)
         if chosen not in full.names:
             return cands
         j = full.names.index(chosen)
@@ -141,25 +161,30 @@ class Recommender:
                           np.r_[cands.fused[:-1], full.fused[j]])
 
     def encode(self, examples: Sequence[Example], force_chosen: bool = False,
-               constraints: Constraints = Constraints()) -> Encoded:
-        """Retrieve and featurise decisions into padded arrays, all feature columns (labels only set targets)."""
+               constraints: Constraints | None = None, env: FeatureEnv | None = None,
+               vocab: dict[str, int] | None = None) -> Encoded:
+        """Retrieve and featurise decisions into padded arrays, all feature columns (labels only set targets).
+
+        `env` and `vocab` default to the recommender's own (statistics of all training traces).
+        """
+        env = env or self.env
         self._prepare_queries([e.context for e in examples])
         rows = []
         for ex in examples:
-            cands = self.candidates(ex.context, constraints, ex.chosen if force_chosen else None)
-            rows.append((ex.context, cands, featurize(self.env, ex.context, cands), ex.chosen))
-        return encode(rows, self.vocab)
+            cands = self.candidates(ex.context, constraints, ex.chosen if force_chosen else None, env.stats)
+            rows.append((ex.context, cands, featurize(env, ex.context, cands), ex.chosen))
+        return encode(rows, self.vocab if vocab is None else vocab)
 
     @torch.no_grad()
     def scores(self, data: Encoded, batch_size: int = 1024) -> np.ndarray:
         """Scores ``(N, C)`` of decisions encoded by `encode` (-inf at padding)."""
-        view = Encoded(data.feats[..., self.columns], data.mask, data.items, data.path, data.targets, data.names)
+        view = data.with_feats(data.feats[..., self.columns])
         out = [self.model(batch_tensors(view, slice(lo, lo + batch_size)))[0].numpy()
                for lo in range(0, len(data), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
 
     @torch.no_grad()
-    def rank(self, context: DecisionContext, k: int = 5, constraints: Constraints = Constraints()) -> list[Recommendation]:
+    def rank(self, context: DecisionContext, k: int = 5, constraints: Constraints | None = None) -> list[Recommendation]:
         """The best `k` candidates for one decision, each with per-group contributions."""
         cands = retrieve(context, self.catalog, self.stats, self.config.n_candidates, constraints)
         if not cands.names:

@@ -84,6 +84,8 @@ class Scorer(nn.Module):
             self.item_bias = nn.Embedding(config.n_items, 1, padding_idx=0) if self.use_ids else None
             self.wpe = nn.Parameter(torch.zeros(config.block_size)) if self.use_seq else None
             self.ctx = nn.Linear(2 * d + n, d) if self.use_seq else None
+            nn.init.zeros_(self.linear.weight)  # start neutral: every candidate scores alike
+            nn.init.zeros_(self.linear.bias)
             if self.item_bias is not None:
                 nn.init.zeros_(self.item_bias.weight)
         mean = torch.tensor(config.mean or [0.0] * n, dtype=torch.float32)

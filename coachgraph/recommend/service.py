@@ -23,7 +23,13 @@ from coachgraph.recommend.candidates import Constraints
 from coachgraph.recommend.context import DecisionContext, next_context, root_context
 from coachgraph.recommend.recommender import Recommendation, Recommender, RecommenderConfig
 from coachgraph.recommend.stats import InteractionStats
-from coachgraph.recommend.team import Team, TeamConfig, interaction_graph, positive_utility, select_team
+from coachgraph.recommend.team import (
+    Team,
+    TeamConfig,
+    interaction_graph,
+    positive_utility,
+    select_team,
+)
 
 __all__ = ["RecommendService", "cache_dir_for"]
 
@@ -96,7 +102,7 @@ class RecommendService:
 
     def next(self, task: str, trace_id: str | None = None, node_id: str | None = None, k: int = 5,
              kind: str = "agent", candidates: list[str] | None = None,
-             constraints: Constraints = Constraints()) -> list[Recommendation]:
+             constraints: Constraints | None = None) -> list[Recommendation]:
         """The best `k` next agents/tools (of `kind`, or any kind when the catalogue lacks it)."""
         pool = candidates or self._names(kind)
         return self.recommender.rank(self._context(task, trace_id, node_id, kind, pool), k, constraints)

@@ -16,7 +16,7 @@ from langgraph.graph import END, START, StateGraph
 
 from coachgraph.recommend.team import Team
 
-__all__ = ["SUPERVISOR", "TeamState", "build_supervisor", "round_robin"]
+__all__ = ["SUPERVISOR", "TeamState", "build_supervisor", "node_name", "round_robin"]
 
 SUPERVISOR = "supervisor"
 """Name of the routing node."""
@@ -33,8 +33,17 @@ class TeamState(TypedDict, total=False):
     next: str
 
 
+def node_name(member: str) -> str:
+    """The graph node of a member: LangGraph reserves ``:`` and ``|`` in node names.
+
+    >>> node_name("code_action:bash")
+    'code_action_bash'
+    """
+    return member.replace(":", "_").replace("|", "_")
+
+
 def round_robin(team: Team) -> Callable[[TeamState], str]:
-    """A router giving each member one turn, best utility first, then `END`."""
+    """A router giving each member one turn (by member name), best utility first, then `END`."""
     order = [m.name for m in sorted(team.nodes, key=lambda m: -m.utility)]
 
     def route(state: TeamState) -> str:
@@ -58,15 +67,18 @@ def build_supervisor(team: Team, members: Mapping[str, Member],
                      router: Callable[[TeamState], str] | None = None) -> StateGraph:
     """An uncompiled `StateGraph`: ``supervisor`` routes to members, each member returns to it.
 
+    The router returns a member's name (or `END`); `visited` records member names.
+
     Raises:
         KeyError: a team member has no runnable in `members`.
     """
     route = router or round_robin(team)
+    nodes = {name: node_name(name) for name in team.names}
     graph = StateGraph(TeamState)
     graph.add_node(SUPERVISOR, lambda state: {"next": route(state)})
-    for name in team.names:
-        graph.add_node(name, _member_node(name, members[name]))
-        graph.add_edge(name, SUPERVISOR)
+    for name, node in nodes.items():
+        graph.add_node(node, _member_node(name, members[name]))
+        graph.add_edge(node, SUPERVISOR)
     graph.add_edge(START, SUPERVISOR)
-    graph.add_conditional_edges(SUPERVISOR, lambda state: state["next"], [*team.names, END])
+    graph.add_conditional_edges(SUPERVISOR, lambda state: nodes.get(state["next"], END), [*nodes.values(), END])
     return graph

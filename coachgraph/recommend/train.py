@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,7 +21,7 @@ import torch
 from coachgraph.recommend.candidates import Candidates
 from coachgraph.recommend.context import MAX_PATH, DecisionContext
 
-__all__ = ["Encoded", "TrainConfig", "Trainable", "batch_tensors", "encode", "train"]
+__all__ = ["Encoded", "TrainConfig", "Trainable", "batch_tensors", "concat", "encode", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ class TrainConfig:
     """How a scorer is trained."""
 
     epochs: int = 12
-    """Passes over the training decisions."""
+    """Passes over the training decisions (raised until `min_steps` optimiser steps are taken)."""
+    min_steps: int = 400
+    """Fewest optimiser steps: small corpora get more passes (held-out loss guards against overfitting)."""
     batch_size: int = 256
     """Decisions per step."""
     lr: float = 3e-3
@@ -60,7 +63,7 @@ class TrainConfig:
     threads: int = 1
     """Torch CPU threads while training (small batches gain nothing from more on shared cores)."""
     val_share: float = 0.1
-    """Share of decisions (the last ones, so whole traces) held out to pick the best epoch."""
+    """Share of traces (chosen by a hash of their id) whose decisions are held out to pick the best epoch."""
     patience: int = 3
     """Epochs without a better validation loss before stopping."""
     min_val: int = 30
@@ -79,13 +82,19 @@ class Encoded:
     """Index of the chosen candidate, -100 where it was not retrieved, ``(N,)``."""
     names: list[list[str]]
     """Candidate names of each decision (unpadded)."""
+    traces: list[str]
+    """The trace of each decision (held-out decisions are drawn by trace)."""
 
     def __len__(self) -> int:
         return len(self.names)
 
     def subset(self, rows: np.ndarray) -> Encoded:
         return Encoded(self.feats[rows], self.mask[rows], self.items[rows], self.path[rows],
-                       self.targets[rows], [self.names[i] for i in rows])
+                       self.targets[rows], [self.names[i] for i in rows], [self.traces[i] for i in rows])
+
+    def with_feats(self, feats: np.ndarray) -> Encoded:
+        """The same decisions with other feature columns."""
+        return Encoded(feats, self.mask, self.items, self.path, self.targets, self.names, self.traces)
 
 
 def _path_ids(path: Sequence[str], vocab: Mapping[str, int]) -> np.ndarray:
@@ -113,7 +122,25 @@ def encode(rows: Sequence[tuple[DecisionContext, Candidates, np.ndarray, str | N
         path[i] = _path_ids(ctx.path, vocab)
         if chosen is not None and chosen in cands.names:
             targets[i] = cands.names.index(chosen)
-    return Encoded(feats, mask, items, path, targets, [list(c.names) for _, c, _, _ in rows])
+    return Encoded(feats, mask, items, path, targets, [list(c.names) for _, c, _, _ in rows],
+                   [ctx.trace_id for ctx, _, _, _ in rows])
+
+
+def concat(parts: Sequence[Encoded]) -> Encoded:
+    """Decisions of several `Encoded` in one, candidates padded to the widest."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return encode([], {})
+    width = max(p.feats.shape[1] for p in parts)
+
+    def pad(a: np.ndarray, fill: float | bool | int) -> np.ndarray:
+        extra = [(0, 0), (0, width - a.shape[1])] + [(0, 0)] * (a.ndim - 2)
+        return np.pad(a, extra, constant_values=fill)
+
+    return Encoded(np.concatenate([pad(p.feats, 0.0) for p in parts]), np.concatenate([pad(p.mask, False) for p in parts]),
+                   np.concatenate([pad(p.items, 0) for p in parts]), np.concatenate([p.path for p in parts]),
+                   np.concatenate([p.targets for p in parts]), [n for p in parts for n in p.names],
+                   [t for p in parts for t in p.traces])
 
 
 def batch_tensors(data: Encoded, rows: np.ndarray | slice) -> dict[str, torch.Tensor]:
@@ -133,8 +160,8 @@ def train(model: Trainable, data: Encoded, config: TrainConfig,
     usable = np.flatnonzero(data.targets >= 0)
     if len(usable) == 0:
         return []
-    n_val = int(len(usable) * config.val_share)
-    fit_rows, val_rows = (usable[:-n_val], usable[-n_val:]) if n_val >= config.min_val else (usable, usable[:0])
+    held = np.array([zlib.crc32(data.traces[i].encode()) % 1000 < 1000 * config.val_share for i in usable], bool)
+    fit_rows, val_rows = (usable[~held], usable[held]) if held.sum() >= config.min_val and (~held).any() else (usable, usable[:0])
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     try:
@@ -181,7 +208,8 @@ class _Loop:
         start = time.perf_counter()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed)  # dropout draws come from this seed
-            for epoch in range(self.config.epochs):
+            per_epoch = -(-len(fit_rows) // self.config.batch_size)
+            for epoch in range(max(self.config.epochs, -(-self.config.min_steps // per_epoch))):
                 losses.append(self._epoch(fit_rows, generator))
                 if "epoch_end" in self.callbacks:
                     self.callbacks["epoch_end"](epoch, losses[-1])

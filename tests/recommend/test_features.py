@@ -6,12 +6,12 @@ import random
 
 import numpy as np
 
+from coachgraph.calltree.analysis import decision_points
 from coachgraph.recommend.candidates import Constraints, retrieve
 from coachgraph.recommend.catalog import Catalog, CatalogItem
 from coachgraph.recommend.context import contexts_from_tree, next_context
 from coachgraph.recommend.features import FeatureEnv, feature_names, featurize
 from coachgraph.recommend.stats import build_stats
-from coachgraph.calltree.analysis import decision_points
 from tests.fakes import HashEmbeddings
 from tests.recommend._trees import POOL, make_tree, make_trees
 

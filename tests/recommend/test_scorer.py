@@ -20,7 +20,7 @@ def _data(n: int = 32, c: int = 6, f: int = 5, seed: int = 0) -> Encoded:
     feats[np.arange(n), targets, 1] *= feats[np.arange(n), targets, 2]  # ... and on a cross
     items = rng.integers(1, 20, (n, c))
     path = rng.integers(0, 20, (n, 16))
-    return Encoded(feats, np.ones((n, c), bool), items, path, targets, [["x"] * c] * n)
+    return Encoded(feats, np.ones((n, c), bool), items, path, targets, [["x"] * c] * n, [f"t{i}" for i in range(n)])
 
 
 def _config(arch: str) -> ScorerConfig:

@@ -6,10 +6,9 @@ from itertools import combinations
 
 import networkx as nx
 
-from coachgraph.recommend.supervisor import build_supervisor
-from coachgraph.recommend.team import TeamConfig, select_team
 from coachgraph.recommend.stats import build_stats
-from coachgraph.recommend.team import interaction_graph
+from coachgraph.recommend.supervisor import build_supervisor
+from coachgraph.recommend.team import TeamConfig, interaction_graph, select_team
 from tests.recommend._trees import make_trees
 
 
@@ -54,3 +53,11 @@ def test_learned_interaction_graph_and_supervisor_run() -> None:
     app = build_supervisor(team, members).compile()
     out = app.invoke({"task": "weather in Oslo", "messages": []})
     assert out["messages"] == ["geocode done", "weather_api done"] and out["visited"] == ["geocode", "weather_api"]
+
+
+def test_supervisor_accepts_reserved_characters_in_member_names() -> None:
+    team = select_team({"code_action:bash": 1.0, "a|b": 0.5}, _graph([("code_action:bash", "a|b", 0.2)]),
+                       TeamConfig(max_size=2))
+    members = {name: (lambda state, n=name: {"messages": [n]}) for name in team.names}
+    out = build_supervisor(team, members).compile().invoke({"task": "t", "messages": []})
+    assert out["messages"] == ["code_action:bash", "a|b"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from coachgraph.models import load_chat_model, load_embeddings
 from coachgraph.skills import ReflectionAction, SkillLibrary, SkillWriter, Trajectory, read_skill
 
 TRAJECTORIES = [
@@ -17,12 +18,8 @@ TRAJECTORIES = [
 
 @pytest.mark.slow
 def test_embedded_model_writes_a_valid_skill(tmp_path: Path) -> None:
-    models = pytest.importorskip("coachgraph.models")
-    embeddings_module = pytest.importorskip("coachgraph.models.embeddings")
-    if not hasattr(models, "load_chat_model"):
-        pytest.skip("coachgraph.models.load_chat_model is not available")
-    library = SkillLibrary(tmp_path / "lib", embeddings_module.load_embeddings("minilm"))
-    result = SkillWriter(models.load_chat_model("smollm2"), library).reflect(TRAJECTORIES)
+    library = SkillLibrary(tmp_path / "lib", load_embeddings("minilm"))
+    result = SkillWriter(load_chat_model("smollm2", max_tokens=96), library).reflect(TRAJECTORIES)
     assert result.action is ReflectionAction.CREATE
     stored = read_skill(library.root / result.skill.name)
     assert stored == result.skill and 1 <= len(stored.description) <= 1024

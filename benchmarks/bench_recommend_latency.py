@@ -1,0 +1,92 @@
+"""Latency of `recommend next` over 5,000 candidate agents, and training time on 100,000 decisions.
+
+Both figures come from a real ingested store. The catalogue is the store's own, grown to
+`--agents` items by adding renamed copies of its entries (same descriptions), and embedded once
+(cached beside the store). Query vectors are computed before timing, so the figure is the
+recommender's own work: retrieval over every candidate, features, scoring and explanation. The
+100,000 training decisions are the store's real decisions, encoded once and replicated.
+
+Run: ``python benchmarks/bench_recommend_latency.py --store traces.sqlite``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from coachgraph.calltree.stores import open_store
+from coachgraph.models import load_embeddings
+from coachgraph.recommend.catalog import Catalog, CatalogItem, catalog_from_store
+from coachgraph.recommend.context import root_context
+from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
+from coachgraph.recommend.scorer import Scorer, ScorerConfig
+from coachgraph.recommend.service import cache_dir_for
+from coachgraph.recommend.stats import build_stats
+from coachgraph.recommend.train import Encoded
+
+
+def grown_catalog(base: Catalog, size: int, cache: Path) -> Catalog:
+    """The store's catalogue plus renamed copies until it holds `size` agents."""
+    items = [CatalogItem(i.name, "agent", i.description) for i in base.items]
+    copy = 1
+    while len(items) < size:
+        items += [CatalogItem(f"{i.name}~{copy}", "agent", i.description) for i in base.items[: size - len(items)]]
+        copy += 1
+    return Catalog(items[:size], base.embeddings, cache, "minilm")
+
+
+def replicate(data: Encoded, n: int) -> Encoded:
+    """`data`'s decisions repeated to `n` rows (each copy keeps its trace, for held-out rows)."""
+    rows = np.resize(np.arange(len(data)), n)
+    out = data.subset(rows)
+    out.traces = [f"{t}#{i // len(data)}" for i, t in enumerate(out.traces)]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", required=True)
+    parser.add_argument("--agents", type=int, default=5000)
+    parser.add_argument("--decisions", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    cache = cache_dir_for(args.store)
+    with open_store(args.store) as store:
+        ids = store.trace_ids()
+        embeddings = load_embeddings("minilm")
+        base = catalog_from_store(store, store.iter_trees(), embeddings, cache, "minilm")
+        stats = build_stats(store.iter_trees(ids))
+        examples = examples_from_store(store, ids)
+    catalog = grown_catalog(base, args.agents, cache)
+    rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), {}, RecommenderConfig())
+    rec.vocab = {label: i + 1 for i, label in enumerate(sorted(set(stats.calls) | set(stats.parent_calls)))}
+    data = rec.encode(examples, force_chosen=True)
+    big = replicate(data, args.decisions)
+    start = time.perf_counter()
+    losses = rec.train_encoded(big)
+    train_s = time.perf_counter() - start
+    print(f"training: {len(big):,} decisions (replicated from {len(data):,} real ones), "
+          f"{big.feats.shape[1]} candidates x {big.feats.shape[2]} features, {len(losses)} epochs: {train_s:.1f} s")
+    tasks = sorted({e.context.task for e in examples})[: args.queries]
+    names = catalog.names()
+    contexts = [root_context("bench", task, names) for task in tasks]
+    for ctx in contexts:
+        catalog.embed_queries([ctx.task, ctx.local_text or ctx.task])
+    times = []
+    for ctx in contexts:
+        t0 = time.perf_counter()
+        rec.rank(ctx, k=5)
+        times.append(1000 * (time.perf_counter() - t0))
+    times.sort()
+    print(f"recommend next over {len(names):,} candidate agents ({len(times)} queries, query vectors cached): "
+          f"p50 {statistics.median(times):.2f} ms, p99 {times[int(0.99 * (len(times) - 1))]:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

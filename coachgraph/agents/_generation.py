@@ -1,0 +1,74 @@
+"""Sampling answers from the student: one deterministic batch for local models, chat calls else.
+
+A local student generates all rows of a step in one `LocalLM.generate` call, so results depend
+only on the weights and the seeds (never on how concurrent requests happened to be coalesced),
+which is what makes a resumed run equal an uninterrupted one. The batch is still reported to the
+callbacks of the running graph, so the calling-tree tracer records it as a model call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langchain_core.callbacks import CallbackManager
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGeneration, LLMResult
+from langchain_core.runnables import ensure_config
+
+from coachgraph.models.chat_local import LocalChatModel
+from coachgraph.models.local import Message
+from coachgraph.models.sampling import SamplingParams
+
+__all__ = ["Reply", "generate_replies", "to_langchain"]
+
+_ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One sampled answer: its text and, for local models, its token ids."""
+
+    text: str
+    token_ids: tuple[int, ...] = ()
+
+
+def to_langchain(conversation: Sequence[Message]) -> list[BaseMessage]:
+    """Chat-template dicts as langchain-core messages."""
+    return [_ROLES[m["role"]](m["content"]) for m in conversation]
+
+
+def _report(model: BaseChatModel, conversations: Sequence[Sequence[Message]],
+            replies: list[list[Reply]]) -> None:
+    """Tell the running graph's callbacks about a batch generated outside `invoke`."""
+    manager = CallbackManager.configure(inheritable_callbacks=ensure_config().get("callbacks"))
+    runs = manager.on_chat_model_start({"name": model.get_name()}, [to_langchain(c) for c in conversations])
+    for run, row in zip(runs, replies, strict=True):
+        run.on_llm_end(LLMResult(generations=[[ChatGeneration(message=AIMessage(r.text)) for r in row]]))
+
+
+def _local(model: LocalChatModel, conversations: Sequence[Sequence[Message]], n: int, seed: int,
+           params: SamplingParams) -> list[list[Reply]]:
+    rows = model.lm.generate(conversations, params, n=n, seed=seed)
+    replies = [[Reply(c.text, tuple(t.token_id for t in c.tokens)) for c in row] for row in rows]
+    _report(model, conversations, replies)
+    return replies
+
+
+def _chat(model: BaseChatModel, conversations: Sequence[Sequence[Message]], n: int, seed: int,
+          params: SamplingParams) -> list[list[Reply]]:
+    messages = [to_langchain(c) for c in conversations]
+    rounds = [model.generate(messages, seed=seed + j, temperature=params.temperature,
+                             max_tokens=params.max_new_tokens) for j in range(n)]
+    return [[Reply(r.generations[i][0].text) for r in rounds] for i in range(len(conversations))]
+
+
+def generate_replies(model: BaseChatModel, conversations: Sequence[Sequence[Message]], *, n: int,
+                     seed: int, temperature: float, max_tokens: int) -> list[list[Reply]]:
+    """`n` replies per conversation; sample j of conversation i is seeded from `seed`, i and j."""
+    if not conversations:
+        return []
+    params = SamplingParams(max_new_tokens=max_tokens, temperature=temperature)
+    sampler = _local if isinstance(model, LocalChatModel) else _chat
+    return sampler(model, conversations, n, seed, params)
