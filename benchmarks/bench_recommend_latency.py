@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from coachgraph.calltree.stores import open_store
 from coachgraph.models import load_embeddings
@@ -25,7 +24,7 @@ from coachgraph.recommend.catalog import Catalog, CatalogItem, catalog_from_stor
 from coachgraph.recommend.context import root_context
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
-from coachgraph.recommend.service import cache_dir_for
+from coachgraph.recommend.service import cache_dir_for, single_threaded
 from coachgraph.recommend.stats import build_stats
 from coachgraph.recommend.train import Encoded
 
@@ -55,7 +54,7 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    single_threaded()
     cache = cache_dir_for(args.store)
     with open_store(args.store) as store:
         ids = store.trace_ids()

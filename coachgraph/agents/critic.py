@@ -2,8 +2,9 @@
 
 First-error localisation is OmegaPRM's binary search over step prefixes with a deterministic
 check in place of Monte Carlo rollouts: a prefix of reference steps holds when every step result
-in it appears among the numbers the student wrote. That predicate can only turn false as the
-prefix grows, so the search finds the first step whose result the student never stated.
+in it appears, in order, among the results the student stated (the numbers right after an
+``=``, or every number when the student wrote no equation). That predicate can only turn false
+as the prefix grows, so the search finds the first step whose result the student never stated.
 """
 
 from __future__ import annotations
@@ -29,15 +30,25 @@ __all__ = ["critic_node", "first_wrong_step", "judge", "stated_numbers", "step_r
 logger = logging.getLogger(__name__)
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+_RESULT = re.compile(r"=\s*(-?\d[\d,]*(?:\.\d+)?)")
 
 
-def stated_numbers(text: str) -> set[str]:
-    """Every number written in `text`, normalised.
+def stated_numbers(text: str) -> list[str]:
+    """The results `text` states in order: numbers after ``=``, else every number, normalised.
 
-    >>> sorted(stated_numbers("9 + 3 = 12, write 2 carry 1"))
-    ['1', '12', '2', '3', '9']
+    >>> stated_numbers("9 + 3 = 12, write 2 carry 1; 5 + 6 = 11")
+    ['12', '11']
+    >>> stated_numbers("I think 12")
+    ['12']
     """
-    return {n for n in (normalize_number(m) for m in _NUMBER.findall(text)) if n is not None}
+    found = _RESULT.findall(text) or _NUMBER.findall(text)
+    return [n for n in (normalize_number(m) for m in found) if n is not None]
+
+
+def _in_order(wanted: Sequence[str | None], said: Sequence[str]) -> bool:
+    """Whether the non-None `wanted` results occur in `said` in the same order."""
+    rest = iter(said)
+    return all(w is None or any(s == w for s in rest) for w in wanted)
 
 
 def step_result(step: str) -> str | None:
@@ -68,7 +79,7 @@ def first_wrong_step(text: str, steps: Sequence[str], correct: bool = False) -> 
     lo, hi = 0, len(steps)  # invariant: prefix lo holds; the first failing prefix is <= hi
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if all(r is None or r in said for r in results[:mid]):
+        if _in_order(results[:mid], said):
             lo = mid
         else:
             hi = mid - 1

@@ -135,7 +135,7 @@ def rsr(scores: TokenScores, max_rank: int = RSR_MAX_RANK) -> float:
 
     >>> s = TokenScores([1, 2], ["a", "b"], [-math.log(2), -math.log(4)], [1, 150], [(0, 2)])
     >>> round(rsr(s), 4)  # (1 + 100) / (ln 2 + ln 4)
-    48.5628
+    48.5707
     """
     ranks = sum(min(r, max_rank) for r in scores.ranks)
     surprisal = sum(-lp for lp in scores.logprobs)

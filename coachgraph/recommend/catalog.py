@@ -32,6 +32,8 @@ __all__ = ["Catalog", "CatalogItem", "catalog_from_store"]
 
 logger = logging.getLogger(__name__)
 
+ROWS_CACHE = 16
+"""Candidate lists whose catalogue rows are remembered (a served catalogue repeats one list)."""
 ITEM_TEXT_CHARS = 600
 """Characters of an item's name and description that are embedded and indexed."""
 
@@ -79,6 +81,7 @@ class Catalog:
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._names: dict[str | None, tuple[str, ...]] = {}
         self._words: dict[str, frozenset[str]] = {}
+        self._rows: dict[tuple[str, ...], np.ndarray] = {}
         self._query_cache = query_cache
 
     def __len__(self) -> int:
@@ -97,8 +100,15 @@ class Catalog:
         return self._words[name]
 
     def positions(self, names: Sequence[str]) -> np.ndarray:
-        """Row of each name in the catalogue (-1 for names it lacks)."""
-        return np.array([self.index.get(name, -1) for name in names], dtype=np.int64)
+        """Row of each name in the catalogue (-1 for names it lacks); recent lists are cached."""
+        key = tuple(names)
+        rows = self._rows.get(key)
+        if rows is None:
+            rows = np.array([self.index.get(name, -1) for name in names], dtype=np.int64)
+            if len(self._rows) >= ROWS_CACHE:
+                self._rows.pop(next(iter(self._rows)))
+            self._rows[key] = rows
+        return rows
 
     def _item_vectors(self, cache_dir: Path | None, embedder_name: str) -> np.ndarray:
         texts = [item.text for item in self.items]
@@ -149,7 +159,10 @@ class Catalog:
 
     def dense(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Cosine similarity of one query vector to the items at `rows`; 0 for rows of -1."""
-        sims = self.vectors[np.maximum(rows, 0)] @ query  # (n,)
+        if len(rows) * 4 < len(self.items):
+            sims = self.vectors[np.maximum(rows, 0)] @ query  # (n,) few rows: gather them first
+        else:
+            sims = (self.vectors @ query)[np.maximum(rows, 0)]  # many rows: one pass, no copy
         return np.where(rows >= 0, sims, 0.0).astype(np.float32)
 
     def lexical(self, query: str, rows: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ import networkx as nx
 import numpy as np
 import torch
 from langchain_core.embeddings import Embeddings
+from threadpoolctl import threadpool_limits
 
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallTree
@@ -155,11 +156,12 @@ def _mean_rows(rows: list[dict[str, float]], seed: int) -> dict[str, Any]:
 
 
 def _latency(rec: Recommender, examples: Sequence[Example], limit: int = 200) -> dict[str, float]:
-    """Per-query latency of `rank` with one torch thread (as served); query vectors are cached."""
+    """Per-query latency of `rank` with one torch and BLAS thread (as served); query vectors are cached."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _timings(rec, examples, limit)
+        with threadpool_limits(limits=1):
+            return _timings(rec, examples, limit)
     finally:
         torch.set_num_threads(threads)
 

@@ -191,14 +191,16 @@ class Recommender:
             return []
         x = featurize(self.env, context, cands)[:, self.columns]
         data = encode([(context, cands, x, None)], self.vocab)
-        batch = batch_tensors(data, slice(0, 1))
-        scores, parts = self.model.explain(batch)
-        s = scores[0]  # (C,)
+        s = self.model(batch_tensors(data, slice(0, 1)))[0][0]  # (C,)
         prob = torch.softmax(s, 0)
-        best = torch.argsort(s, descending=True)[:k].tolist()
+        best = torch.argsort(s, descending=True)[:k]
+        top = data.subset(np.zeros(1, np.int64))
+        top.feats, top.mask, top.items = (a[:, best.numpy()] for a in (data.feats, data.mask, data.items))
+        _, parts = self.model.explain(batch_tensors(top, slice(0, 1)))  # only the k shown are explained
         return [Recommendation(name=cands.names[i], score=float(s[i]), probability=float(prob[i]),
                                retrieval=float(cands.fused[i]),
-                               contributions={g: float(v[0, i]) for g, v in parts.items()}) for i in best]
+                               contributions={g: float(v[0, j]) for g, v in parts.items()})
+                for j, i in enumerate(best.tolist())]
 
     def save(self, path: Path) -> None:
         """Write the whole recommender (catalogue vectors included) into one file."""

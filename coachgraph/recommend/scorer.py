@@ -10,8 +10,10 @@ the target). Architectures, by name in `ARCHS`:
   trace (a position-weighted sum of their embeddings beside the latest call's), whose state is
   matched against each candidate's embedding.
 
-Scores are explained per feature group by ablation: a group's contribution is the score minus the
-score with that group's features set to their training mean.
+A candidate's score depends only on its own features, ids and the path, never on the other
+candidates, so any subset of a decision can be scored or explained alone. Scores are explained
+per feature group by ablation: a group's contribution is the score minus the score with that
+group's features set to their training mean.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ class Scorer(nn.Module):
             self.wie = nn.Embedding(config.n_items, d, padding_idx=0) if self.use_ids else None
             self.item_bias = nn.Embedding(config.n_items, 1, padding_idx=0) if self.use_ids else None
             self.wpe = nn.Parameter(torch.zeros(config.block_size)) if self.use_seq else None
-            self.ctx = nn.Linear(2 * d + n, d) if self.use_seq else None
+            self.ctx = nn.Linear(2 * d, d) if self.use_seq else None
             nn.init.zeros_(self.linear.weight)  # start neutral: every candidate scores alike
             nn.init.zeros_(self.linear.bias)
             if self.item_bias is not None:
@@ -96,7 +98,7 @@ class Scorer(nn.Module):
     def standardize(self, feats: torch.Tensor) -> torch.Tensor:
         return (feats - self.mean) / self.std  # (B, C, F)
 
-    def _history(self, x: torch.Tensor, items: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
+    def _history(self, items: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
         """The id part of the score: item bias plus path state matched to item embeddings."""
         if self.training and self.config.id_dropout > 0:
             keep = torch.rand(items.shape, device=items.device) >= self.config.id_dropout
@@ -106,8 +108,7 @@ class Scorer(nn.Module):
             e = self.wie(path)  # (B, T, d); left-padded, so the last step is the latest call
             w = self.wpe.masked_fill(path == 0, float("-inf")).softmax(-1).nan_to_num(0.0)  # (B, T)
             summary = torch.einsum("bt,btd->bd", w, e)  # (B, d) learned recency weighting
-            pooled = x.mean(1)  # (B, F) decision-level summary
-            q = torch.tanh(self.ctx(torch.cat([summary, e[:, -1], pooled], -1)))  # (B, d)
+            q = torch.tanh(self.ctx(torch.cat([summary, e[:, -1]], -1)))  # (B, d)
             s = s + torch.einsum("bcd,bd->bc", self.wie(items), q)  # (B, C)
         return s
 
@@ -116,7 +117,7 @@ class Scorer(nn.Module):
         if self.mlp is not None:
             s = s + self.mlp(x).squeeze(-1)
         if self.use_ids:
-            s = s + self._history(x, items, path)
+            s = s + self._history(items, path)
         return s
 
     def forward(self, batch: dict[str, torch.Tensor], targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:

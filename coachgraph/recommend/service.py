@@ -16,6 +16,7 @@ from typing import Self
 
 import torch
 from langchain_core.embeddings import Embeddings
+from threadpoolctl import threadpool_limits
 
 from coachgraph.calltree.stores import open_store
 from coachgraph.errors import InputError
@@ -31,11 +32,17 @@ from coachgraph.recommend.team import (
     select_team,
 )
 
-__all__ = ["RecommendService", "cache_dir_for"]
+__all__ = ["RecommendService", "cache_dir_for", "single_threaded"]
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "recommender.pt"
+
+
+def single_threaded() -> None:
+    """One thread for torch and for numpy's BLAS in this process (what serving wants)."""
+    torch.set_num_threads(1)
+    threadpool_limits(limits=1)
 
 
 def cache_dir_for(location: str) -> Path:
@@ -64,10 +71,10 @@ class RecommendService:
              config: RecommenderConfig | None = None) -> Self:
         """Load the cached recommender of the store at `location`, training it when absent.
 
-        Sets torch to one CPU thread: per-query tensors are tiny, and a thread pool on shared
-        cores costs more in wake-ups than it saves.
+        Limits torch and BLAS to one CPU thread: per-query work is tiny, and a thread pool on
+        shared cores costs more in wake-ups than it saves.
         """
-        torch.set_num_threads(1)
+        single_threaded()
         if embeddings is None:
             from coachgraph.models import load_embeddings
 

@@ -1,0 +1,136 @@
+"""Learn: one training step of the student, then the curriculum teacher's update.
+
+The trainer state after step n is saved to ``run_dir/student/step-<n>/`` by an atomic folder
+rename. When LangGraph re-runs this node after a kill, a folder that already exists means the
+step was trained: its state is loaded instead of training twice, so a resumed run follows the
+uninterrupted one exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from coachgraph.agents.context import AgentContext
+from coachgraph.agents.planner import restore_teacher
+from coachgraph.models.local import Message
+from coachgraph.models.training import GroupRollout, SFTExample, StudentTrainer
+from coachgraph.tasks.answers import option_letter
+from coachgraph.types import Attempt, Outcome, Task, group_advantages
+
+__all__ = ["OBJECTIVES", "StepData", "learn_node", "reference_solution", "trainer_folder"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StepData:
+    """One step's problems, the prompts shown, graded attempts and their token ids."""
+
+    tasks: Sequence[Task]
+    chats: Sequence[Sequence[Message]]
+    attempts: Sequence[Sequence[Attempt]]
+    completions: Sequence[Sequence[Sequence[int]]]
+
+    @classmethod
+    def of(cls, state: Mapping[str, Any]) -> StepData:
+        """Read a step back from graph state."""
+        return cls([Task.model_validate(t) for t in state["tasks"]], state["prompts"],
+                   [[Attempt.model_validate(a) for a in row] for row in state["attempts"]],
+                   state["completions"])
+
+
+def reference_solution(task: Task) -> str:
+    """The verified worked solution of `task`, ending in the answer line the student must give.
+
+    >>> t = Task(id="t", skill="s", category="s", question="What is 2 + 3?", answer="5",
+    ...          steps=["2 + 3 = 5"])
+    >>> reference_solution(t)
+    '2 + 3 = 5\\n#### 5'
+    """
+    final = option_letter(task.correct_option) if task.correct_option is not None else task.answer
+    return "\n".join([*task.steps, f"#### {final}"])
+
+
+def _sft(trainer: StudentTrainer, data: StepData) -> dict[str, Any]:
+    """Imitate correct answers, and the reference solution where every sample failed."""
+    examples = []
+    for task, chat, row in zip(data.tasks, data.chats, data.attempts, strict=True):
+        right = list(dict.fromkeys(a.text for a in row if a.correct))
+        examples += [SFTExample(chat, text) for text in right or [reference_solution(task)]]
+    return trainer.sft_step(examples)
+
+
+def _grpo(trainer: StudentTrainer, data: StepData) -> dict[str, Any]:
+    """Group-normalised policy gradient over the sampled answers."""
+    groups = [GroupRollout(chat, ids, [1.0 if a.correct else 0.0 for a in row])
+              for chat, ids, row in zip(data.chats, data.completions, data.attempts, strict=True)]
+    return trainer.grpo_step(groups)
+
+
+OBJECTIVES: dict[str, Callable[[StudentTrainer, StepData], dict[str, Any]]] = {"sft": _sft, "grpo": _grpo}
+"""Training objectives by name (`AgentConfig.objective`)."""
+
+
+def trainer_folder(run_dir: Path, step: int) -> Path:
+    """Where the trainer state after `step` training steps is kept."""
+    return Path(run_dir) / "student" / f"step-{step:06d}"
+
+
+def _train(ctx: AgentContext, data: StepData, done: Path) -> dict[str, Any]:
+    """Train once and save atomically; or load the saved state of a step already trained."""
+    if ctx.trainer is None:
+        return {}
+    if done.exists():
+        logger.info("step already trained: loading %s", done)
+        ctx.trainer.load(done)
+        return json.loads((done / "metrics.json").read_text(encoding="utf-8"))
+    metrics = OBJECTIVES[ctx.config.objective](ctx.trainer, data)
+    staging = done.with_name(done.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    ctx.trainer.save(staging)
+    (staging / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    staging.rename(done)
+    return metrics
+
+
+def _prune(done: Path) -> None:
+    """Keep the newest state and the one before it (a resume may need either)."""
+    for folder in sorted(done.parent.glob("step-*"))[:-2]:
+        shutil.rmtree(folder)
+
+
+def _outcomes(data: StepData) -> list[Outcome]:
+    outcomes = []
+    for task, row in zip(data.tasks, data.attempts, strict=True):
+        missing = [] if any(a.correct for a in row) else [task.skill]
+        outcome = Outcome.from_attempts(task, row, missing)
+        outcomes.append(outcome.model_copy(update={"advantages": group_advantages(outcome.rewards)}))
+    return outcomes
+
+
+def learn_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    """Train, save the trainer, update the curriculum teacher; advance the step counter."""
+    ctx, step = runtime.context, int(state.get("step", 0))
+    data = StepData.of(state)
+    done = trainer_folder(ctx.run_dir, step + 1)
+    metrics = _train(ctx, data, done)
+    if done.exists():
+        _prune(done)
+    outcomes = _outcomes(data)
+    restore_teacher(ctx.teacher, state)
+    ctx.teacher.update(outcomes)
+    rewards = [r for o in outcomes for r in o.rewards]
+    summary = {"step": step + 1, "mean_reward": sum(rewards) / max(len(rewards), 1),
+               "loss": float(metrics.get("loss", 0.0)), "tokens": float(metrics.get("tokens", 0.0))}
+    logger.info("step %d: mean reward %.3f, loss %.4f", step + 1, summary["mean_reward"], summary["loss"])
+    failed = [t.model_dump(mode="json") for t, o in zip(data.tasks, outcomes, strict=True) if o.mean_reward == 0]
+    return {"step": step + 1, "teacher_state": json.dumps(ctx.teacher.state_dict()),
+            "failed": failed, "metrics": [summary]}

@@ -1,0 +1,48 @@
+"""Pure routing functions of the curriculum graph: each returns the name of the next node."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from langgraph.graph import END
+
+__all__ = ["after_evaluate", "after_learn", "at_start"]
+
+
+def _finished(state: Mapping[str, Any]) -> bool:
+    return int(state.get("step", 0)) >= int(state.get("max_steps", 0))
+
+
+def at_start(state: Mapping[str, Any]) -> Literal["evaluate", "planner"]:
+    """Evaluate the untrained student first (the baseline of every learning curve).
+
+    >>> at_start({}), at_start({"history": [{"step": 0}]})
+    ('evaluate', 'planner')
+    """
+    return "planner" if state.get("history") else "evaluate"
+
+
+def after_learn(state: Mapping[str, Any]) -> Literal["evaluate", "planner"]:
+    """Evaluate every `eval_every` steps and after the last one; otherwise plan the next step.
+
+    >>> after_learn({"step": 2, "max_steps": 5, "eval_every": 2})
+    'evaluate'
+    >>> after_learn({"step": 3, "max_steps": 5, "eval_every": 2})
+    'planner'
+    >>> after_learn({"step": 5, "max_steps": 5, "eval_every": 0})
+    'evaluate'
+    """
+    every = int(state.get("eval_every", 0))
+    if _finished(state) or (every > 0 and int(state.get("step", 0)) % every == 0):
+        return "evaluate"
+    return "planner"
+
+
+def after_evaluate(state: Mapping[str, Any]) -> Literal["planner", "__end__"]:
+    """Stop once `max_steps` training steps are done.
+
+    >>> after_evaluate({"step": 0, "max_steps": 3}), after_evaluate({"step": 3, "max_steps": 3})
+    ('planner', '__end__')
+    """
+    return END if _finished(state) else "planner"

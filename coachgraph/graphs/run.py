@@ -1,0 +1,239 @@
+"""`train_run`: wire models, domain, curriculum teacher, trainer and tracer, run the graph, write outputs.
+
+A run folder holds everything needed to resume: ``run.json`` (config and run id), the LangGraph
+checkpoints (``checkpoints.sqlite``, thread id = run id) and the trainer states
+(``student/step-<n>/``). `train_run(None, run_dir, resume=True)` continues where the run stopped
+and ends with the same result as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from coachgraph.agents import AgentConfig, AgentContext, trainer_folder
+from coachgraph.calltree.stores import open_store
+from coachgraph.calltree.tracer import CallTreeTracer
+from coachgraph.curriculum import GateConfig, TaskSpace, make_teacher
+from coachgraph.errors import InputError
+from coachgraph.graphs.curriculum import build_curriculum_graph
+from coachgraph.graphs.outputs import curriculum_of, final_accuracy, write_report
+from coachgraph.models import load_chat_model
+from coachgraph.models.training import StudentTrainer, TrainConfig
+from coachgraph.skills import SkillLibrary
+from coachgraph.tasks import PREREQUISITES, ArithmeticDomain
+from coachgraph.types import Curriculum
+
+__all__ = ["RunConfig", "RunResult", "load_run", "train_run"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, Mapping[str, Any]], None]
+"""Called with (node name, its state update) after every node; the CLI draws bars from it."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Everything a curriculum run depends on (saved as ``run.json`` in the run folder)."""
+
+    teacher: str = "sec"
+    """Curriculum algorithm spec for `make_teacher`, e.g. ``"prereq-gate+sec"``."""
+    steps: int = 100
+    """Training steps."""
+    seed: int = 0
+    """Run seed (teacher, problem draws, student samples, trainer)."""
+    student: str = "smollm2"
+    """Chat model spec of the student; it must be local (``smollm2``, ``hf:<path>``) to train."""
+    precision: str = "bf16"
+    """Decoder precision of the local student (``bf16``, ``int8``, ``fp32``)."""
+    teacher_model: str | None = None
+    """Chat model spec that rewrites failed problems (with `reformulate` > 0)."""
+    reformulate: int = 0
+    """Failed problems rewritten per step by the teacher model."""
+    objective: str = "sft"
+    """``sft`` or ``grpo``."""
+    batch_size: int = 8
+    """Problems per step."""
+    samples: int = 4
+    """Answers per problem (G)."""
+    eval_every: int = 10
+    """Steps between held-out evaluations."""
+    eval_size: int = 20
+    """Held-out problems per skill in each evaluation."""
+    skills: tuple[str, ...] = ()
+    """Skills to practise and evaluate; empty means all skills of the domain."""
+    max_tokens: int = 64
+    """Longest student answer in tokens."""
+    temperature: float = 1.0
+    """Sampling temperature of training answers."""
+    lr: float = 5e-5
+    """Learning rate of the student."""
+    lora_rank: int = 0
+    """0 trains all weights; > 0 trains LoRA adapters of that rank."""
+    library: str | None = None
+    """Skill library folder whose skills go into the student's prompt (None: no skills)."""
+    skills_k: int = 1
+    """Skills retrieved per problem."""
+    crew: bool = True
+    """CRew scores for correct answers (local student only)."""
+    threads: int = 0
+    """Torch threads of the local student (0: torch's default)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return {**asdict(self), "skills": list(self.skills)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunConfig:
+        """Read what `to_json` wrote."""
+        return cls(**{**data, "skills": tuple(data.get("skills", ()))})
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What `train_run` returns."""
+
+    run_dir: Path
+    run_id: str
+    steps_done: int
+    finished: bool
+    """False when the run stopped early (`stop_after`); resume it with ``resume=True``."""
+    curriculum: Curriculum
+    history: list[dict[str, Any]]
+    """Held-out evaluations ``{"step", "accuracy": {skill: float}}`` in order."""
+    final_accuracy: dict[str, float]
+    outputs: dict[str, Path] = field(default_factory=dict)
+    """Output name -> path (curriculum, mastery, curves, report, checkpoint); empty if unfinished."""
+
+
+def load_run(run_dir: str | Path) -> tuple[RunConfig, str]:
+    """The config and run id saved in `run_dir`."""
+    path = Path(run_dir) / "run.json"
+    if not path.is_file():
+        raise InputError(f"{path}: not a run folder (no run.json)", source=str(path))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return RunConfig.from_json(data["config"]), str(data["run_id"])
+
+
+def _start_run(config: RunConfig, run_dir: Path) -> str:
+    run_id = f"{config.teacher}-s{config.seed}-{uuid.uuid4().hex[:8]}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "config": config.to_json()}, indent=2),
+                                      encoding="utf-8")
+    return run_id
+
+
+def _agent_config(config: RunConfig) -> AgentConfig:
+    return AgentConfig(batch_size=config.batch_size, samples=config.samples, objective=config.objective,
+                       eval_every=config.eval_every, eval_size=config.eval_size, eval_skills=config.skills,
+                       max_tokens=config.max_tokens, temperature=config.temperature,
+                       skills_k=config.skills_k, reformulate=config.reformulate, crew=config.crew,
+                       seed=config.seed)
+
+
+def build_context(config: RunConfig, run_dir: Path) -> AgentContext:
+    """The live dependencies of a run: models, trainer, domain, teacher, library."""
+    student = load_chat_model(config.student, precision=config.precision, threads=config.threads)
+    trainer = StudentTrainer(student.lm, TrainConfig(lr=config.lr, lora_rank=config.lora_rank, seed=config.seed))
+    domain = ArithmeticDomain()
+    space = TaskSpace.of(config.skills or domain.skills, domain.box())
+    teacher = make_teacher(config.teacher, space, seed=config.seed,
+                           configs={"prereq-gate": GateConfig(prerequisites=PREREQUISITES)})
+    return AgentContext(
+        student=student, trainer=trainer, domain=domain, teacher=teacher, run_dir=run_dir,
+        config=_agent_config(config),
+        teacher_model=load_chat_model(config.teacher_model) if config.teacher_model else None,
+        library=SkillLibrary(Path(config.library), embeddings=None) if config.library else None)
+
+
+@contextmanager
+def _tracer(run_dir: Path, run_id: str) -> Iterator[CallTreeTracer]:
+    """The calling-tree tracer of a run, writing to ``calltrees.sqlite`` in the run folder."""
+    store = open_store(run_dir / "calltrees.sqlite")
+    try:
+        yield CallTreeTracer(store, session_id=run_id)
+    finally:
+        store.close()
+
+
+@contextmanager
+def _checkpointer(run_dir: Path) -> Iterator[SqliteSaver]:
+    conn = sqlite3.connect(run_dir / "checkpoints.sqlite", check_same_thread=False)
+    try:
+        yield SqliteSaver(conn)
+    finally:
+        conn.close()
+
+
+def _drive(graph: Any, inputs: Mapping[str, Any] | None, invoke: dict[str, Any], ctx: AgentContext,
+           stop_after: int | None, progress: Progress | None) -> None:
+    """Stream the graph to its end, or stop once `stop_after` steps are done (as a kill would)."""
+    for update in graph.stream(inputs, invoke, context=ctx, stream_mode="updates", durability="sync"):
+        for node, values in update.items():
+            if progress is not None and isinstance(values, Mapping):
+                progress(node, values)
+            if stop_after is not None and node == "learn" and values["step"] >= stop_after:
+                logger.info("stopping after step %d as asked", values["step"])
+                return
+
+
+def _restore_student(ctx: AgentContext, values: Mapping[str, Any]) -> None:
+    """Load the trainer state matching the checkpointed step (nothing to load at step 0)."""
+    step = int(values.get("step", 0))
+    if step > 0 and ctx.trainer is not None:
+        ctx.trainer.load(trainer_folder(ctx.run_dir, step))
+
+
+def train_run(config: RunConfig | None, run_dir: str | Path, resume: bool = False, *,
+              stop_after: int | None = None, progress: Progress | None = None) -> RunResult:
+    """Run (or resume) a curriculum run in `run_dir` and write its outputs when it finishes.
+
+    Args:
+        config: the run's settings; with `resume`, None reads them from ``run.json``.
+        run_dir: the run folder (created when new).
+        resume: continue the run saved in `run_dir` from its last checkpoint.
+        stop_after: stop once this many steps are done, leaving a resumable run.
+        progress: called after every node with its name and state update.
+    """
+    run_dir = Path(run_dir)
+    if resume:
+        saved, run_id = load_run(run_dir)
+        config = config or saved
+    elif config is None:
+        raise InputError("a new run needs a config", source="config")
+    else:
+        run_id = _start_run(config, run_dir)
+    ctx = build_context(config, run_dir)
+    with _tracer(run_dir, run_id) as tracer, _checkpointer(run_dir) as saver:
+        invoke = {"configurable": {"thread_id": run_id}, "callbacks": [tracer], "recursion_limit": 10**6}
+        graph = build_curriculum_graph(checkpointer=saver)
+        values = graph.get_state(invoke).values if resume else {}
+        _restore_student(ctx, values)
+        inputs = None if resume else {"run_id": run_id, "max_steps": config.steps, "step": 0,
+                                      "eval_every": config.eval_every}
+        _drive(graph, inputs, invoke, ctx, stop_after, progress)
+        snapshot = graph.get_state(invoke)
+    return _result(config, run_dir, run_id, snapshot.values, not snapshot.next, ctx)
+
+
+def _result(config: RunConfig, run_dir: Path, run_id: str, values: Mapping[str, Any], finished: bool,
+            ctx: AgentContext) -> RunResult:
+    curriculum = curriculum_of(values, config.teacher, config.seed)
+    history = list(values.get("history", []))
+    outputs: dict[str, Path] = {}
+    if finished:
+        outputs = write_report(run_dir, values, curriculum, config.to_json())
+        if ctx.trainer is not None:
+            outputs["checkpoint"] = ctx.trainer.export(run_dir / "checkpoint")
+    return RunResult(run_dir=run_dir, run_id=run_id, steps_done=int(values.get("step", 0)),
+                     finished=finished, curriculum=curriculum, history=history,
+                     final_accuracy=final_accuracy(history), outputs=outputs)
