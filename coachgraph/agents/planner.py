@@ -24,7 +24,12 @@ logger = logging.getLogger(__name__)
 
 
 def restore_teacher(teacher: Teacher, state: Mapping[str, Any]) -> None:
-    """Load the teacher state kept in graph state (a fresh teacher keeps its initial state)."""
+    """Load the teacher state kept in graph state.
+
+    A run starts with the teacher's initial state in graph state, so every planner call, a
+    re-run after a kill included, starts from the checkpointed state; without one the teacher
+    goes on from wherever it is.
+    """
     if state.get("teacher_state"):
         teacher.load_state_dict(json.loads(state["teacher_state"]))
 

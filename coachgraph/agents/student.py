@@ -27,10 +27,15 @@ logger = logging.getLogger(__name__)
 
 
 def retrieved_skills(library: SkillLibrary | None, task: Task, k: int) -> str:
-    """Level-2 disclosure of the `k` skills that best match the question (empty without a library)."""
+    """Level-2 disclosure of the `k` skills best matching the task (empty without a library).
+
+    The query names the task's skill as well as its question: a bare "What is 62 + 99?" shares
+    no words with skill descriptions, so keyword retrieval would find nothing.
+    """
     if library is None or k <= 0:
         return ""
-    return "\n".join(library.render(hit.id) for hit in library.search(task.question, k))
+    query = f"{task.skill.replace('-', ' ')} {task.question}"
+    return "\n".join(library.render(hit.id) for hit in library.search(query, k))
 
 
 def student_messages(task: Task, skills: str = "") -> list[Message]:

@@ -219,7 +219,8 @@ def train_run(config: RunConfig | None, run_dir: str | Path, resume: bool = Fals
         values = graph.get_state(invoke).values if resume else {}
         _restore_student(ctx, values)
         inputs = None if resume else {"run_id": run_id, "max_steps": config.steps, "step": 0,
-                                      "eval_every": config.eval_every}
+                                      "eval_every": config.eval_every,
+                                      "teacher_state": json.dumps(ctx.teacher.state_dict())}
         _drive(graph, inputs, invoke, ctx, stop_after, progress)
         snapshot = graph.get_state(invoke)
     return _result(config, run_dir, run_id, snapshot.values, not snapshot.next, ctx)

@@ -82,7 +82,7 @@ def retrieve(context: DecisionContext, catalog: Catalog, stats: InteractionStats
     names = _feasible(context, catalog, stats, constraints or Constraints())
     rows = catalog.positions(names)
     q = catalog.embed_queries([context.task, context.local_text or context.task]) if query is None else query
-    dense = 0.5 * (catalog.dense(q[0], rows) + catalog.dense(q[1], rows))  # (n_feasible,)
+    dense = catalog.dense(q, rows).mean(1)  # (n_feasible,) mean of task and subtask similarity
     lexical = catalog.lexical(context.task, rows) + catalog.lexical(context.local_text, rows)
     fused = 1.0 / (RRF_C + _ranks(dense)) + 1.0 / (RRF_C + _ranks(lexical))
     keep = top_k(fused, n) if len(names) > n else np.argsort(-fused, kind="stable")

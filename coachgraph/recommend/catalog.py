@@ -82,6 +82,7 @@ class Catalog:
         self._names: dict[str | None, tuple[str, ...]] = {}
         self._words: dict[str, frozenset[str]] = {}
         self._rows: dict[tuple[str, ...], np.ndarray] = {}
+        self._tokens: dict[str, list[str]] = {}
         self._query_cache = query_cache
 
     def __len__(self) -> int:
@@ -157,23 +158,35 @@ class Catalog:
         """Keep at least `n` recent query vectors (a bulk featurisation embeds each text once)."""
         self._query_cache = max(self._query_cache, n + 16)
 
-    def dense(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Cosine similarity of one query vector to the items at `rows`; 0 for rows of -1."""
+    def dense(self, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine similarity of query vectors ``(q, dim)`` to the items at `rows`: ``(n, q)``, 0 for rows of -1."""
         if len(rows) * 4 < len(self.items):
-            sims = self.vectors[np.maximum(rows, 0)] @ query  # (n,) few rows: gather them first
+            sims = self.vectors[np.maximum(rows, 0)] @ queries.T  # few rows: gather them first
         else:
-            sims = (self.vectors @ query)[np.maximum(rows, 0)]  # many rows: one pass, no copy
-        return np.where(rows >= 0, sims, 0.0).astype(np.float32)
+            sims = (self.vectors @ queries.T)[np.maximum(rows, 0)]  # many rows: one pass, no copy
+        return np.where(rows[:, None] >= 0, sims, 0.0).astype(np.float32)
+
+    def tokens(self, text: str) -> list[str]:
+        """`tokenize(text)`, remembered for recent texts (a query's task is matched several times)."""
+        found = self._tokens.get(text)
+        if found is None:
+            found = self._tokens[text] = tokenize(text)
+            if len(self._tokens) > self._query_cache:
+                self._tokens.pop(next(iter(self._tokens)))
+        return found
 
     def lexical(self, query: str, rows: np.ndarray) -> np.ndarray:
         """BM25 score of `query` for the items at `rows`; 0 for rows of -1."""
-        terms = [self._vocab[t] for t in tokenize(query) if t in self._vocab]
+        terms = [self._vocab[t] for t in self.tokens(query) if t in self._vocab]
         if not terms or len(rows) == 0:
             return np.zeros(len(rows), np.float32)
         counts = Counter(terms)
         q = np.zeros(len(self._vocab), np.float32)
         q[list(counts)] = list(counts.values())
-        scores = np.asarray(self._weights[np.maximum(rows, 0)] @ q).ravel()  # (n,)
+        if len(rows) * 4 < len(self.items):
+            scores = np.asarray(self._weights[np.maximum(rows, 0)] @ q).ravel()  # (n,)
+        else:
+            scores = np.asarray(self._weights @ q).ravel()[np.maximum(rows, 0)]  # (n,) no row copy
         return np.where(rows >= 0, scores, 0.0).astype(np.float32)
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:

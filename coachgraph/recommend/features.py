@@ -18,7 +18,6 @@ from coachgraph.recommend.candidates import Candidates
 from coachgraph.recommend.catalog import Catalog
 from coachgraph.recommend.context import DecisionContext
 from coachgraph.recommend.stats import InteractionStats
-from coachgraph.retrieval.text import tokenize
 
 __all__ = ["FEATURE_GROUPS", "FeatureEnv", "FeatureGroup", "feature_names", "featurize", "group_slices"]
 
@@ -58,7 +57,7 @@ def _counts(counter: dict[str, int] | dict[tuple[str, str], int], keys: list) ->
 
 
 def _relevance(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.ndarray:
-    task_words = set(tokenize(ctx.task))
+    task_words = set(env.catalog.tokens(ctx.task))
     words = [env.catalog.words(n) for n in cands.names]
     overlap = [len(w & task_words) / max(len(w), 1) for w in words]
     lex = cands.lexical / max(float(cands.lexical.max(initial=0.0)), 1e-6)
