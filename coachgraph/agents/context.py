@@ -47,8 +47,16 @@ class AgentConfig:
     """Skills retrieved into the student's prompt when a library is configured."""
     reformulate: int = 0
     """Failed problems the teacher model rewrites per step (0 turns reformulation off)."""
+    synthesize: int = 0
+    """Missing skills the teacher model writes a new problem for per step (STAT-Syn; 0: off)."""
+    process_reward: str = "none"
+    """Process reward added to the outcome: ``none``, ``clip``, ``delta`` or ``clip+delta`` (card 13)."""
     crew: bool = True
     """Score correct answers by CRew when the student is a local model."""
+    reflect_every: int = 0
+    """Reflection into the skill library after every this many steps (0: never)."""
+    save_every: int = 10
+    """Trainer state saved after every this many steps (and after the last); a resume replays the rest."""
     seed: int = 0
     """Run seed: problem draws and student samples derive from it and the step number."""
 

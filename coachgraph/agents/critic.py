@@ -25,7 +25,8 @@ from coachgraph.models.local import Message
 from coachgraph.tasks import check_answer, normalize_number
 from coachgraph.types import Attempt, Task, Verdict
 
-__all__ = ["critic_node", "first_wrong_step", "judge", "stated_numbers", "step_result"]
+__all__ = ["clip_rewards", "critic_node", "delta_rewards", "first_wrong_step", "judge", "process_reward",
+           "stated_numbers", "step_result", "step_scores"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,50 @@ def first_wrong_step(text: str, steps: Sequence[str], correct: bool = False) -> 
     return min(lo, len(steps) - 1)
 
 
+def step_scores(n_steps: int, first_wrong: int | None) -> list[float]:
+    """Binary process scores of the reference steps: 1 before the first wrong step, 0 from it on.
+
+    >>> step_scores(3, 1), step_scores(2, None)
+    ([1.0, 0.0, 0.0], [1.0, 1.0])
+    """
+    cut = n_steps if first_wrong is None else first_wrong
+    return [1.0 if k < cut else 0.0 for k in range(n_steps)]
+
+
+def clip_rewards(scores: Sequence[float], eta: float) -> list[float]:
+    """Clip: ``min(s_k - eta, 0)``, so extra steps can never add reward.
+
+    >>> clip_rewards([1.0, 0.25, 0.0], 0.5)
+    [0.0, -0.25, -0.5]
+    """
+    return [min(s - eta, 0.0) for s in scores]
+
+
+def delta_rewards(scores: Sequence[float]) -> list[float]:
+    """Delta: ``s_k - s_(k+1)`` and ``s_K`` for the last step, so every return telescopes to one score.
+
+    >>> delta_rewards([1.0, 0.5, 0.25])
+    [0.5, 0.25, 0.25]
+    """
+    return [a - b for a, b in zip(scores, scores[1:], strict=False)] + list(scores[-1:])
+
+
+def process_reward(scores: Sequence[float], mode: str, eta: float = 0.5) -> float:
+    """Total refined process reward of one answer: ``none``, ``clip``, ``delta`` or ``clip+delta``.
+
+    >>> process_reward([1.0, 0.0], "clip"), process_reward([1.0, 0.0], "delta"), process_reward([1.0], "none")
+    (-0.5, 1.0, 0.0)
+    """
+    if mode == "none":
+        return 0.0
+    refined = list(scores)
+    if "clip" in mode:
+        refined = clip_rewards(refined, eta)
+    if "delta" in mode:
+        refined = delta_rewards(refined)
+    return float(sum(refined))
+
+
 def _confidence(model: BaseChatModel, chat: Sequence[Message], text: str, answer: str) -> float | None:
     """CRew of a correct answer: the student's mean probability of its answer tokens."""
     cut = text.rfind(answer)
@@ -95,11 +140,16 @@ def _confidence(model: BaseChatModel, chat: Sequence[Message], text: str, answer
 
 
 def judge(task: Task, attempt: Attempt, chat: Sequence[Message] = (),
-          model: BaseChatModel | None = None) -> tuple[Attempt, Verdict]:
-    """Grade one attempt; a correct one of a local student also gets its CRew score."""
+          model: BaseChatModel | None = None, process: str = "none") -> tuple[Attempt, Verdict]:
+    """Grade one attempt; a correct one of a local student also gets its CRew score.
+
+    The reward is the verifier's outcome (1 or 0) plus, with `process` other than ``none``, the
+    refined process reward of the reference steps the answer got right (card 13).
+    """
     extracted, ok = check_answer(task, attempt.text)
     step = first_wrong_step(attempt.text, task.steps, ok)
-    scores = {"reward": 1.0 if ok else 0.0}
+    dense = process_reward(step_scores(len(task.steps), step), process) if task.steps else 0.0
+    scores = {"reward": (1.0 if ok else 0.0) + dense, "outcome": 1.0 if ok else 0.0}
     if ok and model is not None and chat and extracted is not None:
         confidence = _confidence(model, chat, attempt.text, extracted)
         scores.update({} if confidence is None else {"crew": confidence})
@@ -118,7 +168,7 @@ def critic_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> dic
     attempts, verdicts = [], []
     for task_json, row, chat in zip(state["tasks"], state["attempts"], state["prompts"], strict=True):
         task = Task.model_validate(task_json)
-        graded = [judge(task, Attempt.model_validate(a), chat, model) for a in row]
+        graded = [judge(task, Attempt.model_validate(a), chat, model, ctx.config.process_reward) for a in row]
         attempts.append([a.model_dump(mode="json") for a, _ in graded])
         verdicts.append([v.model_dump(mode="json") for _, v in graded])
     return {"attempts": attempts, "verdicts": verdicts}

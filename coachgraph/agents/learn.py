@@ -1,9 +1,11 @@
 """Learn: one training step of the student, then the curriculum teacher's update.
 
-The trainer state after step n is saved to ``run_dir/student/step-<n>/`` by an atomic folder
-rename. When LangGraph re-runs this node after a kill, a folder that already exists means the
-step was trained: its state is loaded instead of training twice, so a resumed run follows the
-uninterrupted one exactly.
+Every `save_every` steps (and after the last one) the trainer state is saved to
+``run_dir/student/step-<n>/`` by an atomic folder rename; a full model's state is large, so
+saving it every step would cost more than the step. A resumed run loads the newest saved state
+and replays the steps after it from the graph's checkpoint history; training and sampling are
+seeded, so the replay repeats them exactly. When LangGraph re-runs this node after a kill, a
+folder that already exists means the step was trained: its state is loaded instead.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from coachgraph.models.training import GroupRollout, SFTExample, StudentTrainer
 from coachgraph.tasks.answers import option_letter
 from coachgraph.types import Attempt, Outcome, Task, group_advantages
 
-__all__ = ["OBJECTIVES", "StepData", "learn_node", "reference_solution", "trainer_folder"]
+__all__ = ["OBJECTIVES", "StepData", "learn_node", "reference_solution", "saved_steps", "trainer_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +40,18 @@ class StepData:
     chats: Sequence[Sequence[Message]]
     attempts: Sequence[Sequence[Attempt]]
     completions: Sequence[Sequence[Sequence[int]]]
+    rewards: Sequence[Sequence[float]]
+    """The critic's reward of each attempt (its outcome, plus process reward when configured)."""
 
     @classmethod
     def of(cls, state: Mapping[str, Any]) -> StepData:
         """Read a step back from graph state."""
-        return cls([Task.model_validate(t) for t in state["tasks"]], state["prompts"],
-                   [[Attempt.model_validate(a) for a in row] for row in state["attempts"]],
-                   state["completions"])
+        attempts = [[Attempt.model_validate(a) for a in row] for row in state["attempts"]]
+        verdicts = state.get("verdicts") or [[{} for _ in row] for row in attempts]
+        rewards = [[float(v.get("scores", {}).get("reward", 1.0 if a.correct else 0.0)) for a, v in zip(row, vs, strict=True)]
+                   for row, vs in zip(attempts, verdicts, strict=True)]
+        return cls([Task.model_validate(t) for t in state["tasks"]], state["prompts"], attempts,
+                   state["completions"], rewards)
 
 
 def reference_solution(task: Task) -> str:
@@ -70,8 +77,8 @@ def _sft(trainer: StudentTrainer, data: StepData) -> dict[str, Any]:
 
 def _grpo(trainer: StudentTrainer, data: StepData) -> dict[str, Any]:
     """Group-normalised policy gradient over the sampled answers."""
-    groups = [GroupRollout(chat, ids, [1.0 if a.correct else 0.0 for a in row])
-              for chat, ids, row in zip(data.chats, data.completions, data.attempts, strict=True)]
+    groups = [GroupRollout(chat, ids, list(rewards))
+              for chat, ids, rewards in zip(data.chats, data.completions, data.rewards, strict=True)]
     return trainer.grpo_step(groups)
 
 
@@ -84,8 +91,14 @@ def trainer_folder(run_dir: Path, step: int) -> Path:
     return Path(run_dir) / "student" / f"step-{step:06d}"
 
 
-def _train(ctx: AgentContext, data: StepData, done: Path) -> dict[str, Any]:
-    """Train once and save atomically; or load the saved state of a step already trained."""
+def saved_steps(run_dir: Path) -> list[int]:
+    """Steps whose trainer state is saved in `run_dir`, oldest first."""
+    return sorted(int(p.name.removeprefix("step-")) for p in (Path(run_dir) / "student").glob("step-*")
+                  if not p.name.endswith(".tmp"))
+
+
+def _train(ctx: AgentContext, data: StepData, done: Path, save: bool) -> dict[str, Any]:
+    """Train once and save atomically when asked; or load the saved state of a step already trained."""
     if ctx.trainer is None:
         return {}
     if done.exists():
@@ -93,6 +106,8 @@ def _train(ctx: AgentContext, data: StepData, done: Path) -> dict[str, Any]:
         ctx.trainer.load(done)
         return json.loads((done / "metrics.json").read_text(encoding="utf-8"))
     metrics = OBJECTIVES[ctx.config.objective](ctx.trainer, data)
+    if not save:
+        return metrics
     staging = done.with_name(done.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
     ctx.trainer.save(staging)
@@ -116,12 +131,28 @@ def _outcomes(data: StepData) -> list[Outcome]:
     return outcomes
 
 
+def _save_due(ctx: AgentContext, step: int, max_steps: int) -> bool:
+    """Save after every `save_every` steps, the last step, and before each reflection (which a
+    resume must not replay across, since it changes the library the prompts draw from)."""
+    cfg = ctx.config
+    reflect = cfg.reflect_every > 0 and ctx.library is not None and step % cfg.reflect_every == 0
+    return step % max(cfg.save_every, 1) == 0 or step >= max_steps or reflect
+
+
+def _skill_outcomes(state: Mapping[str, Any], data: StepData, step: int) -> list[dict[str, Any]]:
+    """One record per attempt and library skill shown in its prompt."""
+    used = state.get("used_skills") or [[] for _ in data.tasks]
+    return [{"skill": name, "success": bool(a.correct), "task_kind": f"arithmetic.{task.skill}", "step": step}
+            for task, row, names in zip(data.tasks, data.attempts, used, strict=True)
+            for name in names for a in row]
+
+
 def learn_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Train, save the trainer, update the curriculum teacher; advance the step counter."""
     ctx, step = runtime.context, int(state.get("step", 0))
     data = StepData.of(state)
     done = trainer_folder(ctx.run_dir, step + 1)
-    metrics = _train(ctx, data, done)
+    metrics = _train(ctx, data, done, save=_save_due(ctx, step + 1, int(state.get("max_steps", 0))))
     if done.exists():
         _prune(done)
     outcomes = _outcomes(data)
@@ -133,4 +164,4 @@ def learn_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> dict
     logger.info("step %d: mean reward %.3f, loss %.4f", step + 1, summary["mean_reward"], summary["loss"])
     failed = [t.model_dump(mode="json") for t, o in zip(data.tasks, outcomes, strict=True) if o.mean_reward == 0]
     return {"step": step + 1, "teacher_state": json.dumps(ctx.teacher.state_dict()),
-            "failed": failed, "metrics": [summary]}
+            "failed": failed, "metrics": [summary], "skill_outcomes": _skill_outcomes(state, data, step + 1)}

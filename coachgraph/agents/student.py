@@ -21,21 +21,25 @@ from coachgraph.skills import SkillLibrary
 from coachgraph.tasks import format_instruction
 from coachgraph.types import Attempt, Task
 
-__all__ = ["retrieved_skills", "student_messages", "student_node", "student_seed"]
+__all__ = ["retrieved_skills", "skill_names", "student_messages", "student_node", "student_seed"]
 
 logger = logging.getLogger(__name__)
 
 
-def retrieved_skills(library: SkillLibrary | None, task: Task, k: int) -> str:
-    """Level-2 disclosure of the `k` skills best matching the task (empty without a library).
+def skill_names(library: SkillLibrary | None, task: Task, k: int) -> list[str]:
+    """The `k` library skills best matching the task (none without a library).
 
     The query names the task's skill as well as its question: a bare "What is 62 + 99?" shares
     no words with skill descriptions, so keyword retrieval would find nothing.
     """
     if library is None or k <= 0:
-        return ""
-    query = f"{task.skill.replace('-', ' ')} {task.question}"
-    return "\n".join(library.render(hit.id) for hit in library.search(query, k))
+        return []
+    return [hit.id for hit in library.search(f"{task.skill.replace('-', ' ')} {task.question}", k)]
+
+
+def retrieved_skills(library: SkillLibrary | None, task: Task, k: int) -> str:
+    """Level-2 disclosure of the `k` skills best matching the task (empty without a library)."""
+    return "\n".join(library.render(name) for name in skill_names(library, task, k)) if library else ""
 
 
 def student_messages(task: Task, skills: str = "") -> list[Message]:
@@ -55,11 +59,13 @@ def student_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> di
     """Sample G answers per task; attempts and their token ids go to state."""
     ctx, cfg = runtime.context, runtime.context.config
     tasks = [Task.model_validate(t) for t in state["tasks"]]
-    chats = [student_messages(t, retrieved_skills(ctx.library, t, cfg.skills_k)) for t in tasks]
+    used = [skill_names(ctx.library, t, cfg.skills_k) for t in tasks]
+    chats = [student_messages(t, "\n".join(ctx.library.render(n) for n in names) if ctx.library else "")
+             for t, names in zip(tasks, used, strict=True)]
     rows = generate_replies(ctx.student, chats, n=cfg.samples, temperature=cfg.temperature,
                             seed=student_seed(cfg.seed, int(state.get("step", 0))),
                             max_tokens=cfg.max_tokens)
     attempts = [[Attempt(task_id=t.id, text=r.text, sample=j).model_dump(mode="json")
                  for j, r in enumerate(row)] for t, row in zip(tasks, rows, strict=True)]
-    return {"attempts": attempts, "prompts": chats,
+    return {"attempts": attempts, "prompts": chats, "used_skills": used,
             "completions": [[list(r.token_ids) for r in row] for row in rows]}

@@ -1,15 +1,19 @@
-"""Teacher: turns curriculum decisions into problems, and may reword problems the student failed.
+"""Teacher: turns curriculum decisions into problems; with a chat model, rewords and writes more.
 
 Problem draws use a generator seeded by the run seed and the step number, so a re-run of the
 node (after a kill) draws the same problems. A reformulation keeps the original numbers, answer
-and reference steps, so it stays verifiable; replies that drop a number are discarded.
+and reference steps, so it stays verifiable; replies that drop a number are discarded. New
+problems for missing skills (STAT-Syn, card 4) carry no reference: the teacher model solves each
+three times and the problem is kept only when at least two solutions agree on the answer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,11 +21,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langgraph.runtime import Runtime
 
+from coachgraph.agents._generation import generate_replies
 from coachgraph.agents._prompts import render_prompt
 from coachgraph.agents.context import AgentContext
+from coachgraph.tasks.answers import extract_number
 from coachgraph.types import CurriculumStep, Task
 
-__all__ = ["reformulate", "teacher_node"]
+__all__ = ["reformulate", "synthesize", "teacher_node"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +46,41 @@ def reformulate(model: BaseChatModel, task: Task) -> Task | None:
         "metadata": {**task.metadata, "reformulated_from": task.id}})
 
 
+def synthesize(model: BaseChatModel, skill: str, examples: Sequence[Task], *, seed: int,
+               solutions: int = 3) -> Task | None:
+    """A new problem for `skill` written from `examples`, with the answer most of its solutions agree on."""
+    prompt = render_prompt("teacher", "synthesize", skill=skill, examples=[t.question for t in examples])
+    question = str(model.invoke([HumanMessage(prompt)]).content).strip()
+    if not question or not _NUMBER.search(question):
+        logger.info("discarded a synthesized problem for %s: %r", skill, question[:80])
+        return None
+    chat = [{"role": "user", "content": render_prompt("teacher", "solve", question=question)}]
+    replies = generate_replies(model, [chat], n=solutions, seed=seed, temperature=0.7, max_tokens=160)[0]
+    answers = Counter(a for a in (extract_number(r.text) for r in replies) if a is not None)
+    if not answers or answers.most_common(1)[0][1] < 2:
+        logger.info("discarded a synthesized problem for %s: solutions disagree (%s)", skill, dict(answers))
+        return None
+    answer = answers.most_common(1)[0][0]
+    ident = hashlib.sha1(f"{skill}:{question}".encode()).hexdigest()[:12]
+    return Task(id=f"syn-{ident}", skill=skill, category=examples[0].category, question=question, answer=answer,
+                difficulty=dict(examples[0].difficulty), format="open", metadata={"synthesized": True, "agreeing": answers[answer]})
+
+
+def _syntheses(ctx: AgentContext, failed: Sequence[Mapping[str, Any]], rng: random.Random, step: int) -> list[Task]:
+    """STAT-Syn: new problems for the skills of last step's failures (its missing-skill profile)."""
+    if ctx.teacher_model is None or ctx.config.synthesize <= 0 or not failed:
+        return []
+    tasks = [Task.model_validate(t) for t in failed]
+    missing = Counter(t.skill for t in tasks)
+    made = []
+    for i, (skill, _) in enumerate(missing.most_common(ctx.config.synthesize)):
+        source = next(t for t in tasks if t.skill == skill)
+        examples = [source, *(ctx.domain.draw(skill, rng) for _ in range(2))]
+        task = synthesize(ctx.teacher_model, skill, examples, seed=ctx.config.seed * 100_003 + step * 101 + i)
+        made += [task] if task is not None else []
+    return made
+
+
 def _reformulations(ctx: AgentContext, failed: Sequence[Mapping[str, Any]]) -> list[Task]:
     if ctx.teacher_model is None or ctx.config.reformulate <= 0:
         return []
@@ -55,4 +96,5 @@ def teacher_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> di
     plan = [CurriculumStep.model_validate(s) for s in state["plan"]]
     tasks = [ctx.domain.task_for(step, rng) for step in plan]
     tasks += _reformulations(ctx, state.get("failed", []))
+    tasks += _syntheses(ctx, state.get("failed", []), rng, int(state.get("step", 0)))
     return {"tasks": [t.model_dump(mode="json") for t in tasks]}

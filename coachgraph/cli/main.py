@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coachgraph.cli import bench, calltree, models, skills
+from coachgraph.cli import bench, calltree, models, recommend, skills, train
 from coachgraph.cli._console import setup_logging
 
 __all__ = ["app"]
@@ -25,6 +25,8 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show libr
 models.register(app)
 calltree.register(app)
 skills.register(app)
+train.register(app)
+recommend.register(app)
 app.add_typer(bench.app, name="bench")
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The `curriculum` graph: planner -> teacher -> student -> critic -> learn (-> evaluate) -> ...
+"""The `curriculum` graph: planner -> teacher -> student -> critic -> learn (-> reflect) (-> evaluate) -> ...
 
 `build_curriculum_graph(checkpointer=...)` is the factory library users call (with a
 `SqliteSaver` to make runs resumable); `graph` is compiled without a checkpointer for
@@ -17,10 +17,11 @@ from coachgraph.agents import (
     evaluate_node,
     learn_node,
     planner_node,
+    reflect_node,
     student_node,
     teacher_node,
 )
-from coachgraph.graphs.routing import after_evaluate, after_learn, at_start
+from coachgraph.graphs.routing import after_evaluate, after_learn, after_reflect, at_start
 from coachgraph.graphs.state import CurriculumState
 
 __all__ = ["NODES", "build_curriculum_graph", "graph"]
@@ -31,6 +32,7 @@ NODES = {
     "student": student_node,
     "critic": critic_node,
     "learn": learn_node,
+    "reflect": reflect_node,
     "evaluate": evaluate_node,
 }
 """Node name -> node function, in the order one training step visits them."""
@@ -46,7 +48,8 @@ def build_curriculum_graph(*, checkpointer: BaseCheckpointSaver | None = None) -
     builder.add_conditional_edges(START, at_start, ["evaluate", "planner"])
     for source, target in zip(_CHAIN, _CHAIN[1:], strict=False):
         builder.add_edge(source, target)
-    builder.add_conditional_edges("learn", after_learn, ["evaluate", "planner"])
+    builder.add_conditional_edges("learn", after_learn, ["reflect", "evaluate", "planner"])
+    builder.add_conditional_edges("reflect", after_reflect, ["evaluate", "planner"])
     builder.add_conditional_edges("evaluate", after_evaluate, ["planner", "__end__"])
     return builder.compile(checkpointer=checkpointer, name="curriculum")
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from langgraph.graph import END
 
-__all__ = ["after_evaluate", "after_learn", "at_start"]
+__all__ = ["after_evaluate", "after_learn", "after_reflect", "at_start"]
 
 
 def _finished(state: Mapping[str, Any]) -> bool:
@@ -23,14 +23,28 @@ def at_start(state: Mapping[str, Any]) -> Literal["evaluate", "planner"]:
     return "planner" if state.get("history") else "evaluate"
 
 
-def after_learn(state: Mapping[str, Any]) -> Literal["evaluate", "planner"]:
+def after_learn(state: Mapping[str, Any]) -> Literal["reflect", "evaluate", "planner"]:
+    """Reflect every `reflect_every` steps, then go on as `after_reflect` says.
+
+    >>> after_learn({"step": 4, "max_steps": 9, "reflect_every": 2, "eval_every": 3})
+    'reflect'
+    >>> after_learn({"step": 3, "max_steps": 9, "reflect_every": 2, "eval_every": 3})
+    'evaluate'
+    """
+    every = int(state.get("reflect_every", 0))
+    if every > 0 and int(state.get("step", 0)) % every == 0:
+        return "reflect"
+    return after_reflect(state)
+
+
+def after_reflect(state: Mapping[str, Any]) -> Literal["evaluate", "planner"]:
     """Evaluate every `eval_every` steps and after the last one; otherwise plan the next step.
 
-    >>> after_learn({"step": 2, "max_steps": 5, "eval_every": 2})
+    >>> after_reflect({"step": 2, "max_steps": 5, "eval_every": 2})
     'evaluate'
-    >>> after_learn({"step": 3, "max_steps": 5, "eval_every": 2})
+    >>> after_reflect({"step": 3, "max_steps": 5, "eval_every": 2})
     'planner'
-    >>> after_learn({"step": 5, "max_steps": 5, "eval_every": 0})
+    >>> after_reflect({"step": 5, "max_steps": 5, "eval_every": 0})
     'evaluate'
     """
     every = int(state.get("eval_every", 0))

@@ -20,7 +20,7 @@ from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from coachgraph.agents import AgentConfig, AgentContext, trainer_folder
+from coachgraph.agents import AgentConfig, AgentContext, saved_steps, trainer_folder
 from coachgraph.calltree.stores import open_store
 from coachgraph.calltree.tracer import CallTreeTracer
 from coachgraph.curriculum import GateConfig, TaskSpace, make_teacher
@@ -29,16 +29,21 @@ from coachgraph.graphs.curriculum import build_curriculum_graph
 from coachgraph.graphs.outputs import curriculum_of, final_accuracy, write_report
 from coachgraph.models import load_chat_model
 from coachgraph.models.training import StudentTrainer, TrainConfig
-from coachgraph.skills import SkillLibrary
+from coachgraph.skills import SkillLibrary, install_starter
 from coachgraph.tasks import PREREQUISITES, ArithmeticDomain
 from coachgraph.types import Curriculum
 
-__all__ = ["RunConfig", "RunResult", "load_run", "train_run"]
+__all__ = ["DEFAULT_SKILLS", "RunConfig", "RunResult", "load_run", "train_run"]
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, Mapping[str, Any]], None]
 """Called with (node name, its state update) after every node; the CLI draws bars from it."""
+
+
+DEFAULT_SKILLS = ("add-1d", "sub-1d", "mul-1d", "add-2d", "sub-2d", "add-2d-carry", "mul-2x2", "word-2step")
+"""Skills of a default run: the embedded student nearly masters the one-digit ones, can learn the
+two-digit ones within a few dozen steps, and stays far from `mul-2x2` and `word-2step`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +52,15 @@ class RunConfig:
 
     teacher: str = "sec"
     """Curriculum algorithm spec for `make_teacher`, e.g. ``"prereq-gate+sec"``."""
-    steps: int = 100
+    steps: int = 30
     """Training steps."""
     seed: int = 0
     """Run seed (teacher, problem draws, student samples, trainer)."""
     student: str = "smollm2"
     """Chat model spec of the student; it must be local (``smollm2``, ``hf:<path>``) to train."""
-    precision: str = "bf16"
-    """Decoder precision of the local student (``bf16``, ``int8``, ``fp32``)."""
+    precision: str = "fp32"
+    """Decoder precision of the local student (``fp32``, ``bf16``, ``int8``). The decoder is rebuilt
+    after every weight update: fp32 rebuilds in about 3 s, int8 needs a calibration pass (about 20 s)."""
     teacher_model: str | None = None
     """Chat model spec that rewrites failed problems (with `reformulate` > 0)."""
     reformulate: int = 0
@@ -67,11 +73,11 @@ class RunConfig:
     """Answers per problem (G)."""
     eval_every: int = 10
     """Steps between held-out evaluations."""
-    eval_size: int = 20
+    eval_size: int = 16
     """Held-out problems per skill in each evaluation."""
-    skills: tuple[str, ...] = ()
+    skills: tuple[str, ...] = DEFAULT_SKILLS
     """Skills to practise and evaluate; empty means all skills of the domain."""
-    max_tokens: int = 64
+    max_tokens: int = 48
     """Longest student answer in tokens."""
     temperature: float = 1.0
     """Sampling temperature of training answers."""
@@ -80,9 +86,19 @@ class RunConfig:
     lora_rank: int = 0
     """0 trains all weights; > 0 trains LoRA adapters of that rank."""
     library: str | None = None
-    """Skill library folder whose skills go into the student's prompt (None: no skills)."""
+    """Shared skill library folder; None keeps one in the run folder, seeded with the starter skills."""
     skills_k: int = 1
-    """Skills retrieved per problem."""
+    """Library skills retrieved into each student prompt (0: none)."""
+    reflect_every: int = 25
+    """Steps between reflections that write skills back into the library (0: never)."""
+    save_every: int = 10
+    """Steps between saved student states (a resume replays at most this many steps)."""
+    export: bool = True
+    """Export the trained student as a transformers checkpoint when the run ends."""
+    process_reward: str = "none"
+    """Process reward added to the outcome reward: ``none``, ``clip``, ``delta``, ``clip+delta``."""
+    synthesize: int = 0
+    """New problems the teacher model writes per step for the student's missing skills (STAT-Syn)."""
     crew: bool = True
     """CRew scores for correct answers (local student only)."""
     threads: int = 0
@@ -137,7 +153,8 @@ def _agent_config(config: RunConfig) -> AgentConfig:
                        eval_every=config.eval_every, eval_size=config.eval_size, eval_skills=config.skills,
                        max_tokens=config.max_tokens, temperature=config.temperature,
                        skills_k=config.skills_k, reformulate=config.reformulate, crew=config.crew,
-                       seed=config.seed)
+                       reflect_every=config.reflect_every, process_reward=config.process_reward,
+                       synthesize=config.synthesize, save_every=config.save_every, seed=config.seed)
 
 
 def build_context(config: RunConfig, run_dir: Path) -> AgentContext:
@@ -152,7 +169,19 @@ def build_context(config: RunConfig, run_dir: Path) -> AgentContext:
         student=student, trainer=trainer, domain=domain, teacher=teacher, run_dir=run_dir,
         config=_agent_config(config),
         teacher_model=load_chat_model(config.teacher_model) if config.teacher_model else None,
-        library=SkillLibrary(Path(config.library), embeddings=None) if config.library else None)
+        library=_library(config, run_dir))
+
+
+def _library(config: RunConfig, run_dir: Path) -> SkillLibrary | None:
+    """The run's skill library, or None when nothing reads or writes it."""
+    if config.skills_k <= 0 and config.reflect_every <= 0:
+        return None
+    if config.library is not None:
+        return SkillLibrary(Path(config.library), embeddings=None)
+    library = SkillLibrary(run_dir / "skills", embeddings=None)
+    if not library.names():
+        install_starter(library)
+    return library
 
 
 @contextmanager
@@ -186,11 +215,24 @@ def _drive(graph: Any, inputs: Mapping[str, Any] | None, invoke: dict[str, Any],
                 return
 
 
-def _restore_student(ctx: AgentContext, values: Mapping[str, Any]) -> None:
-    """Load the trainer state matching the checkpointed step (nothing to load at step 0)."""
-    step = int(values.get("step", 0))
-    if step > 0 and ctx.trainer is not None:
-        ctx.trainer.load(trainer_folder(ctx.run_dir, step))
+def _resume_config(graph: Any, invoke: dict[str, Any], ctx: AgentContext) -> dict[str, Any]:
+    """Where a resumed run continues: its last checkpoint, or the one of its newest saved student.
+
+    The trainer state is saved every `save_every` steps, so the graph may be ahead of it. Then the
+    run forks from the checkpoint right after the learn node that ended the saved step (the
+    oldest one holding that step) and replays the steps after it, which repeat exactly.
+    """
+    step = int(graph.get_state(invoke).values.get("step", 0))
+    if ctx.trainer is None:
+        return invoke
+    saved = max((s for s in saved_steps(ctx.run_dir) if s <= step), default=0)
+    if saved:
+        ctx.trainer.load(trainer_folder(ctx.run_dir, saved))
+    if saved == step:
+        return invoke
+    at = [s for s in graph.get_state_history(invoke) if s.values.get("step") == saved]
+    logger.info("replaying steps %d-%d from the checkpoint of step %d", saved + 1, step, saved)
+    return at[-1].config | {"callbacks": invoke["callbacks"], "recursion_limit": invoke["recursion_limit"]}
 
 
 def train_run(config: RunConfig | None, run_dir: str | Path, resume: bool = False, *,
@@ -216,12 +258,11 @@ def train_run(config: RunConfig | None, run_dir: str | Path, resume: bool = Fals
     with _tracer(run_dir, run_id) as tracer, _checkpointer(run_dir) as saver:
         invoke = {"configurable": {"thread_id": run_id}, "callbacks": [tracer], "recursion_limit": 10**6}
         graph = build_curriculum_graph(checkpointer=saver)
-        values = graph.get_state(invoke).values if resume else {}
-        _restore_student(ctx, values)
+        start = _resume_config(graph, invoke, ctx) if resume else invoke
         inputs = None if resume else {"run_id": run_id, "max_steps": config.steps, "step": 0,
-                                      "eval_every": config.eval_every,
+                                      "eval_every": config.eval_every, "reflect_every": config.reflect_every,
                                       "teacher_state": json.dumps(ctx.teacher.state_dict())}
-        _drive(graph, inputs, invoke, ctx, stop_after, progress)
+        _drive(graph, inputs, start, ctx, stop_after, progress)
         snapshot = graph.get_state(invoke)
     return _result(config, run_dir, run_id, snapshot.values, not snapshot.next, ctx)
 
@@ -233,7 +274,7 @@ def _result(config: RunConfig, run_dir: Path, run_id: str, values: Mapping[str, 
     outputs: dict[str, Path] = {}
     if finished:
         outputs = write_report(run_dir, values, curriculum, config.to_json())
-        if ctx.trainer is not None:
+        if ctx.trainer is not None and config.export:
             outputs["checkpoint"] = ctx.trainer.export(run_dir / "checkpoint")
     return RunResult(run_dir=run_dir, run_id=run_id, steps_done=int(values.get("step", 0)),
                      finished=finished, curriculum=curriculum, history=history,

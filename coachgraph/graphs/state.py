@@ -24,6 +24,8 @@ class CurriculumState(TypedDict, total=False):
     """Training steps to run before ending."""
     eval_every: int
     """Held-out evaluation after every this many steps (0: only at the start and the end)."""
+    reflect_every: int
+    """Reflection into the skill library after every this many steps (0: never)."""
     step: int
     """Training steps completed so far."""
     teacher_state: str
@@ -37,6 +39,8 @@ class CurriculumState(TypedDict, total=False):
     """The chat shown to the student for each task."""
     attempts: list[list[JSON]]
     """G `Attempt`s per task (graded once the critic has run)."""
+    used_skills: list[list[str]]
+    """Names of the library skills shown in each task's prompt."""
     completions: list[list[list[int]]]
     """Token ids of each attempt (empty for models that do not report them)."""
     verdicts: list[list[JSON]]
@@ -47,5 +51,10 @@ class CurriculumState(TypedDict, total=False):
     """Every `CurriculumStep` decided so far, in order."""
     history: Annotated[list[JSON], operator.add]
     """Held-out evaluations: ``{"step": n, "accuracy": {skill: float}}``."""
+    skill_outcomes: Annotated[list[JSON], operator.add]
+    """Per attempt that had skills in its prompt: ``{"skill", "success", "task_kind", "step"}``;
+    the reflect node flushes them into the library's usage statistics."""
+    reflections: Annotated[list[JSON], operator.add]
+    """What each reflection did: ``{"step", "action", "skill", "retired"}``."""
     metrics: Annotated[list[JSON], operator.add]
     """Per-step training summaries: step, mean reward, loss, tokens."""

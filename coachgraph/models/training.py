@@ -111,7 +111,7 @@ class StudentTrainer:
         weights = [[1.0] * len(target) for _, target in rows]
         loss, tokens = self._weighted_nll(rows, weights)
         self._apply(loss)
-        return {"loss": float(loss), "tokens": float(tokens)}
+        return {"loss": float(loss.detach()), "tokens": float(tokens)}
 
     def grpo_step(self, groups: Sequence[GroupRollout]) -> dict[str, Any]:
         """One optimiser step of the group-normalised policy gradient."""
@@ -127,7 +127,7 @@ class StudentTrainer:
             return {"loss": 0.0, "tokens": 0.0, "mean_abs_advantage": abs_adv, "updated": False}
         loss, tokens = self._weighted_nll(rows, weights)
         self._apply(loss)
-        return {"loss": float(loss), "tokens": float(tokens), "mean_abs_advantage": abs_adv, "updated": True}
+        return {"loss": float(loss.detach()), "tokens": float(tokens), "mean_abs_advantage": abs_adv, "updated": True}
 
     def _target_ids(self, target: str) -> list[int]:
         ids = self.lm.tokenizer(target, add_special_tokens=False)["input_ids"]

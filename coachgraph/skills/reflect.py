@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -140,9 +140,14 @@ def record_outcomes(library: SkillLibrary, trajectories: Sequence[Trajectory]) -
     return len(counted)
 
 
-def retire_failing(library: SkillLibrary, min_uses: int = 5, max_utility: float = 0.25) -> list[str]:
-    """Remove skills used at least `min_uses` times whose utility is below `max_utility`."""
-    failing = [n for n in library.names() if _failing(library, n, min_uses, max_utility)]
+def retire_failing(library: SkillLibrary, min_uses: int = 5, max_utility: float = 0.25,
+                   names: Iterable[str] | None = None) -> list[str]:
+    """Remove skills used at least `min_uses` times whose utility is below `max_utility`.
+
+    `names` limits the candidates (e.g. to skills written by reflection, keeping curated ones).
+    """
+    pool = library.names() if names is None else [n for n in dict.fromkeys(names) if n in library]
+    failing = [n for n in pool if _failing(library, n, min_uses, max_utility)]
     for name in failing:
         library.remove(name)
         logger.info("retired skill %s (utility %.2f)", name, library.stats.utility(name))

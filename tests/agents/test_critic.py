@@ -8,7 +8,13 @@ import pytest
 from langgraph.runtime import Runtime
 
 from coachgraph.agents import critic_node, first_wrong_step, judge, student_messages
-from coachgraph.agents.critic import stated_numbers, step_result
+from coachgraph.agents.critic import (
+    clip_rewards,
+    delta_rewards,
+    stated_numbers,
+    step_result,
+    step_scores,
+)
 from coachgraph.models import load_chat_model
 from coachgraph.types import Attempt, Task
 from tests.agents.conftest import MakeContext
@@ -51,11 +57,26 @@ def test_judge_grades_and_explains() -> None:
     task = _task(ADD, "58")
     attempt, verdict = judge(task, Attempt(task_id="t1", text="5 + 3 = 8\n1 + 4 = 6\n#### 68"))
     assert (attempt.extracted, attempt.correct) == ("68", False)
-    assert verdict.first_wrong_step == 1 and verdict.scores == {"reward": 0.0}
+    assert verdict.first_wrong_step == 1 and verdict.scores == {"reward": 0.0, "outcome": 0.0}
     assert verdict.feedback == "Expected 58, got 68. First wrong step 1: 1 + 4 = 5."
     right, verdict = judge(task, Attempt(task_id="t1", text="#### 58"), model=ScriptedChatModel())
     assert right.correct and verdict.first_wrong_step is None
-    assert verdict.scores == {"reward": 1.0}  # no CRew for a model without local log-probs
+    assert verdict.scores == {"reward": 1.0, "outcome": 1.0}  # no CRew for a model without local log-probs
+
+
+def test_process_rewards_refine_the_outcome_reward() -> None:
+    task = _task(ADD, "58")  # three reference steps; the answer gets the first right, then goes wrong
+    text = "5 + 3 = 8\n1 + 4 = 6\n#### 68"
+    assert step_scores(3, 1) == [1.0, 0.0, 0.0]
+    _, clip = judge(task, Attempt(task_id="t1", text=text), process="clip")
+    assert clip.scores["reward"] == -1.0  # 0 outcome, two steps below eta=0.5 at -0.5 each
+    _, delta = judge(task, Attempt(task_id="t1", text=text), process="delta")
+    assert delta.scores["reward"] == 1.0  # telescopes to the first step's score
+    _, both = judge(task, Attempt(task_id="t1", text=text), process="clip+delta")
+    assert both.scores["reward"] == 0.0  # clipped scores [0, -0.5, -0.5] telescope to 0
+    _, right = judge(task, Attempt(task_id="t1", text="#### 58"), process="clip")
+    assert right.scores == {"reward": 1.0, "outcome": 1.0}
+    assert clip_rewards([0.9, 0.1], 0.5) == pytest.approx([0.0, -0.4]) and delta_rewards([0.2]) == [0.2]
 
 
 def test_judge_scores_crew_on_a_local_student(tiny_path: Path) -> None:

@@ -1,0 +1,158 @@
+"""`coachgraph train` (one curriculum run, resumable) and `coachgraph bench curriculum`."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from coachgraph.cli._console import console, err_console, reports_errors
+from coachgraph.cli.bench import app as bench_app
+from coachgraph.errors import InputError
+from coachgraph.graphs import RunConfig, RunResult, load_run, train_run
+from coachgraph.graphs.benchmark import BenchConfig, bench_table, run_curriculum_bench
+
+__all__ = ["register"]
+
+_DEFAULT = RunConfig()
+RUN_OUT = typer.Option(Path("runs/train"), "--out", help="Run folder for checkpoints and outputs.")
+RESUME = typer.Option(None, "--resume", help="Continue the run saved in this folder.")
+LIBRARY = typer.Option(None, help="Shared skill library (default: one in the run folder).")
+JSON_OUT = typer.Option(..., "--json", help="Where to write the summary.")
+BENCH_OUT = typer.Option(Path("runs/bench-curriculum"), "--out", help="Folder of the runs (resumable).")
+
+
+def register(root: typer.Typer) -> None:
+    """Add `train` to the root command and `curriculum` to `bench`."""
+    root.command("train")(train)
+    bench_app.command("curriculum")(bench_curriculum)
+
+
+def _skills(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+class _Bars:
+    """A rich progress bar fed by the run's per-node callback: step, accuracy, current category."""
+
+    def __init__(self, progress: Progress, total: int, label: str) -> None:
+        self.progress = progress
+        self.task = progress.add_task(label, total=total, accuracy="-", category="-", reward="-")
+
+    def __call__(self, node: str, values: Mapping[str, Any]) -> None:
+        fields: dict[str, Any] = {}
+        if node == "planner" and values.get("plan"):
+            skills = [s.get("skill") or "?" for s in values["plan"]]
+            fields["category"] = max(set(skills), key=skills.count)
+        elif node == "learn":
+            fields["completed"] = int(values["step"])
+            fields["reward"] = f"{values['metrics'][0]['mean_reward']:.2f}"
+        elif node == "evaluate":
+            accuracy = values["history"][0]["accuracy"]
+            fields["accuracy"] = f"{statistics.fmean(accuracy.values()):.3f}" if accuracy else "-"
+        if fields:
+            self.progress.update(self.task, **fields)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("held-out {task.fields[accuracy]}"), TextColumn("reward {task.fields[reward]}"),
+                    TextColumn("[cyan]{task.fields[category]}"), TimeElapsedColumn(), console=err_console)
+
+
+def _print_result(result: RunResult) -> None:
+    if not result.finished:
+        console.print(f"stopped after step {result.steps_done}; continue with "
+                      f"`coachgraph train --resume {result.run_dir}`")
+        return
+    table = Table("skill", "before", "after", "change", title=f"held-out accuracy ({result.run_id})")
+    first = result.history[0]["accuracy"] if result.history else {}
+    for skill, after in result.final_accuracy.items():
+        before = first.get(skill, 0.0)
+        table.add_row(skill, f"{before:.2f}", f"{after:.2f}", f"{after - before:+.2f}")
+    console.print(table)
+    for name, path in result.outputs.items():
+        console.print(f"{name}: {path}")
+
+
+@reports_errors
+def train(
+    teacher: str = typer.Option(_DEFAULT.teacher, help="Curriculum algorithm, e.g. sec, alp-gmm, prereq-gate+sec."),
+    steps: int = typer.Option(_DEFAULT.steps, min=1, help="Training steps."),
+    seed: int = typer.Option(_DEFAULT.seed, help="Run seed."),
+    out: Path = RUN_OUT,
+    resume: Path | None = RESUME,
+    student: str = typer.Option(_DEFAULT.student, help="Student model spec (local: smollm2 or hf:<path>)."),
+    precision: str = typer.Option(_DEFAULT.precision, help="Generation precision of the student: int8, bf16, fp32."),
+    objective: str = typer.Option(_DEFAULT.objective, help="sft or grpo."),
+    batch_size: int = typer.Option(_DEFAULT.batch_size, min=1, help="Problems per step."),
+    samples: int = typer.Option(_DEFAULT.samples, min=1, help="Answers sampled per problem (G)."),
+    eval_every: int = typer.Option(_DEFAULT.eval_every, min=0, help="Steps between held-out evaluations."),
+    eval_size: int = typer.Option(_DEFAULT.eval_size, min=1, help="Held-out problems per skill."),
+    skills: str = typer.Option(",".join(_DEFAULT.skills), help="Comma-separated skills (empty: all)."),
+    max_tokens: int = typer.Option(_DEFAULT.max_tokens, min=1, help="Longest student answer."),
+    lr: float = typer.Option(_DEFAULT.lr, help="Learning rate."),
+    lora_rank: int = typer.Option(_DEFAULT.lora_rank, min=0, help="LoRA rank (0: train all weights)."),
+    library: Path | None = LIBRARY,
+    skills_k: int = typer.Option(_DEFAULT.skills_k, min=0, help="Skills retrieved into each prompt."),
+    reflect_every: int = typer.Option(_DEFAULT.reflect_every, min=0, help="Steps between reflections (0: never)."),
+    teacher_model: str | None = typer.Option(None, help="Chat model spec that rewrites and writes problems."),
+    reformulate: int = typer.Option(0, min=0, help="Failed problems reworded per step by the teacher model."),
+    synthesize: int = typer.Option(0, min=0, help="Missing skills given a new problem per step (STAT-Syn)."),
+    process_reward: str = typer.Option(_DEFAULT.process_reward, help="none, clip, delta or clip+delta."),
+    threads: int = typer.Option(0, min=0, help="Torch threads (0: torch's default)."),
+    stop_after: int | None = typer.Option(None, help="Stop after this many steps, leaving a resumable run."),
+) -> None:
+    """Train the student with a curriculum; killed at any point, `--resume DIR` finishes the same run."""
+    if resume is not None:
+        config, run_id = load_run(resume)
+        err_console.print(f"resuming {run_id} in {resume}")
+        run_dir, new = resume, None
+    else:
+        if (out / "run.json").exists():
+            raise InputError(f"{out}: already holds a run; resume it with --resume {out} or pick another --out",
+                             source=str(out))
+        new = RunConfig(
+            teacher=teacher, steps=steps, seed=seed, student=student, precision=precision, objective=objective,
+            batch_size=batch_size, samples=samples, eval_every=eval_every, eval_size=eval_size,
+            skills=_skills(skills), max_tokens=max_tokens, lr=lr, lora_rank=lora_rank,
+            library=str(library) if library else None, skills_k=skills_k, reflect_every=reflect_every,
+            teacher_model=teacher_model, reformulate=reformulate, synthesize=synthesize,
+            process_reward=process_reward, threads=threads)
+        config, run_dir = new, out
+    with _progress() as progress:
+        bars = _Bars(progress, config.steps, f"{config.teacher} seed {config.seed}")
+        result = train_run(new, run_dir, resume=resume is not None, stop_after=stop_after, progress=bars)
+    _print_result(result)
+
+
+@reports_errors
+def bench_curriculum(
+    teachers: str = typer.Option("random,sec,alp-gmm,irt,stat-sel", help="Comma-separated teacher specs."),
+    steps: int = typer.Option(BenchConfig().base.steps, min=1, help="Training steps per run."),
+    seeds: int = typer.Option(BenchConfig().seeds, min=1, help="Seeds per teacher."),
+    json_out: Path = JSON_OUT,
+    out: Path = BENCH_OUT,
+    student: str = typer.Option(_DEFAULT.student, help="Student model spec."),
+    skills: str = typer.Option(",".join(BenchConfig().base.skills), help="Comma-separated skills."),
+    threads: int = typer.Option(0, min=0, help="Torch threads (0: torch's default)."),
+) -> None:
+    """Every teacher trains the same student on the same budget and held-out sets; compare them."""
+    base = replace(BenchConfig().base, steps=steps, student=student, skills=_skills(skills), threads=threads)
+    config = BenchConfig(teachers=_skills(teachers), seeds=seeds, base=base)
+    with _progress() as progress:
+        def on_run(teacher: str, seed: int) -> Callable[[str, Mapping[str, Any]], None]:
+            return _Bars(progress, steps, f"{teacher} seed {seed}")
+
+        summary = run_curriculum_bench(config, out, progress=on_run)
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    console.print(bench_table(summary))
+    console.print(f"random's final accuracy {summary['random_final']:.3f}; best other teacher: {summary['best']}")

@@ -1,0 +1,118 @@
+"""The curriculum benchmark: every teacher trains the same student on the same budget and held-out sets.
+
+Each (teacher, seed) run is an ordinary resumable run folder under the benchmark folder, so an
+interrupted benchmark picks up where it stopped. Summaries compare teachers on the mean held-out
+accuracy over the benchmark's skills: the curve over steps, the final value with its spread over
+seeds, and the first step at which a teacher's seed-mean curve reaches random's final accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from coachgraph.graphs.run import Progress, RunConfig, RunResult, train_run
+
+__all__ = ["BenchConfig", "bench_table", "run_curriculum_bench", "summarize"]
+
+logger = logging.getLogger(__name__)
+
+@dataclass(frozen=True, slots=True)
+class BenchConfig:
+    """What the benchmark varies (teachers, seeds) and what every run shares (`base`)."""
+
+    teachers: tuple[str, ...] = ("random", "sec", "alp-gmm", "irt", "stat-sel")
+    seeds: int = 2
+    base: RunConfig = field(default_factory=lambda: RunConfig(
+        steps=12, batch_size=8, samples=2, eval_every=4, eval_size=16, max_tokens=40,
+        skills_k=0, reflect_every=0, export=False))
+
+
+def _mean_curve(results: Sequence[RunResult]) -> list[dict[str, Any]]:
+    """Per evaluation step: the seed-mean of the skill-mean accuracy, and each skill's seed mean."""
+    curve = []
+    for evals in zip(*(r.history for r in results), strict=True):
+        skills = list(evals[0]["accuracy"])
+        per_skill = {s: statistics.fmean(e["accuracy"][s] for e in evals) for s in skills}
+        means = [statistics.fmean(e["accuracy"].values()) for e in evals]
+        curve.append({"step": evals[0]["step"], "mean": statistics.fmean(means),
+                      "spread": statistics.pstdev(means), "per_skill": per_skill})
+    return curve
+
+
+def _first_reaching(curve: Sequence[Mapping[str, Any]], target: float) -> int | None:
+    return next((int(point["step"]) for point in curve if point["mean"] >= target - 1e-9), None)
+
+
+def summarize(results: Mapping[str, Sequence[RunResult]], steps: int) -> dict[str, Any]:
+    """Compare teachers: curves, final accuracy with spread, steps to reach random's final accuracy.
+
+    `results` maps each teacher to its runs (one per seed); it must include ``random``.
+    """
+    curves = {t: _mean_curve(rs) for t, rs in results.items()}
+    finals = {t: [statistics.fmean(r.final_accuracy.values()) for r in rs] for t, rs in results.items()}
+    target = statistics.fmean(finals["random"])
+    teachers: dict[str, Any] = {}
+    for name, runs in results.items():
+        reach = _first_reaching(curves[name], target)
+        teachers[name] = {
+            "final_accuracy": statistics.fmean(finals[name]),
+            "final_spread": statistics.pstdev(finals[name]),
+            "final_per_seed": finals[name],
+            "final_per_skill": curves[name][-1]["per_skill"],
+            "steps_to_random_final": reach,
+            "fraction_of_random_steps": None if reach is None else reach / steps,
+            "curve": curves[name],
+            "run_dirs": [str(r.run_dir) for r in runs],
+        }
+    others = {t: v for t, v in teachers.items() if t != "random"}
+    best = max(others, key=lambda t: others[t]["final_accuracy"]) if others else None
+    return {"steps": steps, "random_final": target, "best": best, "teachers": teachers}
+
+
+def bench_table(summary: Mapping[str, Any]) -> str:
+    """Markdown table: one row per teacher."""
+    rows = ["| teacher | final accuracy | spread over seeds | steps to random's final | share of random's steps |",
+            "|---|---|---|---|---|"]
+    for name, t in summary["teachers"].items():
+        reach = "not reached" if t["steps_to_random_final"] is None else str(t["steps_to_random_final"])
+        share = "" if t["fraction_of_random_steps"] is None else f"{t['fraction_of_random_steps']:.0%}"
+        rows.append(f"| {name} | {t['final_accuracy']:.3f} | ±{t['final_spread']:.3f} | {reach} | {share} |")
+    return "\n".join(rows)
+
+
+def _one_run(config: RunConfig, run_dir: Path, progress: Progress | None) -> RunResult:
+    """Run, resume an unfinished run, or reread a finished one in `run_dir`."""
+    resume = (run_dir / "run.json").is_file()
+    return train_run(None if resume else config, run_dir, resume=resume, progress=progress)
+
+
+def run_curriculum_bench(config: BenchConfig, out_dir: str | Path,
+                         progress: Callable[[str, int], Progress | None] | None = None) -> dict[str, Any]:
+    """Run every (teacher, seed) under `out_dir`, then write and return the summary.
+
+    Args:
+        config: teachers, seeds and the shared run settings.
+        out_dir: benchmark folder; runs go to ``<teacher>-s<seed>/``, the summary to ``summary.json``.
+        progress: given (teacher, seed), returns the per-node progress callback of that run.
+    """
+    out = Path(out_dir)
+    teachers = config.teachers if "random" in config.teachers else ("random", *config.teachers)
+    results: dict[str, list[RunResult]] = {}
+    for teacher in teachers:
+        for seed in range(config.seeds):
+            run = replace(config.base, teacher=teacher, seed=seed)
+            logger.info("benchmark run %s seed %d", teacher, seed)
+            on_node = progress(teacher, seed) if progress else None
+            results.setdefault(teacher, []).append(_one_run(run, out / f"{teacher}-s{seed}", on_node))
+    summary = {"config": {"teachers": list(teachers), "seeds": config.seeds, "base": config.base.to_json()},
+               **summarize(results, config.base.steps)}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    (out / "summary.md").write_text(f"# Curriculum benchmark\n\n{bench_table(summary)}\n", encoding="utf-8")
+    return summary
