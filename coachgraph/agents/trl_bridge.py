@@ -59,6 +59,8 @@ class CurriculumReward:
 
     def __init__(self, teacher: Teacher) -> None:
         self.teacher = teacher
+        self.graded = 0
+        """Completions graded so far."""
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], task: Sequence[str],
                  **_: Any) -> list[float]:
@@ -75,4 +77,5 @@ class CurriculumReward:
             outcome = Outcome.from_attempts(parsed, attempts, [] if any(a.correct for a in attempts) else [parsed.skill])
             outcomes.append(outcome.model_copy(update={"advantages": group_advantages(outcome.rewards)}))
         self.teacher.update(outcomes)
+        self.graded += len(rewards)
         return rewards
