@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(CLI) generate --model smollm2 --max-tokens 48 "What is 12 + 7? Answer in one sentence."
+	$(CLI) train --out runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 test: install
 	$(PY) -m pytest

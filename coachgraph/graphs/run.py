@@ -33,7 +33,7 @@ from coachgraph.skills import SkillLibrary, install_starter
 from coachgraph.tasks import PREREQUISITES, ArithmeticDomain
 from coachgraph.types import Curriculum
 
-__all__ = ["DEFAULT_SKILLS", "RunConfig", "RunResult", "load_run", "train_run"]
+__all__ = ["DEFAULT_SKILLS", "RunConfig", "RunResult", "load_run", "prerequisites_within", "train_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +157,25 @@ def _agent_config(config: RunConfig) -> AgentConfig:
                        synthesize=config.synthesize, save_every=config.save_every, seed=config.seed)
 
 
+def prerequisites_within(skills: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The domain's prerequisite graph restricted to `skills`: a prerequisite outside the set is
+    replaced by its own nearest prerequisites inside it, so gating never waits on a skill the run
+    does not practise.
+
+    >>> prerequisites_within(("add-1d", "add-2d-carry", "mul-2x2"))["mul-2x2"]
+    ('add-2d-carry',)
+    """
+    inside = set(skills)
+
+    def nearest(skill: str) -> set[str]:
+        found: set[str] = set()
+        for pre in PREREQUISITES.get(skill, ()):
+            found |= {pre} if pre in inside else nearest(pre)
+        return found
+
+    return {s: tuple(sorted(nearest(s))) for s in skills}
+
+
 def build_context(config: RunConfig, run_dir: Path) -> AgentContext:
     """The live dependencies of a run: models, trainer, domain, teacher, library."""
     student = load_chat_model(config.student, precision=config.precision, threads=config.threads)
@@ -164,7 +183,7 @@ def build_context(config: RunConfig, run_dir: Path) -> AgentContext:
     domain = ArithmeticDomain()
     space = TaskSpace.of(config.skills or domain.skills, domain.box())
     teacher = make_teacher(config.teacher, space, seed=config.seed,
-                           configs={"prereq-gate": GateConfig(prerequisites=PREREQUISITES)})
+                           configs={"prereq-gate": GateConfig(prerequisites=prerequisites_within(space.arms))})
     return AgentContext(
         student=student, trainer=trainer, domain=domain, teacher=teacher, run_dir=run_dir,
         config=_agent_config(config),
