@@ -150,10 +150,21 @@ class StudentTrainer:
             mask[i, :len(seq)] = 1
             w[i, len(prompt):len(seq)] = torch.tensor(ws)
         self.lm.model.train()
-        logits = self.lm.model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()  # (B, T-1, V)
-        logprobs = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:, None])[..., 0]  # (B, T-1)
-        tokens = int((w[:, 1:] != 0).sum())
-        return -(w[:, 1:] * logprobs).sum() / max(tokens, 1), tokens
+        # Only completion positions are scored, so the vocabulary projection runs on those alone:
+        # full (B, T, V) logits of a 49k vocabulary would dominate both memory and time.
+        keep = w[:, 1:] != 0  # (B, T-1): position t predicts token t + 1
+        hidden = self._backbone(ids, mask)[:, :-1][keep]  # (N, H)
+        logits = self._head(hidden).float()  # (N, V)
+        logprobs = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:][keep][:, None])[:, 0]  # (N,)
+        tokens = int(keep.sum())
+        return -(w[:, 1:][keep] * logprobs).sum() / max(tokens, 1), tokens
+
+    def _backbone(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Last hidden states ``(B, T, H)`` of the causal LM, without its output projection."""
+        return self.lm.model.get_decoder()(input_ids=ids, attention_mask=mask).last_hidden_state
+
+    def _head(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.lm.model.get_output_embeddings()(hidden)
 
     def _apply(self, loss: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
