@@ -45,6 +45,9 @@ class TrainConfig:
     lora_rank: int = 0
     """0 trains every weight; > 0 trains LoRA adapters of this rank on the attention and MLP projections."""
     lora_alpha: int = 16
+    micro_batch: int = 8
+    """Rows per forward/backward pass; gradients of a step's micro-batches are accumulated, so
+    activation memory stays bounded whatever the step's batch (the result is the same loss)."""
     seed: int = 0
     """Seeds torch before building adapters, so runs repeat exactly."""
 
@@ -109,9 +112,9 @@ class StudentTrainer:
             raise InputError("an SFT step needs at least one example", source="examples")
         rows = [self._encode(e.messages, self._target_ids(e.target)) for e in examples]
         weights = [[1.0] * len(target) for _, target in rows]
-        loss, tokens = self._weighted_nll(rows, weights)
-        self._apply(loss)
-        return {"loss": float(loss.detach()), "tokens": float(tokens)}
+        loss, tokens = self._backward(rows, weights)
+        self._apply()
+        return {"loss": loss, "tokens": float(tokens)}
 
     def grpo_step(self, groups: Sequence[GroupRollout]) -> dict[str, Any]:
         """One optimiser step of the group-normalised policy gradient."""
@@ -125,9 +128,9 @@ class StudentTrainer:
                     weights.append([adv] * len(completion))
         if not rows:  # every group had equal rewards: nothing to learn from
             return {"loss": 0.0, "tokens": 0.0, "mean_abs_advantage": abs_adv, "updated": False}
-        loss, tokens = self._weighted_nll(rows, weights)
-        self._apply(loss)
-        return {"loss": float(loss.detach()), "tokens": float(tokens), "mean_abs_advantage": abs_adv, "updated": True}
+        loss, tokens = self._backward(rows, weights)
+        self._apply()
+        return {"loss": loss, "tokens": float(tokens), "mean_abs_advantage": abs_adv, "updated": True}
 
     def _target_ids(self, target: str) -> list[int]:
         ids = self.lm.tokenizer(target, add_special_tokens=False)["input_ids"]
@@ -137,8 +140,20 @@ class StudentTrainer:
         prompt = self.lm.tokenizer(self.lm.render(list(messages)), add_special_tokens=False)["input_ids"]
         return prompt, completion
 
-    def _weighted_nll(self, rows: list[tuple[list[int], list[int]]], weights: list[list[float]]) -> tuple[torch.Tensor, int]:
-        """Sum of ``-w_t * log p(y_t)`` over completion tokens, divided by their count."""
+    def _backward(self, rows: list[tuple[list[int], list[int]]], weights: list[list[float]]) -> tuple[float, int]:
+        """Gradients of the mean weighted NLL over all completion tokens, micro-batch by micro-batch."""
+        total = sum(sum(1 for x in ws if x != 0) for ws in weights)
+        size = max(self.config.micro_batch, 1)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = 0.0
+        for start in range(0, len(rows), size):
+            nll = self._weighted_nll(rows[start:start + size], weights[start:start + size])
+            (nll / max(total, 1)).backward()
+            loss += float(nll.detach())
+        return loss / max(total, 1), total
+
+    def _weighted_nll(self, rows: list[tuple[list[int], list[int]]], weights: list[list[float]]) -> torch.Tensor:
+        """Sum of ``-w_t * log p(y_t)`` over the completion tokens of `rows`."""
         pad = self.lm.tokenizer.pad_token_id
         length = max(len(p) + len(c) for p, c in rows)
         ids = torch.full((len(rows), length), pad, dtype=torch.long)
@@ -156,8 +171,7 @@ class StudentTrainer:
         hidden = self._backbone(ids, mask)[:, :-1][keep]  # (N, H)
         logits = self._head(hidden).float()  # (N, V)
         logprobs = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:][keep][:, None])[:, 0]  # (N,)
-        tokens = int(keep.sum())
-        return -(w[:, 1:][keep] * logprobs).sum() / max(tokens, 1), tokens
+        return -(w[:, 1:][keep] * logprobs).sum()
 
     def _backbone(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Last hidden states ``(B, T, H)`` of the causal LM, without its output projection."""
@@ -166,9 +180,7 @@ class StudentTrainer:
     def _head(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.lm.model.get_output_embeddings()(hidden)
 
-    def _apply(self, loss: torch.Tensor) -> None:
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+    def _apply(self) -> None:
         params = [p for p in self.lm.model.parameters() if p.requires_grad]
         torch.nn.utils.clip_grad_norm_(params, self.config.grad_clip)
         self.optimizer.step()

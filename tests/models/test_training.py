@@ -89,3 +89,19 @@ def test_lora_trains_adapters_only_and_generation_sees_them(tiny_checkpoint, tmp
     exported = trainer.export(tmp_path / "student")
     reloaded = load_chat_model(f"hf:{exported}", precision="fp32", max_tokens=8)
     assert reloaded.invoke("one two").content == adapted  # merged weights generate the same text
+
+
+def test_micro_batches_give_the_full_batch_gradient(tiny_checkpoint):
+    chat = [{"role": "user", "content": "What is 2 + 3?"}]
+    targets = ["5", "2 + 3 = 5, so the answer is 5", "five"]
+    results = []
+    for micro in (1, 8):
+        lm = _fresh(tiny_checkpoint)
+        trainer = StudentTrainer(lm, TrainConfig(micro_batch=micro))
+        rows = [trainer._encode(chat, trainer._target_ids(t)) for t in targets]
+        loss, tokens = trainer._backward(rows, [[1.0] * len(c) for _, c in rows])
+        grads = {n: p.grad.clone() for n, p in lm.model.named_parameters() if p.grad is not None}
+        results.append((loss, tokens, grads))
+    (loss_one, tokens_one, g_one), (loss_all, tokens_all, g_all) = results
+    assert tokens_one == tokens_all and loss_one == pytest.approx(loss_all, rel=1e-5)
+    assert g_one.keys() == g_all.keys() and all(torch.allclose(g_one[k], g_all[k], atol=1e-6) for k in g_one)
