@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -57,10 +58,13 @@ def next_command(
     trace: Annotated[str | None, typer.Option("--trace", help="A stored trace to continue.")] = None,
     node: Annotated[str | None, typer.Option("--node", help="The calling node in that trace.")] = None,
     k: Annotated[int, typer.Option("-k", help="How many to show.")] = 5,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only agent, tool or skill (default: any).")] = None,
 ) -> None:
     """Rank the next agent/tool, with each feature group's contribution to the score."""
+    if kind not in (None, "agent", "tool", "skill"):
+        raise InputError(f"--kind must be agent, tool or skill, not {kind!r}", source="--kind")
     service = RecommendService.open(store)
-    ranked = service.next(task=task, trace_id=trace, node_id=node, k=k)
+    ranked = service.next(task=task, trace_id=trace, node_id=node, k=k, kind=kind)
     console.print(_ranking_table(f"next agent/tool for: {task[:60]}", ranked))
 
 
@@ -73,7 +77,8 @@ def team_command(
 ) -> None:
     """Pick a connected team of at most --max-size agents/tools for the task."""
     team = RecommendService.open(store).team(task=task, max_size=max_size)
-    table = Table(title=f"team (score {team.score:.2f}, connected: {team.connected})")
+    console.print(f"team of {len(team.nodes)} (score {team.score:.2f}, connected: {team.connected})", highlight=False)
+    table = Table()
     table.add_column("member")
     table.add_column("utility", justify="right")
     for member in team.nodes:
@@ -90,13 +95,20 @@ def serve_command(
     host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
     api_key: Annotated[str | None, typer.Option("--api-key", envvar="COACHGRAPH_API_KEY",
                                                 help="Bearer key required on every request.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes (one per core).")] = 1,
 ) -> None:
     """Serve the recommender over HTTP (FastAPI; OpenAPI schema at /docs)."""
     import uvicorn
 
-    from coachgraph.server.app import create_app
+    from coachgraph.server.app import API_KEY_ENV, STORE_ENV, create_app
 
-    uvicorn.run(create_app(store, api_key=api_key), host=host, port=port, log_level="warning")
+    service = RecommendService.open(store)  # trains once here, so that workers only load it
+    options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    if workers == 1:
+        uvicorn.run(create_app(store, api_key=api_key, service=service), **options)
+        return
+    os.environ[STORE_ENV], os.environ[API_KEY_ENV] = store, api_key or ""
+    uvicorn.run("coachgraph.server.app:app_from_env", factory=True, workers=workers, **options)
 
 
 @bench_app.command("recommend")
@@ -119,7 +131,7 @@ def bench_recommend(
             config = RecommenderConfig(train=TrainConfig(epochs=epochs, seed=seed), seed=seed)
             result = run_benchmark(opened, load_embeddings("minilm"), config, seed, cache_dir_for(location))
     table = markdown_table(result)
-    console.print(table, highlight=False, markup=False)
+    console.print(table, highlight=False, markup=False, soft_wrap=True)
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=1), encoding="utf-8")
         (markdown or json_out.with_suffix(".md")).write_text(table, encoding="utf-8")

@@ -45,7 +45,7 @@ class TrainConfig:
     lora_rank: int = 0
     """0 trains every weight; > 0 trains LoRA adapters of this rank on the attention and MLP projections."""
     lora_alpha: int = 16
-    micro_batch: int = 8
+    micro_batch: int = 4
     """Rows per forward/backward pass; gradients of a step's micro-batches are accumulated, so
     activation memory stays bounded whatever the step's batch (the result is the same loss)."""
     seed: int = 0

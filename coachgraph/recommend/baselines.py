@@ -111,7 +111,7 @@ class PaperUntrained(Method):
 class _Learned(Method):
     """A `Scorer` of one architecture trained on some feature columns."""
 
-    arch = "coach"
+    arch = "mlp"
     columns: tuple[str, ...] = ()
 
     def fit(self, data: Encoded, n_items: int) -> None:
@@ -154,15 +154,15 @@ class CoachLinear(_Learned):
     arch = "linear"
 
 
-@register_method("coach-mlp")
-class CoachMLP(_Learned):
-    """Ablation: linear plus MLP over all features, no item ids or path encoder."""
+@register_method("coach-seq")
+class CoachSeq(_Learned):
+    """Ablation: the learned scorer plus item embeddings and the path encoder."""
 
-    arch = "mlp"
+    arch = "seq"
 
 
 @register_method(LEARNED)
 class Coach(_Learned):
-    """The learned scorer: features, their crosses, item embeddings and the path encoder."""
+    """The learned scorer: linear plus an MLP over all features (their crosses)."""
 
-    arch = "coach"
+    arch = "mlp"

@@ -77,13 +77,17 @@ def retrieve(context: DecisionContext, catalog: Catalog, stats: InteractionStats
              constraints: Constraints | None = None, query: np.ndarray | None = None) -> Candidates:
     """The feasible candidates of `context`, best `n` by fused dense and BM25 rank.
 
-    `query` holds the task and local-subtask vectors, ``(2, dim)``; embedded when not given.
+    `query` holds the task and local-subtask vectors, ``(2, dim)`` (or ``(1, dim)`` when they are
+    one text); embedded when not given.
     """
     names = _feasible(context, catalog, stats, constraints or Constraints())
     rows = catalog.positions(names)
-    q = catalog.embed_queries([context.task, context.local_text or context.task]) if query is None else query
-    dense = catalog.dense(q, rows).mean(1)  # (n_feasible,) mean of task and subtask similarity
-    lexical = catalog.lexical(context.task, rows) + catalog.lexical(context.local_text, rows)
+    subtask = context.local_text or context.task
+    if query is None:  # a root query's subtask is its task: one text to embed and match, not two
+        query = catalog.embed_queries([context.task] if subtask == context.task else [context.task, subtask])
+    dense = catalog.dense(query, rows).mean(1)  # (n_feasible,) mean of task and subtask similarity
+    lexical = catalog.lexical(context.task, rows)
+    lexical = lexical + (lexical if context.local_text == context.task else catalog.lexical(context.local_text, rows))
     fused = 1.0 / (RRF_C + _ranks(dense)) + 1.0 / (RRF_C + _ranks(lexical))
     keep = top_k(fused, n) if len(names) > n else np.argsort(-fused, kind="stable")
     return Candidates([names[i] for i in keep], rows[keep], dense[keep], lexical[keep], fused[keep])

@@ -9,7 +9,8 @@ explained as the contribution of each.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,13 +33,23 @@ class FeatureGroup:
     fn: GroupFn
 
 
+TABLES_CACHE = 512
+"""Per-key count tables kept by a `FeatureEnv` (one per parent, previous call or label seen)."""
+
+
 @dataclass(slots=True)
 class FeatureEnv:
-    """What features read: the catalogue, the training statistics and cached centroids."""
+    """What features read: the catalogue, the training statistics and cached lookup tables.
+
+    Counts are served from arrays aligned with the catalogue rows, so that a feature of every
+    candidate is one gather instead of a dictionary lookup per candidate.
+    """
 
     catalog: Catalog
     stats: InteractionStats
     centroids: dict[str, np.ndarray] = field(default_factory=dict)
+    tables: OrderedDict[tuple[str, str | None], np.ndarray] = field(default_factory=OrderedDict)
+    grouped: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
 
     def centroid(self, parent: str) -> np.ndarray:
         """Mean vector of the items `parent` called in training (zeros when it called none)."""
@@ -51,9 +62,51 @@ class FeatureEnv:
             self.centroids[parent] = mean.astype(np.float32)
         return self.centroids[parent]
 
+    def counts(self, counter: str, cands: Candidates, key: str | None = None) -> np.ndarray:
+        """``stats.<counter>[name]`` of each candidate, or ``[(key, name)]`` for a pair counter, ``(n,)``."""
+        out = self._table(counter, key)[cands.rows]  # a row of -1 reads the trailing zero
+        for i in np.flatnonzero(cands.rows < 0):  # names the catalogue lacks
+            out[i] = self._source(counter, key).get(cands.names[i], 0)
+        return out
 
-def _counts(counter: dict[str, int] | dict[tuple[str, str], int], keys: list) -> np.ndarray:
-    return np.array([counter.get(k, 0) for k in keys], np.float32)
+    def _source(self, counter: str, key: str | None) -> Mapping[str, int]:
+        if key is None:
+            return getattr(self.stats, counter)
+        if counter not in self.grouped:
+            self.grouped[counter] = _group(getattr(self.stats, counter), symmetric=counter == "cooccur")
+        return self.grouped[counter].get(key, {})
+
+    def _table(self, counter: str, key: str | None) -> np.ndarray:
+        table = self.tables.get((counter, key))
+        if table is None:
+            table = np.zeros(len(self.catalog) + 1, np.float32)
+            for name, count in self._source(counter, key).items():
+                row = self.catalog.index.get(name)
+                if row is not None:
+                    table[row] = count
+            if len(self.tables) >= TABLES_CACHE:
+                self.tables.popitem(last=False)
+            self.tables[(counter, key)] = table
+        return table
+
+
+def _group(pairs: Mapping[tuple[str, str], int], symmetric: bool) -> dict[str, Counter[str]]:
+    """Pair counts grouped by first label (by both labels when the pair is unordered)."""
+    out: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for (a, b), count in pairs.items():
+        out[a][b] += count
+        if symmetric:
+            out[b][a] += count
+    return dict(out)
+
+
+def _matches(env: FeatureEnv, cands: Candidates, label: str) -> np.ndarray:
+    """Which candidates are named `label`, ``(n,)`` bool."""
+    row = env.catalog.index.get(label)
+    hit = cands.rows == row if row is not None else np.zeros(len(cands.names), bool)
+    for i in np.flatnonzero(cands.rows < 0):
+        hit[i] = cands.names[i] == label
+    return hit
 
 
 def _relevance(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.ndarray:
@@ -65,50 +118,54 @@ def _relevance(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.n
 
 
 def _reliability(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.ndarray:
-    s, names = env.stats, cands.names
-    trials, wins = _counts(s.labelled, names), _counts(s.success, names)
-    seen = _counts(s.traces, names)
-    blame = (_counts(s.blamed, names) + 0.5) / (seen + 2.0)
-    errors = (_counts(s.errors, names) + 0.5) / (_counts(s.calls, names) + 2.0)
-    return np.stack([np.log1p(_counts(s.calls, names)), (wins + 1.0) / (trials + 2.0),
-                     trials / (seen + 1.0), blame, errors], 1)
+    trials, wins = env.counts("labelled", cands), env.counts("success", cands)
+    seen, calls = env.counts("traces", cands), env.counts("calls", cands)
+    blame = (env.counts("blamed", cands) + 0.5) / (seen + 2.0)
+    errors = (env.counts("errors", cands) + 0.5) / (calls + 2.0)
+    return np.stack([np.log1p(calls), (wins + 1.0) / (trials + 2.0), trials / (seen + 1.0), blame, errors], 1)
 
 
-def _pmi_stats(s: InteractionStats, others: tuple[str, ...], names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _pmi_stats(env: FeatureEnv, others: tuple[str, ...], cands: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """Max and mean over `others` of `InteractionStats.pmi` with each candidate."""
     if not others:
-        return np.zeros(len(names), np.float32), np.zeros(len(names), np.float32)
-    table = np.array([[s.pmi(n, o) for o in set(others)] for n in names], np.float32)  # (n, k)
+        return np.zeros(len(cands.names), np.float32), np.zeros(len(cands.names), np.float32)
+    s, labels = env.stats, sorted(set(others))
+    pairs = np.stack([env.counts("cooccur", cands, o) for o in labels], 1)  # (n, k)
+    mine = env.counts("traces", cands)[:, None] + 1.0  # (n, 1)
+    theirs = np.array([s.traces.get(o, 0) + 1.0 for o in labels], np.float32)[None, :]  # (1, k)
+    table = np.log((pairs + 0.1) * (s.n_traces + 1.0) / (mine * theirs))  # (n, k)
     return table.max(1), table.mean(1)
 
 
 def _interaction(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.ndarray:
-    s, names = env.stats, cands.names
-    parent_n = s.parent_calls.get(ctx.parent, 0)
-    to_parent = _counts(s.transitions, [(ctx.parent, n) for n in names])
+    s, n = env.stats, max(len(cands.names), 1)
+    to_parent = env.counts("transitions", cands, ctx.parent)
     prev = ctx.siblings[-1] if ctx.siblings else ""
-    after_prev = _counts(s.follows, [(prev, n) for n in names])
-    anc_max, anc_mean = _pmi_stats(s, tuple(a for a in ctx.ancestors if a in s.traces), names)
-    sib_max, sib_mean = _pmi_stats(s, tuple(a for a in ctx.path if a in s.traces), names)
-    repeats = np.array([ctx.path.count(n) for n in names], np.float32)
+    after_prev = env.counts("follows", cands, prev)
+    anc_max, anc_mean = _pmi_stats(env, tuple(a for a in ctx.ancestors if a in s.traces), cands)
+    sib_max, sib_mean = _pmi_stats(env, tuple(a for a in ctx.path if a in s.traces), cands)
+    repeats = np.zeros(len(cands.names), np.float32)
+    for label, count in Counter(ctx.path).items():
+        repeats[_matches(env, cands, label)] = count
+    is_prev = _matches(env, cands, prev) if ctx.siblings else np.zeros(len(cands.names), bool)
     return np.stack([
-        np.log((to_parent + 0.1) / (parent_n + 0.1 * max(len(names), 1))), (to_parent > 0).astype(np.float32),
-        np.log((after_prev + 0.1) / (s.prev_calls.get(prev, 0) + 0.1 * max(len(names), 1))),
-        anc_max, anc_mean, sib_max, sib_mean, np.log1p(repeats),
-        np.array([float(bool(ctx.siblings) and n == prev) for n in names], np.float32),
+        np.log((to_parent + 0.1) / (s.parent_calls.get(ctx.parent, 0) + 0.1 * n)), (to_parent > 0).astype(np.float32),
+        np.log((after_prev + 0.1) / (s.prev_calls.get(prev, 0) + 0.1 * n)),
+        anc_max, anc_mean, sib_max, sib_mean, np.log1p(repeats), is_prev.astype(np.float32),
     ], 1)
 
 
 def _structure(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.ndarray:
-    s, names = env.stats, cands.names
-    calls = np.maximum(_counts(s.calls, names), 1.0)
-    mean_depth = _counts(s.depth_sum, names) / calls
-    mean_pos = _counts(s.position_sum, names) / calls
-    seen = _counts(s.calls, names) > 0
-    ones = np.ones(len(names), np.float32)
+    raw = env.counts("calls", cands)
+    calls = np.maximum(raw, 1.0)
+    mean_depth = env.counts("depth_sum", cands) / calls
+    mean_pos = env.counts("position_sum", cands) / calls
+    seen = raw > 0
+    ones = np.ones(len(cands.names), np.float32)
     return np.stack([
         ones * math.log1p(ctx.depth), ones * math.log1p(len(ctx.siblings)),
         np.where(seen, np.abs(mean_depth - ctx.depth), 0.0), np.where(seen, np.log1p(np.abs(mean_pos - len(ctx.siblings))), 0.0),
-        np.log1p(_counts(s.children_sum, names) / calls), _counts(s.leaves, names) / calls,
+        np.log1p(env.counts("children_sum", cands) / calls), env.counts("leaves", cands) / calls,
     ], 1)
 
 
@@ -118,7 +175,7 @@ def _content(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.nda
     to_centroid = vectors @ env.centroid(ctx.parent) * known
     prev = env.catalog.positions(ctx.siblings[-1:])
     to_prev = vectors @ env.catalog.vectors[prev[0]] * known if len(prev) and prev[0] >= 0 else np.zeros(len(cands.names), np.float32)
-    unseen = (_counts(env.stats.calls, cands.names) == 0).astype(np.float32)
+    unseen = (env.counts("calls", cands) == 0).astype(np.float32)
     return np.stack([to_centroid, to_prev, unseen, unseen * cands.dense], 1)
 
 

@@ -34,13 +34,18 @@ logger = logging.getLogger(__name__)
 
 EMBED_CHUNK = 512
 """Query texts embedded per call when featurising many decisions."""
+STANDARDIZE_ROWS = 20_000
+"""Most decisions read for the feature standardisation statistics."""
+MIN_STD = 1e-3
+"""Columns whose training spread is below this are not rescaled (a tiny spread would blow up
+any value the training set never showed)."""
 
 
 @dataclass(frozen=True)
 class RecommenderConfig:
     """What a recommender is made of and how it is trained."""
 
-    arch: str = "coach"
+    arch: str = "mlp"
     """Scorer architecture (a key of `scorer.ARCHS`)."""
     n_candidates: int = 64
     """Candidates kept after retrieval (the scorer ranks only these)."""
@@ -77,15 +82,28 @@ def _vocab(stats: InteractionStats) -> dict[str, int]:
     return {label: i + 1 for i, label in enumerate(labels)}
 
 
+def _standardization(data: Encoded) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each feature column over real candidates.
+
+    Read from at most `STANDARDIZE_ROWS` evenly spaced decisions: the moments settle long
+    before that, and a copy of every candidate row of a large corpus costs seconds.
+    """
+    rows = np.unique(np.linspace(0, len(data) - 1, min(len(data), STANDARDIZE_ROWS)).astype(np.int64))
+    flat = data.feats[rows][data.mask[rows]] if len(data) and data.mask.any() else np.zeros((1, data.feats.shape[-1]), np.float32)
+    std = flat.std(0)
+    return flat.mean(0), np.where(std < MIN_STD, 1.0, std)  # a column constant in training stays on its raw scale
+
+
 def fit_scorer(data: Encoded, columns: np.ndarray, config: RecommenderConfig, n_items: int) -> tuple[Scorer, list[float]]:
     """A scorer of architecture `config.arch` trained on the columns `columns` of `data`."""
-    view = data.with_feats(data.feats[..., columns])
-    flat = view.feats[view.mask] if view.mask.any() else np.zeros((1, len(columns)), np.float32)
+    every = len(columns) == data.feats.shape[-1] and bool((columns == np.arange(len(columns))).all())
+    view = data if every else data.with_feats(data.feats[..., columns])
+    mean, std = _standardization(view)
     groups = tuple((g, int(np.searchsorted(columns, s.start)), int(np.searchsorted(columns, s.stop)))
                    for g, s in group_slices().items())
     cfg = ScorerConfig(n_features=len(columns), arch=config.arch, n_items=n_items,
                        groups=tuple(g for g in groups if g[2] > g[1]), seed=config.seed,
-                       mean=tuple(flat.mean(0).tolist()), std=tuple(flat.std(0).tolist()))
+                       mean=tuple(mean.tolist()), std=tuple(std.tolist()))
     model = Scorer(cfg)
     return model, train(model, view, config.train)
 
@@ -191,16 +209,14 @@ class Recommender:
             return []
         x = featurize(self.env, context, cands)[:, self.columns]
         data = encode([(context, cands, x, None)], self.vocab)
-        s = self.model(batch_tensors(data, slice(0, 1)))[0][0]  # (C,)
-        prob = torch.softmax(s, 0)
-        best = torch.argsort(s, descending=True)[:k]
-        top = data.subset(np.zeros(1, np.int64))
-        top.feats, top.mask, top.items = (a[:, best.numpy()] for a in (data.feats, data.mask, data.items))
-        _, parts = self.model.explain(batch_tensors(top, slice(0, 1)))  # only the k shown are explained
+        scores, parts = self.model.explain(batch_tensors(data, slice(0, 1)))  # one pass: scores and ablations
+        s, prob = scores[0].numpy(), torch.softmax(scores[0], 0).numpy()  # (C,)
+        groups = {g: v[0].numpy() for g, v in parts.items()}
+        best = np.argsort(-s, kind="stable")[:k].tolist()
         return [Recommendation(name=cands.names[i], score=float(s[i]), probability=float(prob[i]),
                                retrieval=float(cands.fused[i]),
-                               contributions={g: float(v[0, j]) for g, v in parts.items()})
-                for j, i in enumerate(best.tolist())]
+                               contributions={g: float(v[i]) for g, v in groups.items()})
+                for i in best]
 
     def save(self, path: Path) -> None:
         """Write the whole recommender (catalogue vectors included) into one file."""

@@ -108,18 +108,19 @@ class RecommendService:
         return replace(ctx, task=task or ctx.task)
 
     def next(self, task: str, trace_id: str | None = None, node_id: str | None = None, k: int = 5,
-             kind: str = "agent", candidates: list[str] | None = None,
+             kind: str | None = None, candidates: list[str] | None = None,
              constraints: Constraints | None = None) -> list[Recommendation]:
-        """The best `k` next agents/tools (of `kind`, or any kind when the catalogue lacks it)."""
+        """The best `k` next agents/tools: of `kind` (any kind when `None`, or when the catalogue
+        has none of that kind), or among `candidates` when given."""
         pool = candidates or self._names(kind)
-        return self.recommender.rank(self._context(task, trace_id, node_id, kind, pool), k, constraints)
+        return self.recommender.rank(self._context(task, trace_id, node_id, kind or "agent", pool), k, constraints)
 
     def _root(self) -> str:
         """The root most training traces start from: the natural parent of a fresh query."""
         common = self.stats.roots.most_common(1)
         return common[0][0] if common else ""
 
-    def _names(self, kind: str) -> list[str]:
+    def _names(self, kind: str | None) -> list[str]:
         names = self.recommender.catalog.names(kind)
         return names or self.recommender.catalog.names()
 

@@ -19,14 +19,15 @@ class RecommendNextInput(BaseModel):
     k: int = Field(default=3, ge=1, le=20, description="How many suggestions to return.")
     trace_id: str | None = Field(default=None, description="The running trace, when it is logged.")
     node_id: str | None = Field(default=None, description="The calling node in that trace.")
-    kind: Literal["agent", "tool", "skill"] = Field(default="agent", description="Recommend agents, tools or skills.")
+    kind: Literal["agent", "tool", "skill"] | None = Field(
+        default=None, description="Recommend only agents, tools or skills; leave empty for any.")
 
 
 def recommend_next_agent_tool(service: RecommendService) -> StructuredTool:
     """A tool named ``recommend_next_agent`` answering with ranked names, scores and reasons."""
 
     def run(task: str, k: int = 3, trace_id: str | None = None, node_id: str | None = None,
-            kind: str = "agent") -> list[dict[str, object]]:
+            kind: str | None = None) -> list[dict[str, object]]:
         ranked = service.next(task=task, trace_id=trace_id, node_id=node_id, k=k, kind=kind)
         return [{"name": r.name, "probability": round(r.probability, 4),
                  "top_reason": max(r.contributions, key=lambda g: r.contributions[g], default="")}

@@ -54,8 +54,9 @@ class TrainConfig:
     """Decisions per step."""
     lr: float = 3e-3
     """AdamW learning rate."""
-    weight_decay: float = 1e-4
-    """AdamW weight decay of matrices and embeddings."""
+    weight_decay: float = 1.0
+    """AdamW weight decay of matrices and embeddings (decoupled: each step shrinks them by
+    ``lr * weight_decay``)."""
     seed: int = 0
     """Seed of the batch order and of dropout."""
     max_seconds: float = 50.0
@@ -65,7 +66,9 @@ class TrainConfig:
     val_share: float = 0.1
     """Share of traces (chosen by a hash of their id) whose decisions are held out to pick the best epoch."""
     patience: int = 3
-    """Epochs without a better validation loss before stopping."""
+    """Validations without a better held-out loss before stopping."""
+    eval_steps: int = 50
+    """Fewest optimiser steps between two validations (a tiny corpus runs many epochs per check)."""
     min_val: int = 30
     """Fewest held-out decisions worth validating on; below it every epoch is kept."""
 
@@ -209,12 +212,14 @@ class _Loop:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed)  # dropout draws come from this seed
             per_epoch = -(-len(fit_rows) // self.config.batch_size)
+            every = max(1, -(-self.config.eval_steps // per_epoch))  # epochs between validations
             for epoch in range(max(self.config.epochs, -(-self.config.min_steps // per_epoch))):
                 losses.append(self._epoch(fit_rows, generator))
                 if "epoch_end" in self.callbacks:
                     self.callbacks["epoch_end"](epoch, losses[-1])
-                if len(val_rows):
+                if len(val_rows) and (epoch + 1) % every == 0:
                     held = self._held_out(val_rows)
+                    logger.info("epoch %d: loss %.4f, held-out %.4f", epoch + 1, losses[-1], held)
                     if held < best - 1e-4:
                         best, best_state, waited = held, copy.deepcopy(self.model.state_dict()), 0
                     elif (waited := waited + 1) >= self.config.patience:

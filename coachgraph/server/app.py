@@ -7,6 +7,7 @@ a bearer token.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from typing import Literal
@@ -22,7 +23,12 @@ from coachgraph.recommend.recommender import Recommendation
 from coachgraph.recommend.service import RecommendService
 from coachgraph.recommend.team import Team
 
-__all__ = ["NextRequest", "NextResponse", "TeamRequest", "create_app"]
+__all__ = ["API_KEY_ENV", "STORE_ENV", "NextRequest", "NextResponse", "TeamRequest", "app_from_env", "create_app"]
+
+STORE_ENV = "COACHGRAPH_STORE"
+"""Environment variable naming the store, read by `app_from_env`."""
+API_KEY_ENV = "COACHGRAPH_API_KEY"
+"""Environment variable holding the bearer API key (unset or empty: no key required)."""
 
 MAX_TASK_CHARS = 8000
 MAX_CANDIDATES = 10000
@@ -35,7 +41,8 @@ class NextRequest(BaseModel):
     trace_id: str | None = Field(default=None, max_length=512)
     node_id: str | None = Field(default=None, max_length=512)
     k: int = Field(default=5, ge=1, le=100)
-    kind: Literal["agent", "tool", "skill"] = "agent"
+    kind: Literal["agent", "tool", "skill"] | None = None
+    """Recommend only this kind; `None`: agents, tools and skills alike."""
     candidates: list[str] | None = Field(default=None, max_length=MAX_CANDIDATES)
 
 
@@ -56,7 +63,7 @@ class TeamRequest(BaseModel):
 def _auth(api_key: str | None) -> Callable[..., None]:
     bearer = HTTPBearer(auto_error=False)
 
-    def check(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:  # noqa: B008
+    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:  # noqa: B008
         if api_key is None:
             return
         given = credentials.credentials if credentials is not None else ""
@@ -85,7 +92,8 @@ def create_app(store_path: str, api_key: str | None = None, service: RecommendSe
         return {"status": "ok", "items": len(svc.recommender.catalog)}
 
     @app.post("/v1/recommend/next", dependencies=guard)
-    def recommend_next(body: NextRequest) -> NextResponse:
+    async def recommend_next(body: NextRequest) -> NextResponse:
+        """Answered on the event loop: a query takes about a millisecond, less than a thread hop costs."""
         try:
             ranked = svc.next(task=body.task, trace_id=body.trace_id, node_id=body.node_id, k=body.k,
                               kind=body.kind, candidates=body.candidates)
@@ -95,7 +103,20 @@ def create_app(store_path: str, api_key: str | None = None, service: RecommendSe
 
     @app.post("/v1/recommend/team", dependencies=guard)
     def recommend_team(body: TeamRequest) -> Team:
+        """Answered in the thread pool: exact team search can take tens of milliseconds."""
         return svc.team(task=body.task, max_size=body.max_size, candidates=body.candidates,
                         costs=body.costs, budget=body.budget)
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """`create_app` configured by `STORE_ENV` and `API_KEY_ENV`: the factory each server worker calls.
+
+    Raises:
+        InputError: `STORE_ENV` is not set.
+    """
+    store = os.environ.get(STORE_ENV)
+    if not store:
+        raise InputError(f"set {STORE_ENV} to the store to serve", source=STORE_ENV)
+    return create_app(store, api_key=os.environ.get(API_KEY_ENV) or None)

@@ -64,3 +64,15 @@ def test_constraints_filter_before_scoring() -> None:
     assert set(compatible.names) == {"geocode", "detect_language", "calculator"}
     cheap = retrieve(ctx, _catalog(), stats, 10, Constraints(costs={"geocode": 5.0}, max_cost=1.0))
     assert "geocode" not in cheap.names and len(cheap.names) == 4
+
+
+def test_counts_cover_names_the_catalogue_lacks() -> None:
+    stats = build_stats(make_trees(30))
+    partial = Catalog([CatalogItem(e.name, e.kind, e.description) for e in POOL if e.name != "calculator"],
+                      HashEmbeddings(dims=32))
+    ctx = next_context(make_tree(99, "weather", random.Random(1)), "r", "tool", [e.name for e in POOL])
+    cands = retrieve(ctx, partial, stats, 10)
+    env = FeatureEnv(partial, stats)
+    assert env.counts("calls", cands).tolist() == [stats.calls[n] for n in cands.names]
+    assert env.counts("transitions", cands, "planner").tolist() == [stats.transitions[("planner", n)] for n in cands.names]
+    assert np.isfinite(featurize(env, ctx, cands)).all()

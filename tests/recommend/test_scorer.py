@@ -39,7 +39,7 @@ def test_overfits_32_decisions(arch: str) -> None:
 
 def test_same_seed_same_weights_and_checkpoint_roundtrip(tmp_path: Path) -> None:
     data = _data()
-    first, second = Scorer(_config("coach")), Scorer(_config("coach"))
+    first, second = Scorer(_config("seq")), Scorer(_config("seq"))
     train(first, data, TrainConfig(epochs=3, seed=1))
     train(second, data, TrainConfig(epochs=3, seed=1))
     for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
@@ -53,7 +53,7 @@ def test_same_seed_same_weights_and_checkpoint_roundtrip(tmp_path: Path) -> None
 def test_loss_masks_padding_and_explains_per_group() -> None:
     data = _data(n=4)
     data.mask[:, -2:] = False
-    model = Scorer(_config("coach")).eval()
+    model = Scorer(_config("seq")).eval()
     batch = batch_tensors(data, slice(None))
     scores, loss = model(batch, torch.from_numpy(data.targets % 4))
     assert torch.isinf(scores[:, -2:]).all() and torch.isfinite(loss)
