@@ -142,7 +142,7 @@ async def run(url: str, rate: float, seconds: float, api_key: str | None) -> Non
     pool.close()
     latencies.sort()
     print(f"sent {len(tasks)} requests in {sent:.1f} s, all answered after {elapsed:.1f} s: "
-          f"{len(tasks) / elapsed:.0f} req/s (target {rate:.0f}); errors: {sum(errors.values())} {dict(errors)}")
+          f"{len(tasks) / elapsed:.1f} req/s (target {rate:.0f}); errors: {sum(errors.values())} {dict(errors)}")
     print(f"latency ms: p50 {statistics.median(latencies):.1f}, p99 {latencies[int(0.99 * (len(latencies) - 1))]:.1f}, "
           f"max {latencies[-1]:.1f}")
 

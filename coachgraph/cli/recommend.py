@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from coachgraph.calltree.ingest import FORMATS, ingest
@@ -30,15 +31,17 @@ StoreOpt = Annotated[str, typer.Option("--store", help="SQLite file or postgresq
 
 
 def _ranking_table(title: str, ranked: list[Recommendation]) -> Table:
-    groups = sorted({g for r in ranked for g in r.contributions})
-    table = Table(title=title)
+    """Ranked names with score, probability and each feature group's contribution, largest first."""
+    table = Table(title=title, box=box.SIMPLE_HEAD)
     table.add_column("#", justify="right")
-    table.add_column("name", overflow="fold", min_width=16)
-    for column in ("score", "p", *groups):
-        table.add_column(column, justify="right", overflow="fold")
+    table.add_column("name", overflow="fold", min_width=12)
+    table.add_column("score", justify="right")
+    table.add_column("p", justify="right")
+    table.add_column("contribution of each feature group", overflow="fold", ratio=1)
     for i, r in enumerate(ranked, 1):
+        parts = sorted(r.contributions.items(), key=lambda kv: -kv[1])
         table.add_row(str(i), r.name, f"{r.score:.2f}", f"{r.probability:.3f}",
-                      *(f"{r.contributions.get(g, 0.0):+.2f}" for g in groups))
+                      "  ".join(f"{g}:{v:+.2f}" for g, v in parts))
     return table
 
 

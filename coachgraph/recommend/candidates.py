@@ -51,6 +51,11 @@ class Candidates:
     """Summed BM25 score for the task and the local subtask, ``(n,)``."""
     fused: np.ndarray
     """Reciprocal-rank fusion of the two, ``(n,)``; the retrieval order."""
+    missing: np.ndarray = field(init=False)
+    """Positions of the names the catalogue lacks (features look those up by name)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "missing", np.flatnonzero(self.rows < 0))
 
 
 def _feasible(context: DecisionContext, catalog: Catalog, stats: InteractionStats,

@@ -65,7 +65,7 @@ class FeatureEnv:
     def counts(self, counter: str, cands: Candidates, key: str | None = None) -> np.ndarray:
         """``stats.<counter>[name]`` of each candidate, or ``[(key, name)]`` for a pair counter, ``(n,)``."""
         out = self._table(counter, key)[cands.rows]  # a row of -1 reads the trailing zero
-        for i in np.flatnonzero(cands.rows < 0):  # names the catalogue lacks
+        for i in cands.missing:  # names the catalogue lacks
             out[i] = self._source(counter, key).get(cands.names[i], 0)
         return out
 
@@ -104,7 +104,7 @@ def _matches(env: FeatureEnv, cands: Candidates, label: str) -> np.ndarray:
     """Which candidates are named `label`, ``(n,)`` bool."""
     row = env.catalog.index.get(label)
     hit = cands.rows == row if row is not None else np.zeros(len(cands.names), bool)
-    for i in np.flatnonzero(cands.rows < 0):
+    for i in cands.missing:
         hit[i] = cands.names[i] == label
     return hit
 

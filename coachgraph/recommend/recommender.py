@@ -157,7 +157,8 @@ class Recommender:
         self.model, losses = fit_scorer(data, self.columns, self.config, len(self.vocab) + 1)
         return losses
 
-    def _prepare_queries(self, contexts: Sequence[DecisionContext]) -> None:
+    def embed_contexts(self, contexts: Sequence[DecisionContext]) -> None:
+        """Embed the task and subtask texts of `contexts` in batches, so featurising never waits on one."""
         texts = sorted({t for c in contexts for t in (c.task, c.local_text or c.task)})
         self.catalog.reserve_queries(len(texts))
         for lo in range(0, len(texts), EMBED_CHUNK):
@@ -186,7 +187,7 @@ class Recommender:
         `env` and `vocab` default to the recommender's own (statistics of all training traces).
         """
         env = env or self.env
-        self._prepare_queries([e.context for e in examples])
+        self.embed_contexts([e.context for e in examples])
         rows = []
         for ex in examples:
             cands = self.candidates(ex.context, constraints, ex.chosen if force_chosen else None, env.stats)

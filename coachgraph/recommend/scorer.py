@@ -155,8 +155,9 @@ class Scorer(nn.Module):
         names = [name for name, _, _ in self.config.groups]
         V = self.keep.shape[0]
         variants = (x.unsqueeze(0) * self.keep[:, None, None, :]).flatten(0, 1)  # (V*B, C, F)
-        items, path = batch["items"].repeat(V, 1), batch["path"].repeat(V, 1)
+        items, path = batch["items"], batch["path"]
         if self.use_ids:
+            items, path = items.repeat(V, 1), path.repeat(V, 1)
             items[-len(x):], path[-len(x):] = 0, 0  # the last variant: every id unknown
         s = self._score(variants, items, path).view(V, *x.shape[:2])  # (V, B, C)
         out = {name: s[0] - s[i + 1] for i, name in enumerate(names)}

@@ -1,0 +1,67 @@
+"""`coachgraph recommend next|team`, `serve` and `bench recommend` through the main application."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import coachgraph.models
+from coachgraph.calltree.export import EXPORTERS
+from coachgraph.cli.main import app
+from tests.fakes import HashEmbeddings
+from tests.recommend._trees import make_store, make_trees
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A synthetic store; the CLI embeds with a hashing fake instead of loading MiniLM."""
+    monkeypatch.setattr(coachgraph.models, "load_embeddings", lambda spec="minilm": HashEmbeddings(dims=32))
+    path = tmp_path / "s.sqlite"
+    make_store(path).close()
+    return str(path)
+
+
+def test_next_ranks_with_group_contributions(store: str) -> None:
+    run = runner.invoke(app, ["recommend", "next", "--store", store, "--task", "What is the weather in Oslo tomorrow?",
+                              "--trace", "t000", "--node", "c0", "-k", "2"], env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    assert "weather_api" in run.output
+    for group in ("relevance", "reliability", "interaction", "structure", "content"):
+        assert group in run.output
+    missing = runner.invoke(app, ["recommend", "next", "--store", store, "--task", "x", "--trace", "nope"])
+    assert missing.exit_code == 2 and "nope" in missing.output
+
+
+def test_team_is_connected(store: str) -> None:
+    run = runner.invoke(app, ["recommend", "team", "--store", store, "--task", "What is the weather in Rome?",
+                              "--max-size", "2"], env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    assert "connected: True" in run.output
+
+
+def test_serve_is_registered() -> None:
+    run = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert run.exit_code == 0 and "--workers" in run.output and "--api-key" in run.output
+
+
+def test_bench_reads_an_exported_format(store: str, tmp_path: Path) -> None:
+    """The documented form: `bench recommend --format FORMAT --json OUT INPUT`, here on OTLP/JSON."""
+    traces = tmp_path / "traces.json"
+    EXPORTERS["otlp-json"](make_trees(60), traces, [])
+    out = tmp_path / "r.json"
+    run = runner.invoke(app, ["bench", "recommend", "--format", "otlp-json", "--json", str(out), str(traces)],
+                        env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    result = json.loads(out.read_text())
+    assert {"coach", "popularity", "markov", "dense", "bm25", "sasrec", "paper-linear"} <= set(result["agent_level"])
+    assert set(result["latency_ms"]) == {"p50", "p99"}
+    assert result["agent_level"]["coach"]["n"] > 0
+    margin = result["margins"]["dense"]["mrr"]
+    assert "coach" not in result["margins"] and margin["ci95"][0] <= margin["mean"] <= margin["ci95"][1]
+    assert out.with_suffix(".md").read_text().startswith("| method |")
+    assert "| coach |" in run.output
