@@ -53,12 +53,17 @@ class SQLiteCallTreeStore(SqlCallTreeStore):
 
     def _setup(self) -> None:
         for pragma in _PRAGMAS:
+            if pragma == "PRAGMA journal_mode=WAL" and self._journal_mode() == "wal":
+                continue  # switching needs a lock a busy writer holds; a WAL file needs no switch
             self._conn.execute(pragma)
         with self._write() as cur:
             for stmt in ddl_statements():
                 cur.execute(stmt)
             self._check_version(cur)
         logger.debug("opened calling-tree store %s", self.path)
+
+    def _journal_mode(self) -> str:
+        return str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Cursor]:
