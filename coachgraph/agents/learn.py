@@ -22,6 +22,7 @@ from langgraph.runtime import Runtime
 
 from coachgraph.agents.context import AgentContext
 from coachgraph.agents.planner import restore_teacher
+from coachgraph.agents.reflector import reflect_due, task_kind
 from coachgraph.models.local import Message
 from coachgraph.models.training import GroupRollout, SFTExample, StudentTrainer
 from coachgraph.tasks.answers import option_letter
@@ -135,14 +136,14 @@ def _save_due(ctx: AgentContext, step: int, max_steps: int) -> bool:
     """Save after every `save_every` steps, the last step, and before each reflection (which a
     resume must not replay across, since it changes the library the prompts draw from)."""
     cfg = ctx.config
-    reflect = cfg.reflect_every > 0 and ctx.library is not None and step % cfg.reflect_every == 0
+    reflect = ctx.library is not None and reflect_due(step, cfg.reflect_every)
     return step % max(cfg.save_every, 1) == 0 or step >= max_steps or reflect
 
 
 def _skill_outcomes(state: Mapping[str, Any], data: StepData, step: int) -> list[dict[str, Any]]:
     """One record per attempt and library skill shown in its prompt."""
     used = state.get("used_skills") or [[] for _ in data.tasks]
-    return [{"skill": name, "success": bool(a.correct), "task_kind": f"arithmetic.{task.skill}", "step": step}
+    return [{"skill": name, "success": bool(a.correct), "task_kind": task_kind(task), "step": step}
             for task, row, names in zip(data.tasks, data.attempts, used, strict=True)
             for name in names for a in row]
 

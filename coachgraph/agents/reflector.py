@@ -23,9 +23,23 @@ from coachgraph.agents.context import AgentContext
 from coachgraph.skills import SkillWriter, Trajectory, retire_failing
 from coachgraph.types import Attempt, Task, Verdict
 
-__all__ = ["reflect_node", "step_trajectories"]
+__all__ = ["reflect_due", "reflect_node", "step_trajectories", "task_kind"]
 
 logger = logging.getLogger(__name__)
+
+
+def reflect_due(step: int, every: int) -> bool:
+    """Whether a reflection follows training step `step` (every `every` steps; 0 never).
+
+    >>> reflect_due(4, 2), reflect_due(3, 2), reflect_due(4, 0)
+    (True, False, False)
+    """
+    return every > 0 and step % every == 0
+
+
+def task_kind(task: Task) -> str:
+    """The task family label skill statistics and reflections are kept under."""
+    return f"arithmetic.{task.skill}"
 
 
 def step_trajectories(state: Mapping[str, Any], student: str = "") -> list[Trajectory]:
@@ -38,7 +52,7 @@ def step_trajectories(state: Mapping[str, Any], student: str = "") -> list[Traje
         for a, v in zip(attempts, verdicts, strict=True):
             attempt, verdict = Attempt.model_validate(a), Verdict.model_validate(v)
             rows.append(Trajectory(task=task.question, steps=attempt.text, success=bool(attempt.correct),
-                                   verdict=verdict.feedback, task_kind=f"arithmetic.{task.skill}",
+                                   verdict=verdict.feedback, task_kind=task_kind(task),
                                    skill=names[0] if names else None, student=student))
     failures = Counter(t.task_kind for t in rows if not t.success)
     if not failures:
@@ -64,9 +78,9 @@ def _marker(run_dir: Path, step: int) -> Path:
 def reflect_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Update skill statistics, write one skill by reflection, retire failing skills."""
     ctx, step = runtime.context, int(state.get("step", 0))
-    marker = _marker(ctx.run_dir, step)
     if ctx.library is None:
         return {}
+    marker = _marker(ctx.run_dir, step)
     if marker.exists():
         return {"reflections": [json.loads(marker.read_text(encoding="utf-8"))]}
     run_id = str(state.get("run_id", ""))

@@ -21,7 +21,7 @@ from coachgraph.skills import SkillLibrary
 from coachgraph.tasks import format_instruction
 from coachgraph.types import Attempt, Task
 
-__all__ = ["retrieved_skills", "skill_names", "student_messages", "student_node", "student_seed"]
+__all__ = ["render_skills", "retrieved_skills", "skill_names", "student_messages", "student_node", "student_seed"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +37,14 @@ def skill_names(library: SkillLibrary | None, task: Task, k: int) -> list[str]:
     return [hit.id for hit in library.search(f"{task.skill.replace('-', ' ')} {task.question}", k)]
 
 
+def render_skills(library: SkillLibrary | None, names: list[str]) -> str:
+    """Level-2 disclosure of the named skills for a prompt (empty without a library)."""
+    return "\n".join(library.render(name) for name in names) if library else ""
+
+
 def retrieved_skills(library: SkillLibrary | None, task: Task, k: int) -> str:
     """Level-2 disclosure of the `k` skills best matching the task (empty without a library)."""
-    return "\n".join(library.render(name) for name in skill_names(library, task, k)) if library else ""
+    return render_skills(library, skill_names(library, task, k))
 
 
 def student_messages(task: Task, skills: str = "") -> list[Message]:
@@ -60,8 +65,7 @@ def student_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> di
     ctx, cfg = runtime.context, runtime.context.config
     tasks = [Task.model_validate(t) for t in state["tasks"]]
     used = [skill_names(ctx.library, t, cfg.skills_k) for t in tasks]
-    chats = [student_messages(t, "\n".join(ctx.library.render(n) for n in names) if ctx.library else "")
-             for t, names in zip(tasks, used, strict=True)]
+    chats = [student_messages(t, render_skills(ctx.library, names)) for t, names in zip(tasks, used, strict=True)]
     rows = generate_replies(ctx.student, chats, n=cfg.samples, temperature=cfg.temperature,
                             seed=student_seed(cfg.seed, int(state.get("step", 0))),
                             max_tokens=cfg.max_tokens)

@@ -57,13 +57,13 @@ def synthesize(model: BaseChatModel, skill: str, examples: Sequence[Task], *, se
     chat = [{"role": "user", "content": render_prompt("teacher", "solve", question=question)}]
     replies = generate_replies(model, [chat], n=solutions, seed=seed, temperature=0.7, max_tokens=160)[0]
     answers = Counter(a for a in (extract_number(r.text) for r in replies) if a is not None)
-    if not answers or answers.most_common(1)[0][1] < 2:
+    answer, agreeing = answers.most_common(1)[0] if answers else (None, 0)
+    if answer is None or agreeing < 2:
         logger.info("discarded a synthesized problem for %s: solutions disagree (%s)", skill, dict(answers))
         return None
-    answer = answers.most_common(1)[0][0]
     ident = hashlib.sha1(f"{skill}:{question}".encode()).hexdigest()[:12]
     return Task(id=f"syn-{ident}", skill=skill, category=examples[0].category, question=question, answer=answer,
-                difficulty=dict(examples[0].difficulty), format="open", metadata={"synthesized": True, "agreeing": answers[answer]})
+                difficulty=dict(examples[0].difficulty), format="open", metadata={"synthesized": True, "agreeing": agreeing})
 
 
 def _syntheses(ctx: AgentContext, failed: Sequence[Mapping[str, Any]], rng: random.Random, step: int) -> list[Task]:

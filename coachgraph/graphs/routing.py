@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from langgraph.graph import END
 
+from coachgraph.agents.reflector import reflect_due
+
 __all__ = ["after_evaluate", "after_learn", "after_reflect", "at_start"]
 
 
@@ -31,8 +33,7 @@ def after_learn(state: Mapping[str, Any]) -> Literal["reflect", "evaluate", "pla
     >>> after_learn({"step": 3, "max_steps": 9, "reflect_every": 2, "eval_every": 3})
     'evaluate'
     """
-    every = int(state.get("reflect_every", 0))
-    if every > 0 and int(state.get("step", 0)) % every == 0:
+    if reflect_due(int(state.get("step", 0)), int(state.get("reflect_every", 0))):
         return "reflect"
     return after_reflect(state)
 
