@@ -28,7 +28,7 @@ from coachgraph.models.training import GroupRollout, SFTExample, StudentTrainer
 from coachgraph.tasks.answers import option_letter
 from coachgraph.types import Attempt, Outcome, Task, group_advantages
 
-__all__ = ["OBJECTIVES", "StepData", "learn_node", "reference_solution", "saved_steps", "trainer_folder"]
+__all__ = ["OBJECTIVES", "StepData", "graded_outcome", "learn_node", "reference_solution", "saved_steps", "trainer_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,13 +123,16 @@ def _prune(done: Path) -> None:
         shutil.rmtree(folder)
 
 
+def graded_outcome(task: Task, attempts: Sequence[Attempt]) -> Outcome:
+    """What the curriculum teacher learns from one problem's graded samples: rewards, group
+    advantages, and the problem's skill as missing when no sample solved it."""
+    missing = [] if any(a.correct for a in attempts) else [task.skill]
+    outcome = Outcome.from_attempts(task, attempts, missing)
+    return outcome.model_copy(update={"advantages": group_advantages(outcome.rewards)})
+
+
 def _outcomes(data: StepData) -> list[Outcome]:
-    outcomes = []
-    for task, row in zip(data.tasks, data.attempts, strict=True):
-        missing = [] if any(a.correct for a in row) else [task.skill]
-        outcome = Outcome.from_attempts(task, row, missing)
-        outcomes.append(outcome.model_copy(update={"advantages": group_advantages(outcome.rewards)}))
-    return outcomes
+    return [graded_outcome(task, row) for task, row in zip(data.tasks, data.attempts, strict=True)]
 
 
 def _save_due(ctx: AgentContext, step: int, max_steps: int) -> bool:

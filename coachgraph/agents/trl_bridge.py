@@ -16,10 +16,11 @@ from typing import Any
 
 from torch.utils.data import IterableDataset
 
+from coachgraph.agents.learn import graded_outcome
 from coachgraph.agents.student import student_messages
 from coachgraph.curriculum import Teacher
 from coachgraph.tasks import ArithmeticDomain, check_answer
-from coachgraph.types import Attempt, Outcome, Task, group_advantages
+from coachgraph.types import Attempt, Task
 
 __all__ = ["CurriculumPrompts", "CurriculumReward"]
 
@@ -71,11 +72,7 @@ class CurriculumReward:
             rewards.append(1.0 if ok else 0.0)
             groups[raw].append(Attempt(task_id=parsed.id, text=text, sample=len(groups[raw]),
                                        extracted=extracted, correct=ok))
-        outcomes = []
-        for raw, attempts in groups.items():
-            parsed = Task.model_validate_json(raw)
-            outcome = Outcome.from_attempts(parsed, attempts, [] if any(a.correct for a in attempts) else [parsed.skill])
-            outcomes.append(outcome.model_copy(update={"advantages": group_advantages(outcome.rewards)}))
-        self.teacher.update(outcomes)
+        self.teacher.update([graded_outcome(Task.model_validate_json(raw), attempts)
+                             for raw, attempts in groups.items()])
         self.graded += len(rewards)
         return rewards
