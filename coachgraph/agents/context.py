@@ -7,6 +7,7 @@ JSON primitives.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -59,6 +60,9 @@ class AgentConfig:
     """Trainer state saved after every this many steps (and after the last); a resume replays the rest."""
     seed: int = 0
     """Run seed: problem draws and student samples derive from it and the step number."""
+    initial_accuracy: Mapping[str, float] | None = None
+    """Held-out accuracy of the untrained student, when it was already measured with the same
+    student, held-out set and prompts; the step-0 evaluation then reuses it."""
 
 
 @dataclass(frozen=True, slots=True)

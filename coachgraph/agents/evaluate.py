@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 from coachgraph.agents._generation import generate_replies
 from coachgraph.agents.context import AgentContext
 from coachgraph.agents.student import retrieved_skills, student_messages
+from coachgraph.errors import InputError
 from coachgraph.tasks import check_answer
 
 __all__ = ["evaluate_node", "heldout_scores"]
@@ -33,9 +34,21 @@ def heldout_scores(ctx: AgentContext) -> dict[str, float]:
     return {s: sum(right[s]) / len(right[s]) if right[s] else 0.0 for s in skills}
 
 
+def _initial(ctx: AgentContext) -> dict[str, float] | None:
+    """The step-0 accuracy given in the config, checked to cover exactly the evaluated skills."""
+    given = ctx.config.initial_accuracy
+    if given is None:
+        return None
+    skills = list(ctx.config.eval_skills or ctx.domain.skills)
+    if sorted(given) != sorted(skills):
+        raise InputError(f"initial_accuracy covers {sorted(given)}, the run evaluates {sorted(skills)}",
+                         source="initial_accuracy")
+    return {s: float(given[s]) for s in skills}
+
+
 def evaluate_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Record held-out accuracy at the current step."""
+    """Record held-out accuracy at the current step (at step 0, the given initial accuracy if any)."""
     step = int(state.get("step", 0))
-    accuracy = heldout_scores(runtime.context)
+    accuracy = (_initial(runtime.context) if step == 0 else None) or heldout_scores(runtime.context)
     logger.info("step %d held-out accuracy: %s", step, accuracy)
     return {"history": [{"step": step, "accuracy": accuracy}]}

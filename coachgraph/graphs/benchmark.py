@@ -1,7 +1,9 @@
 """The curriculum benchmark: every teacher trains the same student on the same budget and held-out sets.
 
 Each (teacher, seed) run is an ordinary resumable run folder under the benchmark folder, so an
-interrupted benchmark picks up where it stopped. Summaries compare teachers on the mean held-out
+interrupted benchmark picks up where it stopped. Every run starts from the same student and
+evaluates the same held-out set greedily, so the untrained student's accuracy is measured once, by
+the first run, and handed to the others. Summaries compare teachers on the mean held-out
 accuracy over the benchmark's skills: the curve over steps, the final value with its spread over
 seeds, and the first step at which a teacher's seed-mean curve reaches random's final accuracy.
 """
@@ -29,7 +31,7 @@ class BenchConfig:
     teachers: tuple[str, ...] = ("random", "sec", "alp-gmm", "irt", "stat-sel")
     seeds: int = 2
     base: RunConfig = field(default_factory=lambda: RunConfig(
-        steps=12, batch_size=8, samples=2, eval_every=4, eval_size=16, max_tokens=40,
+        steps=12, batch_size=8, samples=2, eval_every=3, eval_size=16, max_tokens=40,
         skills_k=0, reflect_every=0, export=False))
 
 
@@ -104,12 +106,15 @@ def run_curriculum_bench(config: BenchConfig, out_dir: str | Path,
     out = Path(out_dir)
     teachers = config.teachers if "random" in config.teachers else ("random", *config.teachers)
     results: dict[str, list[RunResult]] = {}
+    base = config.base
     for teacher in teachers:
         for seed in range(config.seeds):
-            run = replace(config.base, teacher=teacher, seed=seed)
             logger.info("benchmark run %s seed %d", teacher, seed)
             on_node = progress(teacher, seed) if progress else None
-            results.setdefault(teacher, []).append(_one_run(run, out / f"{teacher}-s{seed}", on_node))
+            result = _one_run(replace(base, teacher=teacher, seed=seed), out / f"{teacher}-s{seed}", on_node)
+            results.setdefault(teacher, []).append(result)
+            if base.initial_accuracy is None and result.history:
+                base = replace(base, initial_accuracy=dict(result.history[0]["accuracy"]))
     summary = {"config": {"teachers": list(teachers), "seeds": config.seeds, "base": config.base.to_json()},
                **summarize(results, config.base.steps)}
     out.mkdir(parents=True, exist_ok=True)

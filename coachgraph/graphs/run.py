@@ -103,6 +103,10 @@ class RunConfig:
     """CRew scores for correct answers (local student only)."""
     threads: int = 0
     """Torch threads of the local student (0: torch's default)."""
+    initial_accuracy: dict[str, float] | None = None
+    """Held-out accuracy of the untrained student measured by an earlier run with the same student,
+    skills, held-out set and prompts (the benchmark measures it once for all its runs); None
+    measures it at step 0."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -154,7 +158,8 @@ def _agent_config(config: RunConfig) -> AgentConfig:
                        max_tokens=config.max_tokens, temperature=config.temperature,
                        skills_k=config.skills_k, reformulate=config.reformulate, crew=config.crew,
                        reflect_every=config.reflect_every, process_reward=config.process_reward,
-                       synthesize=config.synthesize, save_every=config.save_every, seed=config.seed)
+                       synthesize=config.synthesize, save_every=config.save_every, seed=config.seed,
+                       initial_accuracy=config.initial_accuracy)
 
 
 def prerequisites_within(skills: tuple[str, ...]) -> dict[str, tuple[str, ...]]:

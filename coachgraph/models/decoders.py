@@ -37,6 +37,11 @@ class Decoder(ABC):
     def step(self, tokens: torch.Tensor) -> torch.Tensor:
         """Append one token per row, shape (B,), and return the next logits."""
 
+    @abstractmethod
+    def keep(self, rows: torch.Tensor) -> None:
+        """Keep only `rows` (indices into the current batch, in that order): finished rows stop
+        costing compute."""
+
 
 class HFDecoder(Decoder):
     """Generic decoder: the model's own forward with a `DynamicCache` (any architecture)."""
@@ -61,6 +66,10 @@ class HFDecoder(Decoder):
         out = self.model(input_ids=tokens[:, None], attention_mask=self.mask, position_ids=self.pos,
                          cache=self.cache, use_cache=True)
         return out.logits[:, -1].float()
+
+    def keep(self, rows: torch.Tensor) -> None:
+        self.cache.reorder_cache(rows)
+        self.mask, self.pos = self.mask[rows], self.pos[rows]
 
 
 class _FusedLayer(nn.Module):
@@ -149,6 +158,12 @@ class LlamaDecoder(Decoder):
         self.valid[:, self.length] = True
         self.pos = self.pos + 1
         return self._forward(tokens[:, None], self.pos)
+
+    def keep(self, rows: torch.Tensor) -> None:
+        self.k_cache = self.k_cache[:, rows]
+        self.v_cache = self.v_cache[:, rows]
+        self.valid, self.pos = self.valid[rows], self.pos[rows]
+        self.padded = not bool(self.valid[:, :self.length].all())
 
     def _mask(self, T: int) -> torch.Tensor | None:
         """Boolean mask (B, 1, T, S): causal within the new tokens, padding keys hidden."""

@@ -52,6 +52,11 @@ class DecodeResult:
     finish_reason: str = "length"
 
 
+_COMPACT_SHARE = 4
+"""Finished rows leave the decoder's batch once they are this share (1/4) of it: dropping them
+costs a copy of the KV cache, so it waits until it saves a worthwhile part of every later step."""
+
+
 def _pick(
     logits: torch.Tensor, params: SamplingParams, generators: Sequence[torch.Generator]
 ) -> torch.Tensor:
@@ -85,21 +90,28 @@ def iter_decode(
     across token boundaries; the caller cuts the text at the stop string.
     """
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-    active = list(range(input_ids.shape[0]))
+    batch = list(range(input_ids.shape[0]))  # original row of each position in the decoder's batch
+    active = set(batch)
     eos = torch.tensor(sorted(set(eos_ids)), dtype=torch.long)
     with torch.inference_mode():
         logits = decoder.prefill(input_ids, attention_mask, params.max_new_tokens).float()
         for step in range(params.max_new_tokens):
             logprobs = torch.log_softmax(logits, dim=-1)
-            chosen = _pick(logits, params, generators)
-            for row in list(active):
-                token = _record(logprobs[row], int(chosen[row]), params.top_logprobs)
+            chosen = _pick(logits, params, [generators[row] for row in batch])
+            for pos, row in enumerate(batch):
+                if row not in active:
+                    continue
+                token = _record(logprobs[pos], int(chosen[pos]), params.top_logprobs)
                 results[row].tokens.append(token)
                 yield row, token
                 if _finished(results[row], token, eos, params, detokenize):
-                    active.remove(row)
+                    active.discard(row)
             if not active or step == params.max_new_tokens - 1:
                 return
+            if len(batch) - len(active) >= max(1, len(batch) // _COMPACT_SHARE):
+                kept = [pos for pos, row in enumerate(batch) if row in active]
+                decoder.keep(torch.tensor(kept))
+                batch, chosen = [batch[pos] for pos in kept], chosen[kept]
             logits = decoder.step(chosen).float()
 
 

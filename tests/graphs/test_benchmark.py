@@ -1,4 +1,5 @@
-"""The curriculum benchmark's summary: seed means, spread, steps to reach random's final accuracy."""
+"""The curriculum benchmark: its summary (seed means, spread, steps to reach random's final accuracy)
+and the untrained accuracy measured once for all runs."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from coachgraph.graphs import RunResult
-from coachgraph.graphs.benchmark import bench_table, summarize
+from coachgraph.calltree.stores import open_store
+from coachgraph.errors import InputError
+from coachgraph.graphs import RunConfig, RunResult, load_run, train_run
+from coachgraph.graphs.benchmark import BenchConfig, bench_table, run_curriculum_bench, summarize
 from coachgraph.types import Curriculum
+from tests.models.conftest import build_tiny_checkpoint
 
 
 def _run(curve: list[tuple[int, float, float]]) -> RunResult:
@@ -43,3 +47,44 @@ def test_a_teacher_that_never_reaches_random_says_so() -> None:
     summary = summarize(results, steps=4)
     assert summary["teachers"]["irt"]["steps_to_random_final"] is None
     assert "| irt | 0.100 | ±0.000 | not reached |  |" in bench_table(summary)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-bench"))
+
+
+def _evaluate_model_calls(run_dir: Path) -> list[int]:
+    """Per evaluate node of the run, in order: how many model calls it made."""
+    store = open_store(run_dir / "calltrees.sqlite")
+    try:
+        counts = []
+        for tree in store.iter_trees():
+            for node in tree.nodes:
+                if node.name == "evaluate" and node.kind == "agent":
+                    counts.append(sum(1 for n in tree.nodes if n.parent_id == node.id and n.kind == "llm"))
+        return counts
+    finally:
+        store.close()
+
+
+def test_the_untrained_accuracy_is_measured_once_and_shared(tiny: Path, tmp_path: Path) -> None:
+    base = RunConfig(steps=2, student=f"hf:{tiny}", batch_size=2, samples=2, eval_every=2, eval_size=2,
+                     skills=("add-1d", "sub-1d"), max_tokens=6, skills_k=0, reflect_every=0, export=False,
+                     crew=False)
+    summary = run_curriculum_bench(BenchConfig(teachers=("random", "sec"), seeds=1, base=base), tmp_path)
+    first, second = (load_run(tmp_path / d)[0] for d in ("random-s0", "sec-s0"))
+    assert first.initial_accuracy is None
+    assert second.initial_accuracy == summary["teachers"]["random"]["curve"][0]["per_skill"]
+    assert summary["teachers"]["sec"]["curve"][0] == summary["teachers"]["random"]["curve"][0]
+    measured, reused = _evaluate_model_calls(tmp_path / "random-s0"), _evaluate_model_calls(tmp_path / "sec-s0")
+    assert len(measured) == len(reused) == 2 and min(measured) > 0
+    assert reused[0] == 0 and reused[1] > 0
+
+
+def test_an_initial_accuracy_for_other_skills_is_rejected(tiny: Path, tmp_path: Path) -> None:
+    config = RunConfig(steps=1, student=f"hf:{tiny}", batch_size=2, samples=2, eval_size=2, skills=("add-1d",),
+                       max_tokens=4, skills_k=0, reflect_every=0, export=False, crew=False,
+                       initial_accuracy={"sub-1d": 0.5})
+    with pytest.raises(InputError, match="initial_accuracy"):
+        train_run(config, tmp_path / "run")

@@ -44,6 +44,52 @@ def test_lean_decoder_matches_transformers_logits(tiny_checkpoint):
             assert torch.allclose(a, b, atol=1e-4)
 
 
+@pytest.mark.parametrize("kind", ["lean", "hf"])
+def test_keep_drops_rows_without_changing_the_others(tiny_checkpoint, kind):
+    model = AutoModelForCausalLM.from_pretrained(tiny_checkpoint).eval()
+    tok = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    tok.padding_side = "left"
+    enc = tok(["one two three four", "cat", "a b"], return_tensors="pt", padding=True)
+    make = (lambda: LlamaDecoder(model, precision="fp32")) if kind == "lean" else (lambda: HFDecoder(model))
+    full, kept = make(), make()
+    with torch.inference_mode():
+        a = full.prefill(enc["input_ids"], enc["attention_mask"], 4)
+        b = kept.prefill(enc["input_ids"], enc["attention_mask"], 4)
+        rows = torch.tensor([2, 0])
+        kept.keep(rows)
+        for _ in range(3):
+            nxt = a.argmax(-1)
+            a, b = full.step(nxt), kept.step(nxt[rows])
+            assert b.shape[0] == 2
+            assert torch.allclose(a[rows], b, atol=1e-4)
+
+
+def test_finished_rows_leave_the_batch(tiny_checkpoint):
+    chat = load_chat_model(f"hf:{tiny_checkpoint}", precision="fp32", max_tokens=10)
+    rows = [[{"role": "user", "content": p}] for p in PROMPTS]
+    free = chat.lm.generate(rows, SamplingParams(max_new_tokens=10, ignore_eos=True))
+    texts = [c[0].text for c in free]
+    pieces = {chat.lm.detokenize([t.token_id]) for c in free for t in c[0].tokens}
+    # a stop string that ends some rows early and never ends others
+    stop = next(p for p in sorted(pieces) if p.strip() and 0 < sum(p in t for t in texts) < len(texts))
+    params = SamplingParams(max_new_tokens=10, ignore_eos=True, stop=(stop,))
+    sizes = []
+    original = type(chat.lm.decoder).step
+
+    def counting(self, tokens):
+        sizes.append(tokens.shape[0])
+        return original(self, tokens)
+
+    type(chat.lm.decoder).step = counting
+    try:
+        batched = chat.lm.generate(rows, params)
+    finally:
+        type(chat.lm.decoder).step = original
+    singles = [chat.lm.generate([r], params)[0] for r in rows]
+    assert [c[0].text for c in batched] == [c[0].text for c in singles]
+    assert min(sizes) < len(PROMPTS)
+
+
 def test_fp32_greedy_batch_equals_transformers_generate(tiny_checkpoint):
     chat = load_chat_model(f"hf:{tiny_checkpoint}", precision="fp32", max_tokens=6)
     expected = _hf_greedy(tiny_checkpoint, PROMPTS, 6)
