@@ -26,6 +26,8 @@ RUN_OUT = typer.Option(Path("runs/train"), "--out", help="Run folder for checkpo
 RESUME = typer.Option(None, "--resume", help="Continue the run saved in this folder.")
 LIBRARY = typer.Option(None, help="Shared skill library (default: one in the run folder).")
 JSON_OUT = typer.Option(..., "--json", help="Where to write the summary.")
+TEACHER_OPTION = typer.Option(
+    [], "--teacher-option", help="NAME.FIELD=VALUE over the run's teacher defaults, e.g. alp-gmm.fit_rate=32.")
 BENCH_OUT = typer.Option(Path("runs/bench-curriculum"), "--out", help="Folder of the runs (resumable).")
 
 
@@ -37,6 +39,26 @@ def register(root: typer.Typer) -> None:
 
 def _skills(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+def _teacher_options(items: list[str]) -> dict[str, dict[str, Any]]:
+    """``NAME.FIELD=VALUE`` items as per-teacher option dicts; values are read as JSON when they parse.
+
+    >>> _teacher_options(["alp-gmm.fit_rate=32", "alp-gmm.criterion=bic"])
+    {'alp-gmm': {'fit_rate': 32, 'criterion': 'bic'}}
+    """
+    options: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        name, dot, option = key.rpartition(".")
+        if not (sep and dot and name and option):
+            raise InputError(f"--teacher-option {item!r}: expected NAME.FIELD=VALUE", source="--teacher-option")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        options.setdefault(name, {})[option] = value
+    return options
 
 
 class _Bars:
@@ -85,6 +107,7 @@ def _print_result(result: RunResult) -> None:
 @reports_errors
 def train(
     teacher: str = typer.Option(_DEFAULT.teacher, help="Curriculum algorithm, e.g. sec, alp-gmm, prereq-gate+sec."),
+    teacher_option: list[str] = TEACHER_OPTION,
     steps: int = typer.Option(_DEFAULT.steps, min=1, help="Training steps."),
     seed: int = typer.Option(_DEFAULT.seed, help="Run seed."),
     out: Path = RUN_OUT,
@@ -120,7 +143,8 @@ def train(
             raise InputError(f"{out}: already holds a run; resume it with --resume {out} or pick another --out",
                              source=str(out))
         new = RunConfig(
-            teacher=teacher, steps=steps, seed=seed, student=student, precision=precision, objective=objective,
+            teacher=teacher, teacher_options=_teacher_options(teacher_option), steps=steps, seed=seed,
+            student=student, precision=precision, objective=objective,
             batch_size=batch_size, samples=samples, eval_every=eval_every, eval_size=eval_size,
             skills=_skills(skills), max_tokens=max_tokens, lr=lr, lora_rank=lora_rank,
             library=str(library) if library else None, skills_k=skills_k, reflect_every=reflect_every,

@@ -33,7 +33,8 @@ from coachgraph.skills import SkillLibrary, install_starter
 from coachgraph.tasks import PREREQUISITES, ArithmeticDomain
 from coachgraph.types import Curriculum
 
-__all__ = ["DEFAULT_SKILLS", "RunConfig", "RunResult", "load_run", "prerequisites_within", "train_run"]
+__all__ = ["DEFAULT_SKILLS", "RunConfig", "RunResult", "load_run", "prerequisites_within", "teacher_configs",
+           "train_run"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ class RunConfig:
 
     teacher: str = "sec"
     """Curriculum algorithm spec for `make_teacher`, e.g. ``"prereq-gate+sec"``."""
+    teacher_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Config fields per teacher name, over the run defaults (`teacher_configs`), e.g.
+    ``{"alp-gmm": {"fit_rate": 32}}``."""
     steps: int = 30
     """Training steps."""
     seed: int = 0
@@ -116,6 +120,25 @@ class RunConfig:
     def from_json(cls, data: Mapping[str, Any]) -> RunConfig:
         """Read what `to_json` wrote."""
         return cls(**{**data, "skills": tuple(data.get("skills", ()))})
+
+
+def teacher_configs(config: RunConfig, arms: tuple[str, ...]) -> dict[str, Any]:
+    """Per-teacher configs of a run: the run defaults, then `config.teacher_options` over them.
+
+    Gating uses the prerequisite graph within the run's skills. ALP-GMM models the skill axis
+    only (the domain's `level` knob indexes the same skill list, so it would add noise), and
+    refits its mixture every two steps on the last two steps' episodes after two steps of uniform
+    warm-up: its original schedule (250 episodes) is longer than a whole default run.
+
+    >>> teacher_configs(RunConfig(batch_size=4), ("add-1d",))["alp-gmm"]
+    {'nb_random': 8, 'fit_rate': 8, 'knobs': ()}
+    """
+    episodes = 2 * config.batch_size
+    configs: dict[str, Any] = {"prereq-gate": asdict(GateConfig(prerequisites=prerequisites_within(arms))),
+                               "alp-gmm": {"nb_random": episodes, "fit_rate": episodes, "knobs": ()}}
+    for name, options in config.teacher_options.items():
+        configs[name] = {**configs.get(name, {}), **options}
+    return configs
 
 
 @dataclass(slots=True)
@@ -187,8 +210,10 @@ def build_context(config: RunConfig, run_dir: Path) -> AgentContext:
     trainer = StudentTrainer(student.lm, TrainConfig(lr=config.lr, lora_rank=config.lora_rank, seed=config.seed))
     domain = ArithmeticDomain()
     space = TaskSpace.of(config.skills or domain.skills, domain.box())
-    teacher = make_teacher(config.teacher, space, seed=config.seed,
-                           configs={"prereq-gate": GateConfig(prerequisites=prerequisites_within(space.arms))})
+    try:
+        teacher = make_teacher(config.teacher, space, seed=config.seed, configs=teacher_configs(config, space.arms))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"teacher {config.teacher!r}: {exc}", source="teacher_options") from exc
     return AgentContext(
         student=student, trainer=trainer, domain=domain, teacher=teacher, run_dir=run_dir,
         config=_agent_config(config),

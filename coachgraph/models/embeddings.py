@@ -12,11 +12,15 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import torch
 from langchain_core.embeddings import Embeddings
 
 from coachgraph.errors import ModelSpecError, WeightsNotFoundError
 
 __all__ = ["EMBEDDINGS", "SentenceTransformerEmbeddings", "load_embeddings", "minilm_path"]
+
+_DIRECT_MAX = 8
+"""Batches up to this size (a search query and its clauses) skip `encode` and run one forward."""
 
 
 def minilm_path() -> Path:
@@ -43,9 +47,19 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.dims = int(self.model.get_sentence_embedding_dimension())
 
     def _encode(self, texts: Sequence[str]) -> list[list[float]]:
+        if len(texts) <= _DIRECT_MAX:
+            return self._forward(texts)
         vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=False)
         return vectors.tolist()
+
+    def _forward(self, texts: Sequence[str]) -> list[list[float]]:
+        """One tokenizer call and one forward through the model's modules, as `encode` would run
+        them, without its per-call sorting and batching bookkeeping (most of a short query's cost)."""
+        features = self.model.tokenize(list(texts))
+        with torch.inference_mode():
+            vectors = self.model(features)["sentence_embedding"]
+        return torch.nn.functional.normalize(vectors, dim=-1).tolist()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode(texts) if texts else []

@@ -93,8 +93,37 @@ def test_random_task_ratio() -> None:
     assert share == pytest.approx(0.2, abs=0.025)
 
 
-def test_needs_a_box_and_a_known_criterion() -> None:
-    with pytest.raises(ValueError, match="box"):
-        make_teacher("alp-gmm", TaskSpace.of(["a"]))
+def test_needs_something_to_model_and_a_known_criterion() -> None:
+    with pytest.raises(ValueError, match="arms or a box knob"):
+        make_teacher("alp-gmm", TaskSpace.of())
+    with pytest.raises(ValueError, match="not in the box"):
+        make_teacher("alp-gmm", BOX, configs={"alp-gmm": {"knobs": ("z",)}})
     with pytest.raises(ValueError, match="criterion"):
         make_teacher("alp-gmm", BOX, configs={"alp-gmm": {"criterion": "dic"}})
+
+
+ARMS = TaskSpace.of(["a", "b", "c", "d"], {"level": (0.0, 4.0)})
+
+
+def test_arms_are_an_axis_of_the_mixture() -> None:
+    cfg = ALPGMMConfig(fit_rate=40, nb_random=40, random_task_ratio=0.0, knobs=())
+    teacher = make_teacher("alp-gmm", ARMS, seed=0, configs={"alp-gmm": cfg})
+    rng = np.random.default_rng(4)
+    for i in range(80):
+        step = teacher.sample(1)[0]
+        # only arm "c" keeps changing (its reward flips), every other arm is flat
+        reward = float(i % 2) if step.skill == "c" else 0.5
+        teacher.update_on_episode(step, reward if step.skill == "c" else reward + 0.01 * rng.random())
+    assert teacher.means and len(teacher.means[0]) == 2  # (arm axis, ALP): the level knob is not modelled
+    picks = [s.skill for s in teacher.sample(400)]
+    assert picks.count("c") / len(picks) > 0.6
+    assert all(0.0 <= s.difficulty["level"] <= 4.0 for s in teacher.sample(50))
+
+
+def test_gated_arms_are_never_drawn_from_the_mixture() -> None:
+    cfg = ALPGMMConfig(fit_rate=40, nb_random=40, random_task_ratio=0.0, knobs=())
+    teacher = make_teacher("alp-gmm", ARMS, seed=1, configs={"alp-gmm": cfg})
+    teacher.points = [[0.0, 0.0]] * 40
+    teacher.set_mixture([[2.5, 1.0]], [[[1e-6, 0.0], [0.0, 1e-6]]])  # all mass on arm "c"
+    teacher.restrict({"a", "b"})
+    assert {s.skill for s in teacher.sample(100)} == {"b"}  # the allowed arm nearest to "c"

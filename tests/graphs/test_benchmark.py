@@ -88,3 +88,11 @@ def test_an_initial_accuracy_for_other_skills_is_rejected(tiny: Path, tmp_path: 
                        initial_accuracy={"sub-1d": 0.5})
     with pytest.raises(InputError, match="initial_accuracy"):
         train_run(config, tmp_path / "run")
+
+
+def test_an_unknown_teacher_option_is_rejected_before_training(tiny: Path, tmp_path: Path) -> None:
+    config = RunConfig(teacher="alp-gmm", teacher_options={"alp-gmm": {"fit_every": 3}}, steps=1,
+                       student=f"hf:{tiny}", batch_size=2, samples=2, skills=("add-1d",), skills_k=0,
+                       reflect_every=0, export=False, crew=False)
+    with pytest.raises(InputError, match="fit_every"):
+        train_run(config, tmp_path / "run")

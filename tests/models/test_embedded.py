@@ -74,3 +74,12 @@ def test_minilm_embeddings_are_normalized_and_semantic():
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     sims = vectors @ query
     assert sims[0] > sims[2] and sims[1] > sims[2]
+
+
+def test_minilm_short_batches_equal_sentence_transformers_encode():
+    emb = load_embeddings("minilm")
+    texts = ["add two-digit numbers with carrying", "sum", "book a flight from Paris to Rome and a hotel"]
+    direct = np.array(emb.embed_documents(texts))  # short batch: one forward
+    reference = emb.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.allclose(direct, reference, atol=1e-5)
+    assert np.allclose(emb.embed_query(texts[1]), reference[1], atol=1e-5)
