@@ -17,10 +17,32 @@ from langchain_core.embeddings import Embeddings
 
 from coachgraph.errors import ModelSpecError, WeightsNotFoundError
 
-__all__ = ["EMBEDDINGS", "SentenceTransformerEmbeddings", "load_embeddings", "minilm_path"]
+__all__ = ["EMBEDDINGS", "SentenceTransformerEmbeddings", "length_groups", "load_embeddings", "minilm_path"]
 
 _DIRECT_MAX = 8
-"""Batches up to this size (a search query and its clauses) skip `encode` and run one forward."""
+"""Batches up to this size (a search query and its clauses) skip `encode`."""
+
+_PAD_SLACK = 32
+"""Padding tokens a group may carry before a text starts a group of its own: about what the fixed
+cost of one more forward call is worth on a CPU."""
+
+
+def length_groups(lengths: Sequence[int], slack: int = _PAD_SLACK) -> list[list[int]]:
+    """Indices grouped for batching, longest first, so no group pads more than `slack` tokens.
+
+    >>> length_groups([70, 18, 17, 20, 15])
+    [[0], [3, 1, 2, 4]]
+    """
+    groups: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda j: -lengths[j]):
+        if groups:
+            group = groups[-1]
+            padded = lengths[group[0]] * (len(group) + 1) - sum(lengths[j] for j in group) - lengths[i]
+            if padded <= slack:
+                group.append(i)
+                continue
+        groups.append([i])
+    return groups
 
 
 def minilm_path() -> Path:
@@ -54,12 +76,18 @@ class SentenceTransformerEmbeddings(Embeddings):
         return vectors.tolist()
 
     def _forward(self, texts: Sequence[str]) -> list[list[float]]:
-        """One tokenizer call and one forward through the model's modules, as `encode` would run
-        them, without its per-call sorting and batching bookkeeping (most of a short query's cost)."""
-        features = self.model.tokenize(list(texts))
-        with torch.inference_mode():
-            vectors = self.model(features)["sentence_embedding"]
-        return torch.nn.functional.normalize(vectors, dim=-1).tolist()
+        """Short batches skip `encode`'s bookkeeping (most of a short query's cost) and run one
+        forward per group of similar lengths, so a long query does not pad its short clauses."""
+        lengths = [len(ids) for ids in self.model.tokenizer(list(texts), truncation=True,
+                                                             max_length=self.model.max_seq_length)["input_ids"]]
+        vectors: list[list[float]] = [[] for _ in texts]
+        for group in length_groups(lengths):
+            features = self.model.tokenize([texts[i] for i in group])
+            with torch.inference_mode():
+                out = torch.nn.functional.normalize(self.model(features)["sentence_embedding"], dim=-1)
+            for i, row in zip(group, out.tolist(), strict=True):
+                vectors[i] = row
+        return vectors
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode(texts) if texts else []
