@@ -66,7 +66,8 @@ class SentenceTransformerEmbeddings(Embeddings):
 
         self.model = SentenceTransformer(str(path), device=device)
         self.batch_size = batch_size
-        self.dims = int(self.model.get_sentence_embedding_dimension())
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dims = int(dimension())
 
     def _encode(self, texts: Sequence[str]) -> list[list[float]]:
         if len(texts) <= _DIRECT_MAX:
