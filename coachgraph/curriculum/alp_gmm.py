@@ -130,7 +130,10 @@ class ALPGMMTeacher(Teacher):
         noise = self._factors[idx] @ self.rng.standard_normal(len(self.means[idx]))
         task = np.clip((np.asarray(self.means[idx]) + noise)[:-1], self.low, self.high)
         arm, modelled = (self._arm_at(float(task[0])), task[1:]) if self.space.arms else ("", task)
-        knobs = self.space.low + self.rng.random(len(self.space.box)) * (self.space.high - self.space.low)
+        knobs = self.space.low.copy()
+        free = [i for i in range(len(knobs)) if i not in self.knobs]
+        if free:  # knobs left out of the mixture are drawn uniformly
+            knobs[free] = self.rng.uniform(self.space.low[free], self.space.high[free])
         knobs[self.knobs] = modelled
         return CurriculumStep(skill=arm, difficulty=self.space.point(knobs), weight=float(probs[idx]),
                               reason=f"alp-gmm: component {idx} (mean ALP {alps[idx]:.3f})")
