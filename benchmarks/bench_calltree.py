@@ -32,15 +32,14 @@ def _timed_ingest(fmt: str, inputs: list[Path], work: Path, repeats: int) -> dic
     """Ingest `repeats` times, each into a new store; the median run's times (the corpora are
     small, so one run's figure moves with whatever else the machine does in that fraction of a second)."""
     runs = []
-    for attempt in range(repeats):
-        path = work / f"{fmt}.sqlite"
+    for _ in range(repeats):
         for leftover in work.glob(f"{fmt}.sqlite*"):
             leftover.unlink()
-        with SQLiteCallTreeStore(path) as store:
+        with SQLiteCallTreeStore(work / f"{fmt}.sqlite") as store:
             start, cpu = time.perf_counter(), time.process_time()
             report = ingest(store, fmt, inputs)
-            runs.append((time.perf_counter() - start, time.process_time() - cpu, attempt))
-    seconds, cpu_seconds, _ = sorted(runs)[len(runs) // 2]
+            runs.append((time.perf_counter() - start, time.process_time() - cpu))
+    seconds, cpu_seconds = sorted(runs)[len(runs) // 2]
     return {"traces": report.traces, "nodes": report.nodes, "seconds": seconds, "repeats": repeats,
             "nodes_per_s": report.nodes / seconds, "cpu_seconds": cpu_seconds,
             "nodes_per_cpu_s": report.nodes / cpu_seconds, "quarantined": len(report.quarantined)}

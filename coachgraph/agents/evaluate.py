@@ -20,10 +20,14 @@ __all__ = ["evaluate_node", "heldout_scores"]
 logger = logging.getLogger(__name__)
 
 
+def _evaluated_skills(ctx: AgentContext) -> list[str]:
+    return list(ctx.config.eval_skills or ctx.domain.skills)
+
+
 def heldout_scores(ctx: AgentContext) -> dict[str, float]:
     """Greedy accuracy on the first `eval_size` held-out problems of each evaluated skill."""
     cfg = ctx.config
-    skills = cfg.eval_skills or ctx.domain.skills
+    skills = _evaluated_skills(ctx)
     tasks = [t for s in skills for t in ctx.domain.heldout(s)[:cfg.eval_size]]
     chats = [student_messages(t, retrieved_skills(ctx.library, t, cfg.skills_k)) for t in tasks]
     rows = generate_replies(ctx.student, chats, n=1, seed=cfg.seed, temperature=0.0,
@@ -39,7 +43,7 @@ def _initial(ctx: AgentContext) -> dict[str, float] | None:
     given = ctx.config.initial_accuracy
     if given is None:
         return None
-    skills = list(ctx.config.eval_skills or ctx.domain.skills)
+    skills = _evaluated_skills(ctx)
     if sorted(given) != sorted(skills):
         raise InputError(f"initial_accuracy covers {sorted(given)}, the run evaluates {sorted(skills)}",
                          source="initial_accuracy")

@@ -65,14 +65,15 @@ class CurriculumReward:
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], task: Sequence[str],
                  **_: Any) -> list[float]:
-        rewards, groups = [], defaultdict(list)
+        rewards, groups, parsed = [], defaultdict(list), {}
         for text, raw in zip((_text(c) for c in completions), task, strict=True):
-            parsed = Task.model_validate_json(raw)
-            extracted, ok = check_answer(parsed, text)
+            if raw not in parsed:  # G completions share a problem: read its JSON once
+                parsed[raw] = Task.model_validate_json(raw)
+            problem = parsed[raw]
+            extracted, ok = check_answer(problem, text)
             rewards.append(1.0 if ok else 0.0)
-            groups[raw].append(Attempt(task_id=parsed.id, text=text, sample=len(groups[raw]),
+            groups[raw].append(Attempt(task_id=problem.id, text=text, sample=len(groups[raw]),
                                        extracted=extracted, correct=ok))
-        self.teacher.update([graded_outcome(Task.model_validate_json(raw), attempts)
-                             for raw, attempts in groups.items()])
+        self.teacher.update([graded_outcome(parsed[raw], attempts) for raw, attempts in groups.items()])
         self.graded += len(rewards)
         return rewards

@@ -98,6 +98,7 @@ class ALPGMMTeacher(Teacher):
         if unknown:
             raise ValueError(f"ALP-GMM knobs {sorted(unknown)} are not in the box {names}")
         self.knobs = [i for i, name in enumerate(names) if cfg.knobs is None or name in cfg.knobs]
+        self.free = [i for i in range(len(names)) if i not in self.knobs]
         if not self.knobs and not self.space.arms:
             raise ValueError("ALP-GMM needs arms or a box knob to model")
         arms = len(self.space.arms)
@@ -131,9 +132,8 @@ class ALPGMMTeacher(Teacher):
         task = np.clip((np.asarray(self.means[idx]) + noise)[:-1], self.low, self.high)
         arm, modelled = (self._arm_at(float(task[0])), task[1:]) if self.space.arms else ("", task)
         knobs = self.space.low.copy()
-        free = [i for i in range(len(knobs)) if i not in self.knobs]
-        if free:  # knobs left out of the mixture are drawn uniformly
-            knobs[free] = self.rng.uniform(self.space.low[free], self.space.high[free])
+        if self.free:  # knobs left out of the mixture are drawn uniformly
+            knobs[self.free] = self.rng.uniform(self.space.low[self.free], self.space.high[self.free])
         knobs[self.knobs] = modelled
         return CurriculumStep(skill=arm, difficulty=self.space.point(knobs), weight=float(probs[idx]),
                               reason=f"alp-gmm: component {idx} (mean ALP {alps[idx]:.3f})")
