@@ -9,16 +9,17 @@ from __future__ import annotations
 import base64
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from coachgraph.calltree._json import loads
 from coachgraph.calltree.ingest._stream import iter_json_array, iter_jsonl
 from coachgraph.calltree.ingest.base import Item, Rejected, describe_error
-from coachgraph.calltree.otel_names import SPAN_COUNT
+from coachgraph.calltree.otel_names import NODE_ATTRS, SPAN_COUNT, TRACE_ATTR, own_tree_fields
 from coachgraph.calltree.schema import CallNode, CallTree
 
 __all__ = ["RawSpan", "SpanConvention", "read_span_file"]
@@ -29,20 +30,38 @@ _STATUS_CODES: dict[Any, str] = {
 }
 
 
-class RawSpan(BaseModel):
-    """The convention-independent part of a span, with attributes decoded to plain values."""
+@dataclass(slots=True)
+class RawSpan:
+    """The convention-independent part of a span, with attributes decoded to plain values.
 
-    trace_id: str = Field(min_length=1)
-    span_id: str = Field(min_length=1)
+    A plain slotted class checked by hand: a large file holds hundreds of thousands of spans,
+    and these few checks are all a span needs before its convention maps it to a `CallNode`
+    (which pydantic validates in full).
+    """
+
+    trace_id: str
+    span_id: str
     parent_id: str | None = None
     name: str = ""
     start_ns: int | None = None
     end_ns: int | None = None
     status: str = "unset"
     status_message: str | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    events: list[dict[str, Any]] = Field(default_factory=list)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
     order: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("trace_id", "span_id"):
+            value = getattr(self, name)
+            if type(value) is not str or not value:
+                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+        for name in ("parent_id", "status_message"):
+            value = getattr(self, name)
+            if value is not None and type(value) is not str:
+                raise ValueError(f"{name} must be a string, not {value!r}")
+        if type(self.name) is not str:
+            raise ValueError(f"name must be a string, not {self.name!r}")
 
 
 def _kvlist(values: list[dict[str, Any]]) -> dict[str, Any]:
@@ -123,12 +142,13 @@ class SpanConvention(ABC):
     """Maps the attributes of one semantic convention onto calling-tree fields."""
 
     @abstractmethod
-    def node(self, span: RawSpan, trace_id: str) -> CallNode:
-        """The `CallNode` for one span (its parent is linked afterwards, by span id)."""
+    def node(self, span: RawSpan, trace_id: str, parent_id: str | None) -> CallNode:
+        """The `CallNode` for one span, under the node id `parent_id` (None for a root)."""
 
     @abstractmethod
     def tree_fields(self, roots: list[RawSpan], nodes: list[CallNode]) -> dict[str, Any]:
-        """Trace-level fields (task, success, labels...) read from the root spans."""
+        """Trace-level fields (task, success, labels...) read from the root spans of a foreign
+        trace (one our exports wrote states its own fields, which are used instead)."""
 
     def trace_id(self, spans: list[RawSpan]) -> str:
         """The id the trace is stored under; by default, the OTel trace id."""
@@ -230,18 +250,30 @@ def _check_count(spans: list[RawSpan]) -> None:
         raise ValueError(f"trace has {len(spans)} spans but its root states {stated}")
 
 
+def _stated(spans: list[RawSpan]) -> dict[str, Any] | None:
+    """The tree fields our own exports state on a root span (parsed once per trace), if any."""
+    for span in spans:
+        stated = own_tree_fields(span.attributes)
+        if isinstance(stated, dict):
+            return stated
+        if stated is not None:
+            raise ValueError(f"{TRACE_ATTR} must hold a JSON object, not {type(stated).__name__}")
+    return None
+
+
 def _tree(where: str, spans: list[RawSpan], convention: SpanConvention) -> Item:
     try:
         _check_count(spans)
-        trace_id = convention.trace_id(spans)
+        stated = _stated(spans)
+        trace_id = str(stated.pop("trace_id")) if stated is not None else convention.trace_id(spans)
         known = {s.span_id for s in spans}
         ordered = sorted(spans, key=lambda s: (_sort_key(s), s.order))
-        nodes = [convention.node(s, trace_id) for s in ordered]
-        node_ids = {s.span_id: n.id for s, n in zip(ordered, nodes, strict=True)}
-        for span, node in zip(ordered, nodes, strict=True):
-            node.parent_id = node_ids.get(span.parent_id) if span.parent_id else None
+        node_ids = {s.span_id: s.attributes.get(NODE_ATTRS["id"], s.span_id) for s in spans}
+        nodes = [convention.node(s, trace_id, node_ids.get(s.parent_id) if s.parent_id else None)
+                 for s in ordered]
         roots = [s for s in ordered if s.parent_id not in known]
-        return CallTree(trace_id=trace_id, nodes=nodes, **convention.tree_fields(roots, nodes))
+        fields = stated if stated is not None else convention.tree_fields(roots, nodes)
+        return CallTree(trace_id=trace_id, nodes=nodes, **fields)
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
         return Rejected(source=where, reason=describe_error(exc))
 

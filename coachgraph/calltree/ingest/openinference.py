@@ -20,7 +20,7 @@ from coachgraph.calltree.ingest._spans import (
 )
 from coachgraph.calltree.ingest.base import Item, TraceFormat, register_format
 from coachgraph.calltree.ingest.otlp import first_text
-from coachgraph.calltree.otel_names import own_node_fields, own_tree_fields
+from coachgraph.calltree.otel_names import own_node_fields
 from coachgraph.calltree.schema import CallNode
 
 __all__ = ["OpenInferenceConvention", "OpenInferenceFormat"]
@@ -37,7 +37,7 @@ _CONSUMED = {"openinference.span.kind", "agent.name", "tool.name", "input.value"
 class OpenInferenceConvention(SpanConvention):
     """Maps OpenInference span attributes onto calling-tree fields."""
 
-    def node(self, span: RawSpan, trace_id: str) -> CallNode:
+    def node(self, span: RawSpan, trace_id: str, parent_id: str | None) -> CallNode:
         attrs = span.attributes
         fields: dict[str, Any] = {
             "kind": SPAN_KINDS.get(str(attrs.get("openinference.span.kind", "")).upper(), "other"),
@@ -49,15 +49,11 @@ class OpenInferenceConvention(SpanConvention):
             "attributes": {k: v for k, v in attrs.items() if k not in _CONSUMED},
         }
         fields.update(own_node_fields(attrs))
-        return CallNode(id=fields.pop("id", span.span_id), trace_id=trace_id,
+        return CallNode(id=fields.pop("id", span.span_id), parent_id=parent_id, trace_id=trace_id,
                         name=span.name, agent=attrs.get("agent.name"), tool=attrs.get("tool.name"),
                         start=ns_datetime(span.start_ns), end=ns_datetime(span.end_ns), **fields)
 
     def tree_fields(self, roots: list[RawSpan], nodes: list[CallNode]) -> dict[str, Any]:
-        for span in roots:
-            own = own_tree_fields(span.attributes)
-            if own is not None:
-                return {k: v for k, v in own.items() if k != "trace_id"}
         root = next((n for n in nodes if n.parent_id is None), None)
         return {"source": "openinference",
                 "success": {"ok": True, "error": False}.get(roots[0].status) if roots else None,

@@ -24,7 +24,6 @@ from coachgraph.calltree.otel_names import (
     OPERATION_TO_KIND,
     SPAN_COUNT,
     own_node_fields,
-    own_tree_fields,
 )
 from coachgraph.calltree.schema import CallNode
 
@@ -96,7 +95,7 @@ def _from_events(span: RawSpan, skip: dict[str, Any]) -> dict[str, Any]:
 class GenAIConvention(SpanConvention):
     """Maps `gen_ai.*` span attributes onto calling-tree fields."""
 
-    def node(self, span: RawSpan, trace_id: str) -> CallNode:
+    def node(self, span: RawSpan, trace_id: str, parent_id: str | None) -> CallNode:
         attrs = span.attributes
         own = own_node_fields(attrs)
         fields = {name: derive(span) for name, derive in _STANDARD_FIELDS.items()
@@ -104,22 +103,11 @@ class GenAIConvention(SpanConvention):
         fields.update(_from_events(span, own))
         fields.update(own)
         node_id = fields.pop("id", span.span_id)
-        return CallNode(id=node_id, trace_id=trace_id, name=span.name,
+        return CallNode(id=node_id, parent_id=parent_id, trace_id=trace_id, name=span.name,
                         agent=attrs.get("gen_ai.agent.name"), tool=attrs.get("gen_ai.tool.name"),
                         start=ns_datetime(span.start_ns), end=ns_datetime(span.end_ns), **fields)
 
-    def trace_id(self, spans: list[RawSpan]) -> str:
-        for span in spans:
-            own = own_tree_fields(span.attributes)
-            if own is not None:
-                return str(own["trace_id"])
-        return spans[0].trace_id
-
     def tree_fields(self, roots: list[RawSpan], nodes: list[CallNode]) -> dict[str, Any]:
-        for span in roots:
-            own = own_tree_fields(span.attributes)
-            if own is not None:
-                return {k: v for k, v in own.items() if k != "trace_id"}
         root = next((n for n in nodes if n.parent_id is None), None)
         status = {"ok": True, "error": False}.get(roots[0].status) if roots else None
         return {"source": "otlp-json", "success": status,
