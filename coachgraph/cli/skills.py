@@ -24,7 +24,7 @@ app = typer.Typer(help="Agent Skills library: list, show, add, validate, search,
 LIBRARY = typer.Option(Path("skills"), "--library", "-l", help="Library folder.")
 JSON_OUT = typer.Option(..., "--json", help="Where to write the results.")
 CORPORA = typer.Option(Path("../shared/data/corpora"), "--corpora", help="Corpora folder.")
-EMBEDDINGS = typer.Option("minilm", "--embeddings", help="Embedding spec for dense search, or 'none' for BM25 only.")
+EMBEDDINGS = typer.Option("minilm-int8", "--embeddings", help="Embedding spec for dense search (the int8 MiniLM by default: it keeps search interactive), or 'none' for BM25 only.")
 
 
 def register(root: typer.Typer) -> None:

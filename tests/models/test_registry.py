@@ -58,3 +58,8 @@ def test_vllm_without_package_names_the_extra():
 def test_unknown_embeddings_spec():
     with pytest.raises(ModelSpecError, match="minilm"):
         load_embeddings("word2vec")
+
+
+def test_onnx_embeddings_name_a_folder_without_a_model(tmp_path):
+    with pytest.raises(WeightsNotFoundError, match=str(tmp_path)):
+        load_embeddings(f"onnx:{tmp_path}")
