@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from coachgraph.recommend.features import feature_names
-from coachgraph.recommend.recommender import RecommenderConfig, fit_scorer
+from coachgraph.recommend.recommender import RecommenderConfig, fit_chosen, fit_scorer
 from coachgraph.recommend.sasrec import SASRec, SASRecConfig
 from coachgraph.recommend.train import Encoded, batch_tensors, train
 
@@ -113,11 +113,14 @@ class _Learned(Method):
 
     arch = "mlp"
     columns: tuple[str, ...] = ()
+    seeds: int | None = None
+    """Scorers averaged (`None`: as the config says)."""
 
     def fit(self, data: Encoded, n_items: int) -> None:
         cols = _cols(self.columns) if self.columns else np.arange(data.feats.shape[-1])
         self.cols = cols
-        self.model, _ = fit_scorer(data, cols, replace(self.config, arch=self.arch), n_items)
+        config = replace(self.config, arch=self.arch, seeds=self.seeds or self.config.seeds)
+        self.model, _ = fit_scorer(data, cols, config, n_items)
 
     @torch.no_grad()
     def scores(self, data: Encoded) -> np.ndarray:
@@ -128,9 +131,9 @@ class _Learned(Method):
 
 @register_method("paper-linear")
 class PaperLinear(_Learned):
-    """The reference linear scorer, trained with the listwise loss."""
+    """The reference linear scorer, trained with the listwise loss (one scorer, as published)."""
 
-    arch, columns = "linear", PAPER_COLUMNS
+    arch, columns, seeds = "linear", PAPER_COLUMNS, 1
 
 
 @register_method("sasrec")
@@ -163,6 +166,12 @@ class CoachSeq(_Learned):
 
 @register_method(LEARNED)
 class Coach(_Learned):
-    """The learned scorer: linear plus an MLP over all features (their crosses)."""
+    """The learned scorer: linear plus an MLP over all features (their crosses), plus item
+    embeddings and a path encoder where they rank held-out training traces better
+    (see `recommender.choose_arch`)."""
 
     arch = "mlp"
+
+    def fit(self, data: Encoded, n_items: int) -> None:
+        self.cols = np.arange(data.feats.shape[-1])
+        self.model, _ = fit_chosen(data, self.cols, replace(self.config, arch=self.arch), n_items)

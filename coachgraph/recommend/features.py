@@ -155,6 +155,25 @@ def _interaction(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np
     ], 1)
 
 
+def _recency(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.ndarray:
+    """How recently and how often each candidate was called in this trace, and under this parent.
+
+    Orchestrators tend to hand back to the agent they used last and to alternate between a few
+    speakers; the counts of `_interaction` see neither the order of the path nor a handoff's
+    earlier targets (a handoff starts a new parent, so it has no previous sibling).
+    """
+    n, length = len(cands.names), max(len(ctx.path), 1)
+    last, share = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    for i, label in enumerate(ctx.path):
+        hit = _matches(env, cands, label)
+        last[hit] = 1.0 / (len(ctx.path) - i)  # overwritten by later calls: the latest one wins
+        share[hit] += 1.0 / length
+    prev2 = _matches(env, cands, ctx.siblings[-2]) if len(ctx.siblings) >= 2 else np.zeros(n, bool)
+    under = Counter(ctx.siblings)
+    sib_share = np.array([under.get(name, 0) / max(len(ctx.siblings), 1) for name in cands.names], np.float32)
+    return np.stack([last, share, prev2.astype(np.float32), sib_share], 1)
+
+
 def _structure(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.ndarray:
     raw = env.counts("calls", cands)
     calls = np.maximum(raw, 1.0)
@@ -184,6 +203,7 @@ FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "reliability": FeatureGroup(("log_calls", "success_rate", "labelled_share", "blame_rate", "error_rate"), _reliability),
     "interaction": FeatureGroup(("logp_parent", "seen_parent", "logp_after_prev", "pmi_ancestor_max",
                                  "pmi_ancestor_mean", "pmi_path_max", "pmi_path_mean", "repeats", "is_prev"), _interaction),
+    "recency": FeatureGroup(("last_seen", "path_share", "is_prev2", "sibling_share"), _recency),
     "structure": FeatureGroup(("depth", "position", "depth_gap", "position_gap", "branching", "leaf_share"), _structure),
     "content": FeatureGroup(("centroid_sim", "prev_sim", "unseen", "unseen_dense"), _content),
 }

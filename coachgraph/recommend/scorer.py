@@ -179,12 +179,9 @@ class Scorer(nn.Module):
         torch.save({"config": asdict(self.config), "state": self.state_dict(), "extra": extra or {}}, path)
 
     @classmethod
-    def from_checkpoint(cls, path: Path) -> tuple[Scorer, dict[str, Any]]:
-        """Read a checkpoint written by `save`: the model (in eval mode) and its `extra`."""
-        blob = torch.load(path, map_location="cpu", weights_only=False)
-        raw = blob["config"]
-        raw["groups"] = tuple(tuple(g) for g in raw["groups"])
-        raw["mean"], raw["std"] = tuple(raw["mean"]), tuple(raw["std"])
+    def from_blob(cls, raw: dict[str, Any], state: dict[str, torch.Tensor]) -> Scorer:
+        """A model (in eval mode) from a saved config dictionary and its weights."""
+        raw = {**raw, "groups": tuple(tuple(g) for g in raw["groups"]), "mean": tuple(raw["mean"]), "std": tuple(raw["std"])}
         model = cls(ScorerConfig(**raw))
-        model.load_state_dict(blob["state"])
-        return model.eval(), blob["extra"]
+        model.load_state_dict(state)
+        return model.eval()

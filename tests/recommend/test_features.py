@@ -9,7 +9,7 @@ import numpy as np
 from coachgraph.calltree.analysis import decision_points
 from coachgraph.recommend.candidates import Constraints, retrieve
 from coachgraph.recommend.catalog import Catalog, CatalogItem
-from coachgraph.recommend.context import contexts_from_tree, next_context
+from coachgraph.recommend.context import DecisionContext, contexts_from_tree, next_context
 from coachgraph.recommend.features import FeatureEnv, feature_names, featurize
 from coachgraph.recommend.stats import build_stats
 from tests.fakes import HashEmbeddings
@@ -76,3 +76,22 @@ def test_counts_cover_names_the_catalogue_lacks() -> None:
     assert env.counts("calls", cands).tolist() == [stats.calls[n] for n in cands.names]
     assert env.counts("transitions", cands, "planner").tolist() == [stats.transitions[("planner", n)] for n in cands.names]
     assert np.isfinite(featurize(env, ctx, cands)).all()
+
+
+def test_recency_reads_the_order_of_the_past() -> None:
+    stats = build_stats(make_trees(30))
+    env = FeatureEnv(_catalog(), stats)
+    ctx = DecisionContext(trace_id="t", task="weather in Oslo", kind="tool", candidates=tuple(e.name for e in POOL),
+                          parent="planner", siblings=("translator", "geocode", "calculator"),
+                          path=("geocode", "translator", "geocode", "calculator"))
+    cands = retrieve(ctx, env.catalog, stats, 10)
+    x = featurize(env, ctx, cands)
+    names = feature_names()
+
+    def column(name: str) -> dict[str, float]:
+        return {n: round(float(v), 4) for n, v in zip(cands.names, x[:, names.index(f"recency.{name}")], strict=True)}
+
+    assert column("last_seen") == {"calculator": 1.0, "geocode": 0.5, "translator": 0.3333, "weather_api": 0.0, "detect_language": 0.0}
+    assert column("path_share")["geocode"] == 0.5 and column("path_share")["weather_api"] == 0.0
+    assert column("is_prev2") == {"geocode": 1.0, "calculator": 0.0, "translator": 0.0, "weather_api": 0.0, "detect_language": 0.0}
+    assert column("sibling_share")["translator"] == 0.3333 and column("sibling_share")["detect_language"] == 0.0

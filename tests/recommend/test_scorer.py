@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from coachgraph.recommend.ensemble import Ensemble, load_scorer
+from coachgraph.recommend.recommender import RecommenderConfig, choose_arch
 from coachgraph.recommend.scorer import ARCHS, HISTORY, Scorer, ScorerConfig
 from coachgraph.recommend.train import Encoded, TrainConfig, batch_tensors, train
 
@@ -45,7 +48,7 @@ def test_same_seed_same_weights_and_checkpoint_roundtrip(tmp_path: Path) -> None
     for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     first.save(tmp_path / "m.pt", {"vocab": {"a": 1}})
-    loaded, extra = Scorer.from_checkpoint(tmp_path / "m.pt")
+    loaded, extra = load_scorer(tmp_path / "m.pt")
     batch = batch_tensors(data, slice(0, 4))
     assert torch.allclose(first.eval()(batch)[0], loaded(batch)[0]) and extra == {"vocab": {"a": 1}}
 
@@ -65,3 +68,29 @@ def test_loss_masks_padding_and_explains_per_group() -> None:
     base = linear.linear.bias.detach()
     total = lin_parts["a"] + lin_parts["b"] + base
     assert torch.allclose(total[:, :4], linear(batch)[0][:, :4], atol=1e-5)  # exact for a linear model
+
+
+def test_ensemble_averages_members_and_roundtrips(tmp_path: Path) -> None:
+    data = _data()
+    members = [Scorer(replace(_config("mlp"), seed=s)) for s in (0, 1)]
+    for s, member in enumerate(members):
+        train(member, data, TrainConfig(epochs=3, seed=s))
+    ensemble = Ensemble(members).eval()
+    batch = batch_tensors(data, slice(0, 4))
+    mean = (members[0](batch)[0] + members[1](batch)[0]) / 2
+    assert torch.allclose(ensemble(batch)[0], mean, atol=1e-6)
+    explained, parts = ensemble.explain(batch)
+    assert torch.allclose(explained, mean, atol=1e-5) and set(parts) == {"a", "b"}
+    ensemble.save(tmp_path / "e.pt", {"vocab": {}})
+    loaded, extra = load_scorer(tmp_path / "e.pt")
+    assert isinstance(loaded, Ensemble) and torch.allclose(loaded(batch)[0], mean, atol=1e-6) and extra == {"vocab": {}}
+
+
+def test_architecture_is_chosen_on_held_out_training_traces() -> None:
+    data = _data(n=40)
+    data.feats[..., 0] = 0.0  # no feature tells the answer ...
+    data.items[np.arange(40), data.targets] = 7  # ... but the chosen item's id always does
+    config = RecommenderConfig(train=TrainConfig(epochs=30, min_steps=30, batch_size=8), seeds=1)
+    assert choose_arch(data, np.arange(5), config, 20) == "seq"
+    assert choose_arch(data, np.arange(5), replace(config, select_below=10), 20) == "mlp"  # too large to compare
+    assert choose_arch(data, np.arange(5), replace(config, arch="linear"), 20) == "linear"  # kept as asked

@@ -1,0 +1,87 @@
+"""Methods and scorer settings compared on traces held out from the training split only.
+
+`coachgraph bench recommend` reports on the 20% test split; choosing a feature, an architecture
+or a setting by those figures would fit the test split. This script never reads it: it takes the
+same 80% training split (seed 0), cuts it into `--folds` folds of traces, and for each fold learns
+statistics and models from the other folds and ranks the fold's decisions, exactly as the
+benchmark does for the test split. Figures are pooled over all folds' decisions.
+
+Run: ``python benchmarks/bench_recommend_validation.py --store traces.sqlite coach paper-linear coach:seeds=1``
+
+A method is a name from `baselines.METHODS`, optionally followed by ``:`` and ``;``-separated
+`RecommenderConfig` fields (``coach:seeds=1``; the architecture is the method's own, so compare
+``coach-seq`` for another).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from dataclasses import fields, replace
+
+import numpy as np
+
+from coachgraph.calltree.base import CallTreeStore
+from coachgraph.calltree.stores import open_store
+from coachgraph.models import load_embeddings
+from coachgraph.recommend.baselines import LEARNED, METHODS, Method
+from coachgraph.recommend.catalog import catalog_from_store
+from coachgraph.recommend.evaluate import rank_metrics, split_traces
+from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
+from coachgraph.recommend.scorer import Scorer, ScorerConfig
+from coachgraph.recommend.service import cache_dir_for
+from coachgraph.recommend.stats import build_stats
+from coachgraph.recommend.train import Encoded
+
+
+def fold_data(store: CallTreeStore, location: str, folds: int) -> list[tuple[Encoded, Encoded, int]]:
+    """(training decisions, held-out decisions, vocabulary size) of each fold of the training split."""
+    train_ids, _ = split_traces(store.trace_ids(), 0)
+    ids = list(train_ids)
+    random.Random(1).shuffle(ids)
+    catalog = catalog_from_store(store, store.iter_trees(), load_embeddings("minilm"), cache_dir_for(location))
+    out = []
+    for k in range(folds):
+        held = sorted(ids[k::folds])
+        inner = sorted(set(ids) - set(held))
+        stats = build_stats(store.iter_trees(inner))
+        rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), {}, RecommenderConfig())
+        rec.vocab = {label: i + 1 for i, label in enumerate(sorted(set(stats.calls) | set(stats.parent_calls)))}
+        fit = rec.encode_training(store, inner)
+        val = rec.encode(examples_from_store(store, held))
+        out.append((fit.subset(np.flatnonzero(fit.mask.sum(1) >= 2)),
+                    val.subset(np.flatnonzero(val.mask.sum(1) >= 2)), len(rec.vocab) + 1))
+    return out
+
+
+def method(spec: str) -> Method:
+    """A method by name; ``coach:key=value;...`` sets fields of the learned scorer's config."""
+    name, _, options = spec.partition(":")
+    kinds = {f.name: f.type for f in fields(RecommenderConfig)}
+    values = dict(pair.split("=", 1) for pair in options.split(";") if pair)
+    config = replace(RecommenderConfig(), **{k: v if kinds[k] == "str" else int(v) for k, v in values.items()})
+    return METHODS[name](config)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", required=True)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("methods", nargs="*", default=[LEARNED, "paper-linear", "markov", "dense"])
+    args = parser.parse_args()
+    with open_store(args.store) as store:
+        folds = fold_data(store, args.store, args.folds)
+    for spec in args.methods:
+        top1, mrr = [], []
+        for fit, val, n_items in folds:
+            ranker = method(spec)
+            ranker.fit(fit, n_items)
+            per = rank_metrics(ranker.scores(val), val.targets)
+            top1.append(per["top1"])
+            mrr.append(per["mrr"])
+        t, m = np.concatenate(top1), np.concatenate(mrr)
+        print(f"{spec:28s} decisions {len(t):5d}  Top-1 {t.mean():.4f} ({t.sum():.1f})  MRR {m.mean():.4f}")
+
+
+if __name__ == "__main__":
+    main()
