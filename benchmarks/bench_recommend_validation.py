@@ -26,11 +26,9 @@ from coachgraph.calltree.stores import open_store
 from coachgraph.models import load_embeddings
 from coachgraph.recommend.baselines import LEARNED, METHODS, Method
 from coachgraph.recommend.catalog import catalog_from_store
-from coachgraph.recommend.evaluate import rank_metrics, split_traces
-from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
-from coachgraph.recommend.scorer import Scorer, ScorerConfig
+from coachgraph.recommend.evaluate import encode_split, rank_metrics, split_traces
+from coachgraph.recommend.recommender import RecommenderConfig
 from coachgraph.recommend.service import cache_dir_for
-from coachgraph.recommend.stats import build_stats
 from coachgraph.recommend.train import Encoded
 
 
@@ -43,14 +41,8 @@ def fold_data(store: CallTreeStore, location: str, folds: int) -> list[tuple[Enc
     out = []
     for k in range(folds):
         held = sorted(ids[k::folds])
-        inner = sorted(set(ids) - set(held))
-        stats = build_stats(store.iter_trees(inner))
-        rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), {}, RecommenderConfig())
-        rec.vocab = {label: i + 1 for i, label in enumerate(sorted(set(stats.calls) | set(stats.parent_calls)))}
-        fit = rec.encode_training(store, inner)
-        val = rec.encode(examples_from_store(store, held))
-        out.append((fit.subset(np.flatnonzero(fit.mask.sum(1) >= 2)),
-                    val.subset(np.flatnonzero(val.mask.sum(1) >= 2)), len(rec.vocab) + 1))
+        rec, fit, val, _ = encode_split(store, catalog, sorted(set(ids) - set(held)), held, RecommenderConfig())
+        out.append((fit, val, len(rec.vocab) + 1))
     return out
 
 

@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallTree
 from coachgraph.recommend.baselines import LEARNED, METHODS, Method
-from coachgraph.recommend.catalog import catalog_from_store
+from coachgraph.recommend.catalog import Catalog, catalog_from_store
 from coachgraph.recommend.context import (
     DecisionContext,
     Example,
@@ -41,7 +41,7 @@ from coachgraph.recommend.stats import build_stats
 from coachgraph.recommend.team import TeamConfig, interaction_graph, positive_utility, select_team
 from coachgraph.recommend.train import Encoded
 
-__all__ = ["AGENT_METRICS", "bootstrap", "markdown_table", "rank_metrics", "run_benchmark", "split_traces"]
+__all__ = ["AGENT_METRICS", "bootstrap", "encode_split", "markdown_table", "rank_metrics", "run_benchmark", "split_traces"]
 
 logger = logging.getLogger(__name__)
 
@@ -192,22 +192,30 @@ def _timings(rec: Recommender, examples: Sequence[Example], limit: int) -> dict[
     return {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99))}
 
 
-def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: RecommenderConfig | None = None,
-                  seed: int = 0, cache_dir: Path | None = None, methods: Sequence[str] | None = None) -> dict[str, Any]:
-    """Split, train every method on the training traces, and score all on the same test data."""
-    config = config or RecommenderConfig()
-    train_ids, test_ids = split_traces(store.trace_ids(), seed)
+def encode_split(store: CallTreeStore, catalog: Catalog, train_ids: Sequence[str], test_ids: Sequence[str],
+                 config: RecommenderConfig) -> tuple[Recommender, Encoded, Encoded, list[Example]]:
+    """A recommender whose statistics and vocabulary come from `train_ids` alone, its training
+    decisions (features out of fold) and the decisions of `test_ids` with their examples; only
+    decisions with at least two candidates are kept, since one candidate ranks itself first."""
     stats = build_stats(store.iter_trees(train_ids))
-    catalog = catalog_from_store(store, store.iter_trees(), embeddings, cache_dir)
-    queries = cache_dir / "queries.npy" if cache_dir is not None else None
-    if queries is not None:
-        catalog.load_queries(queries)
     rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), {}, config)
     rec.vocab = {label: i + 1 for i, label in enumerate(sorted(set(stats.calls) | set(stats.parent_calls)))}
     test_ex = examples_from_store(store, test_ids)
     train_data, test_data = rec.encode_training(store, train_ids), rec.encode(test_ex)
     keep = np.flatnonzero(test_data.mask.sum(1) >= 2)
-    train_data, test_data, test_ex = _informative(train_data), test_data.subset(keep), [test_ex[i] for i in keep]
+    return rec, _informative(train_data), test_data.subset(keep), [test_ex[i] for i in keep]
+
+
+def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: RecommenderConfig | None = None,
+                  seed: int = 0, cache_dir: Path | None = None, methods: Sequence[str] | None = None) -> dict[str, Any]:
+    """Split, train every method on the training traces, and score all on the same test data."""
+    config = config or RecommenderConfig()
+    train_ids, test_ids = split_traces(store.trace_ids(), seed)
+    catalog = catalog_from_store(store, store.iter_trees(), embeddings, cache_dir)
+    queries = cache_dir / "queries.npy" if cache_dir is not None else None
+    if queries is not None:
+        catalog.load_queries(queries)
+    rec, train_data, test_data, test_ex = encode_split(store, catalog, train_ids, test_ids, config)
     if queries is not None:
         catalog.save_queries(queries)
     fitted: dict[str, Method] = {}

@@ -139,6 +139,11 @@ def _reciprocal_ranks(model: Scorer | Ensemble, data: Encoded) -> np.ndarray:
     return out
 
 
+def _small(data: Encoded, config: RecommenderConfig) -> bool:
+    """Whether `data` has few enough candidate rows to select an architecture and average seeds."""
+    return int(data.mask.sum()) <= config.select_below
+
+
 def choose_arch(data: Encoded, columns: np.ndarray, config: RecommenderConfig, n_items: int) -> str:
     """The architecture of `config.arch_choices` whose scorer ranks held-out training traces best.
 
@@ -149,7 +154,7 @@ def choose_arch(data: Encoded, columns: np.ndarray, config: RecommenderConfig, n
     rank over every held-out decision decides. No test trace is read: `data` holds training
     decisions only. An `arch` outside the choices is kept as asked.
     """
-    if len(config.arch_choices) < 2 or config.arch not in config.arch_choices or int(data.mask.sum()) > config.select_below:
+    if len(config.arch_choices) < 2 or config.arch not in config.arch_choices or not _small(data, config):
         return config.arch
     fold = np.array([zlib.crc32(t.encode()) % max(config.folds, 2) for t in data.traces])
     best, best_mrr = config.arch, -1.0
@@ -171,7 +176,7 @@ def fit_chosen(data: Encoded, columns: np.ndarray, config: RecommenderConfig,
                n_items: int) -> tuple[Scorer | Ensemble, list[float]]:
     """`fit_scorer` with the architecture `choose_arch` picks, averaged over `config.seeds` scorers
     on corpora small enough to select on (one scorer above `config.select_below`)."""
-    seeds = config.seeds if int(data.mask.sum()) <= config.select_below else 1
+    seeds = config.seeds if _small(data, config) else 1
     arch = choose_arch(data, columns, config, n_items)
     return fit_scorer(data, columns, replace(config, arch=arch, seeds=seeds), n_items)
 
