@@ -299,7 +299,6 @@ CREATE TABLE IF NOT EXISTS nodes (
     trace_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, parent_id TEXT,
     kind TEXT NOT NULL, name TEXT, agent TEXT, tool TEXT, status TEXT, start_us BIGINT,
     end_us BIGINT, doc TEXT NOT NULL, PRIMARY KEY (trace_id, seq));
-CREATE INDEX IF NOT EXISTS nodes_by_parent ON nodes (trace_id, parent_id);
 CREATE INDEX IF NOT EXISTS nodes_by_agent ON nodes (agent) WHERE agent IS NOT NULL;
 CREATE INDEX IF NOT EXISTS nodes_by_tool ON nodes (tool) WHERE tool IS NOT NULL;
 CREATE INDEX IF NOT EXISTS traces_by_source ON traces (source);
@@ -317,6 +316,8 @@ def ddl_statements() -> list[str]:
     table: a trace's rows are written together, so their rowids and pages stay contiguous.
     Node ids need no unique index of their own: `CallTree` validation already guarantees them
     unique within a trace, and no query looks a node up by id, so it would only slow writes.
+    Nor do parents: `children` reads the trace's own rows through the primary key, whose range
+    is a few hundred rows even for large traces, which costs less than an index every write pays.
     """
     return [stmt.strip() for stmt in TABLES.split(";") if stmt.strip()]
 

@@ -8,10 +8,10 @@ set, the chosen child) is first-class because it is the recommender's training e
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "NODE_KINDS",
@@ -65,11 +65,13 @@ class DecisionPoint(_Model):
     kind: Literal["agent", "tool", "skill"] = "tool"
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
+def _as_utc(value: datetime) -> datetime:
     """Naive times are taken as UTC; aware ones are converted, so equal instants compare equal."""
-    if value is None:
-        return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A datetime held in UTC (the validator runs only on datetimes, never on a missing time)."""
 
 
 class CallNode(_Model):
@@ -87,17 +89,12 @@ class CallNode(_Model):
     tool: str | None = None
     inputs: Any = None
     outputs: Any = None
-    start: datetime | None = None
-    end: datetime | None = None
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
     status: NodeStatus = "unset"
     error: str | None = None
     usage: dict[str, int | float] = Field(default_factory=dict)
     attributes: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("start", "end")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return _as_utc(value)
 
     @property
     def target(self) -> str | None:

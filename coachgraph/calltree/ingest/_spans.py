@@ -6,144 +6,34 @@ reading, grouping by trace and the all-or-nothing rule per trace are shared here
 
 from __future__ import annotations
 
-import base64
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from coachgraph.calltree._json import loads
+from coachgraph.calltree.ingest._otlp_typed import typed_spans
+from coachgraph.calltree.ingest._raw_span import RawSpan, hex_id, span_from_flat, span_from_otlp
 from coachgraph.calltree.ingest._stream import iter_json_array, iter_jsonl
 from coachgraph.calltree.ingest.base import Item, Rejected, describe_error
 from coachgraph.calltree.otel_names import NODE_ATTRS, SPAN_COUNT, TRACE_ATTR, own_tree_fields
 from coachgraph.calltree.schema import CallNode, CallTree
 
-__all__ = ["RawSpan", "SpanConvention", "read_span_file"]
+__all__ = ["SpanConvention", "json_attr", "ns_datetime", "read_span_file"]
 
-_STATUS_CODES: dict[Any, str] = {
-    0: "unset", 1: "ok", 2: "error", "STATUS_CODE_UNSET": "unset", "STATUS_CODE_OK": "ok",
-    "STATUS_CODE_ERROR": "error", "UNSET": "unset", "OK": "ok", "ERROR": "error",
-}
-
-
-@dataclass(slots=True)
-class RawSpan:
-    """The convention-independent part of a span, with attributes decoded to plain values.
-
-    A plain slotted class checked by hand: a large file holds hundreds of thousands of spans,
-    and these few checks are all a span needs before its convention maps it to a `CallNode`
-    (which pydantic validates in full).
-    """
-
-    trace_id: str
-    span_id: str
-    parent_id: str | None = None
-    name: str = ""
-    start_ns: int | None = None
-    end_ns: int | None = None
-    status: str = "unset"
-    status_message: str | None = None
-    attributes: dict[str, Any] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    order: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("trace_id", "span_id"):
-            value = getattr(self, name)
-            if type(value) is not str or not value:
-                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
-        for name in ("parent_id", "status_message"):
-            value = getattr(self, name)
-            if value is not None and type(value) is not str:
-                raise ValueError(f"{name} must be a string, not {value!r}")
-        if type(self.name) is not str:
-            raise ValueError(f"name must be a string, not {self.name!r}")
-
-
-def _kvlist(values: list[dict[str, Any]]) -> dict[str, Any]:
-    decoded = {}
-    for kv in values:
-        key, value = kv["key"], kv.get("value", {})
-        # Most attributes are plain strings: take them without the general dispatch.
-        string = value.get("stringValue") if type(value) is dict and len(value) == 1 else None
-        decoded[key] = string if type(string) is str else any_value(value)
-    return decoded
-
-
-_ANY_VALUE: dict[str, Callable[[Any], Any]] = {
-    "stringValue": str,
-    "boolValue": bool,
-    "intValue": int,
-    "doubleValue": float,
-    "bytesValue": lambda v: base64.b64decode(v).hex(),
-    "arrayValue": lambda v: [any_value(x) for x in v.get("values", [])],
-    "kvlistValue": lambda v: _kvlist(v.get("values", [])),
-}
-
-
-def any_value(value: dict[str, Any]) -> Any:
-    """Decode an OTLP/JSON `AnyValue` (`{"stringValue": ...}`, `{"intValue": "3"}`, ...)."""
-    for key, raw in value.items():
-        return _ANY_VALUE[key](raw)
-    return None
-
-
-def _ns(value: Any) -> int | None:
-    return int(value) if value not in (None, "", 0, "0") else None
-
-
-def _iso_ns(value: Any) -> int | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
-
-
-def _hex_id(value: Any) -> str | None:
-    return str(value).removeprefix("0x") if value not in (None, "") else None
-
-
-def span_from_otlp(raw: dict[str, Any], order: int) -> RawSpan:
-    """A span of an OTLP/JSON `ExportTraceServiceRequest`."""
-    status = raw.get("status") or {}
-    return RawSpan(
-        trace_id=raw["traceId"], span_id=raw["spanId"], parent_id=_hex_id(raw.get("parentSpanId")),
-        name=raw.get("name", ""), start_ns=_ns(raw.get("startTimeUnixNano")),
-        end_ns=_ns(raw.get("endTimeUnixNano")), status=_STATUS_CODES[status.get("code", 0)],
-        status_message=status.get("message") or None, order=order,
-        attributes=_kvlist(raw.get("attributes", [])),
-        events=[{"name": e.get("name", ""), "attributes": _kvlist(e.get("attributes", []))}
-                for e in raw.get("events", [])],
-    )
-
-
-def span_from_flat(raw: dict[str, Any], order: int) -> RawSpan:
-    """A span as the OTel SDK console exporter and Phoenix write it (`context`, ISO times)."""
-    context = raw["context"]
-    status = raw.get("status") or {}
-    return RawSpan(
-        trace_id=_hex_id(context["trace_id"]) or "", span_id=_hex_id(context["span_id"]) or "",
-        parent_id=_hex_id(raw.get("parent_id")), name=raw.get("name", ""),
-        start_ns=_iso_ns(raw.get("start_time")), end_ns=_iso_ns(raw.get("end_time")),
-        status=_STATUS_CODES[status.get("status_code", "UNSET")],
-        status_message=status.get("description") or None, order=order,
-        attributes=dict(raw.get("attributes") or {}),
-        events=[{"name": e.get("name", ""), "attributes": dict(e.get("attributes") or {})}
-                for e in raw.get("events", [])],
-    )
+_NODES = TypeAdapter(list[CallNode])
 
 
 class SpanConvention(ABC):
     """Maps the attributes of one semantic convention onto calling-tree fields."""
 
     @abstractmethod
-    def node(self, span: RawSpan, trace_id: str, parent_id: str | None) -> CallNode:
-        """The `CallNode` for one span, under the node id `parent_id` (None for a root)."""
+    def node_fields(self, span: RawSpan, trace_id: str, parent_id: str | None) -> dict[str, Any]:
+        """The `CallNode` fields of one span, under the node id `parent_id` (None for a root);
+        a trace's nodes are validated together, in one call."""
 
     @abstractmethod
     def tree_fields(self, roots: list[RawSpan], nodes: list[CallNode]) -> dict[str, Any]:
@@ -197,6 +87,18 @@ def _records(path: Path) -> Iterator[tuple[str, Any, bool]]:
 
 def read_span_file(path: Path, convention: SpanConvention) -> Iterator[Item]:
     """Read every span of a file, then yield one tree (or one rejection) per trace."""
+    spans = typed_spans(path)
+    if spans is not None:
+        traces: dict[str, list[RawSpan]] = {}
+        for span in spans:
+            traces.setdefault(span.trace_id, []).append(span)
+        yield from _trees(path, traces, {}, None, convention)
+        return
+    yield from _read_generic(path, convention)
+
+
+def _read_generic(path: Path, convention: SpanConvention) -> Iterator[Item]:
+    """Any span file, malformed ones included: each bad record is rejected with its place."""
     traces: dict[str, list[RawSpan]] = {}
     bad: dict[str, list[str]] = {}
     broken: Rejected | None = None
@@ -225,7 +127,7 @@ def _raw_trace_id(raw: Any) -> str | None:
         return None
     context = raw.get("context")
     value = raw.get("traceId") or (context.get("trace_id") if isinstance(context, dict) else None)
-    return _hex_id(value) if isinstance(value, str) else None
+    return hex_id(value) if isinstance(value, str) else None
 
 
 def _trees(
@@ -269,8 +171,9 @@ def _tree(where: str, spans: list[RawSpan], convention: SpanConvention) -> Item:
         known = {s.span_id for s in spans}
         ordered = sorted(spans, key=lambda s: (_sort_key(s), s.order))
         node_ids = {s.span_id: s.attributes.get(NODE_ATTRS["id"], s.span_id) for s in spans}
-        nodes = [convention.node(s, trace_id, node_ids.get(s.parent_id) if s.parent_id else None)
-                 for s in ordered]
+        nodes = _NODES.validate_python(
+            [convention.node_fields(s, trace_id, node_ids.get(s.parent_id) if s.parent_id else None)
+             for s in ordered])
         roots = [s for s in ordered if s.parent_id not in known]
         fields = stated if stated is not None else convention.tree_fields(roots, nodes)
         return CallTree(trace_id=trace_id, nodes=nodes, **fields)

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from coachgraph.calltree.ingest._raw_span import RawSpan
 from coachgraph.calltree.ingest._spans import (
-    RawSpan,
     SpanConvention,
     json_attr,
     ns_datetime,
@@ -37,7 +37,7 @@ _CONSUMED = {"openinference.span.kind", "agent.name", "tool.name", "input.value"
 class OpenInferenceConvention(SpanConvention):
     """Maps OpenInference span attributes onto calling-tree fields."""
 
-    def node(self, span: RawSpan, trace_id: str, parent_id: str | None) -> CallNode:
+    def node_fields(self, span: RawSpan, trace_id: str, parent_id: str | None) -> dict[str, Any]:
         attrs = span.attributes
         fields: dict[str, Any] = {
             "kind": SPAN_KINDS.get(str(attrs.get("openinference.span.kind", "")).upper(), "other"),
@@ -49,9 +49,10 @@ class OpenInferenceConvention(SpanConvention):
             "attributes": {k: v for k, v in attrs.items() if k not in _CONSUMED},
         }
         fields.update(own_node_fields(attrs))
-        return CallNode(id=fields.pop("id", span.span_id), parent_id=parent_id, trace_id=trace_id,
-                        name=span.name, agent=attrs.get("agent.name"), tool=attrs.get("tool.name"),
-                        start=ns_datetime(span.start_ns), end=ns_datetime(span.end_ns), **fields)
+        fields.setdefault("id", span.span_id)
+        fields.update(parent_id=parent_id, trace_id=trace_id, name=span.name, agent=attrs.get("agent.name"),
+                      tool=attrs.get("tool.name"), start=ns_datetime(span.start_ns), end=ns_datetime(span.end_ns))
+        return fields
 
     def tree_fields(self, roots: list[RawSpan], nodes: list[CallNode]) -> dict[str, Any]:
         root = next((n for n in nodes if n.parent_id is None), None)

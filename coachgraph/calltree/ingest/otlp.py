@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from coachgraph.calltree.ingest._raw_span import RawSpan
 from coachgraph.calltree.ingest._spans import (
-    RawSpan,
     SpanConvention,
     json_attr,
     ns_datetime,
@@ -95,17 +95,19 @@ def _from_events(span: RawSpan, skip: dict[str, Any]) -> dict[str, Any]:
 class GenAIConvention(SpanConvention):
     """Maps `gen_ai.*` span attributes onto calling-tree fields."""
 
-    def node(self, span: RawSpan, trace_id: str, parent_id: str | None) -> CallNode:
+    def node_fields(self, span: RawSpan, trace_id: str, parent_id: str | None) -> dict[str, Any]:
         attrs = span.attributes
         own = own_node_fields(attrs)
         fields = {name: derive(span) for name, derive in _STANDARD_FIELDS.items()
                   if name not in own}
-        fields.update(_from_events(span, own))
+        if span.events:
+            fields.update(_from_events(span, own))
         fields.update(own)
-        node_id = fields.pop("id", span.span_id)
-        return CallNode(id=node_id, parent_id=parent_id, trace_id=trace_id, name=span.name,
-                        agent=attrs.get("gen_ai.agent.name"), tool=attrs.get("gen_ai.tool.name"),
-                        start=ns_datetime(span.start_ns), end=ns_datetime(span.end_ns), **fields)
+        fields.setdefault("id", span.span_id)
+        fields.update(parent_id=parent_id, trace_id=trace_id, name=span.name,
+                      agent=attrs.get("gen_ai.agent.name"), tool=attrs.get("gen_ai.tool.name"),
+                      start=ns_datetime(span.start_ns), end=ns_datetime(span.end_ns))
+        return fields
 
     def tree_fields(self, roots: list[RawSpan], nodes: list[CallNode]) -> dict[str, Any]:
         root = next((n for n in nodes if n.parent_id is None), None)
