@@ -4,6 +4,11 @@ A local sentence-transformers folder is exported once (model, pooling and normal
 graph) into the user cache and reused. ONNX Runtime has far less fixed cost per call than
 PyTorch, which dominates short texts such as search queries, and its int8 twin roughly halves
 the arithmetic of long ones: together they keep dense search interactive on a small CPU.
+
+Each run of the graph uses one thread, and batches run side by side on a small pool instead:
+a query's few clauses are tiny matrices, on which splitting every operator across threads costs
+more in hand-offs than it gains, and threads that spin between operators would take the cores
+from whatever runs next (the vector search).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +32,11 @@ from langchain_core.embeddings import Embeddings
 
 from coachgraph.config import cache_dir
 from coachgraph.errors import WeightsNotFoundError
-from coachgraph.models.embeddings import DIRECT_MAX, length_groups
+from coachgraph.models.embeddings import DIRECT_MAX
 
-__all__ = ["OnnxEmbeddings", "export_sentence_transformer"]
+__all__ = ["OnnxEmbeddings", "balanced_batches", "export_sentence_transformer"]
 
-_FORMAT = 2
+_FORMAT = 3
 """Bumped when the exported graph changes, so older exports in the cache are not reused."""
 
 
@@ -75,6 +81,31 @@ def _fingerprint(folder: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+def _export_graph(model: Any, names: list[str], file: Path) -> None:
+    """Write the pooled model as ONNX with dynamic batch and length.
+
+    The TorchScript exporter is tried first: on MiniLM its graph, once quantized, runs faster
+    under ONNX Runtime than the dynamo exporter's; the dynamo exporter is used where the
+    TorchScript one is missing or fails.
+    """
+    pooled = _Pooled(model, names)
+    sample = model.tokenizer(["an example sentence", "a second, longer example sentence"],
+                             return_tensors="pt", padding=True)
+    inputs = tuple(sample[n] for n in names)
+    common = {"input_names": names, "output_names": ["sentence_embedding"], "verbose": False}
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporters' notes on their own internals
+        try:
+            torch.onnx.export(pooled, inputs, str(file), dynamo=False, opset_version=17,
+                              dynamic_axes={n: {0: "batch", 1: "length"} for n in names}, **common)
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure of the legacy exporter means: use dynamo
+            logging.getLogger(__name__).info("TorchScript ONNX export failed (%s); using dynamo", exc)
+        batch, length = torch.export.Dim("batch"), torch.export.Dim("length", max=model.max_seq_length)
+        torch.onnx.export(pooled, inputs, str(file), dynamo=True, external_data=False,
+                          dynamic_shapes=(tuple({0: batch, 1: length} for _ in names),), **common)
+
+
 def export_sentence_transformer(folder: Path, target: Path) -> None:
     """Export the sentence-transformers model in `folder` into `target`: the exact graph, its
     int8 (dynamically quantized) twin, the tokenizer and `meta.json`; both graphs are checked
@@ -82,17 +113,10 @@ def export_sentence_transformer(folder: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(str(folder), device="cpu").eval()
+    # Eager attention exports as plain matrix products, which ONNX Runtime fuses and quantizes.
+    model = SentenceTransformer(str(folder), device="cpu", model_kwargs={"attn_implementation": "eager"}).eval()
     names = list(model.tokenizer.model_input_names)
-    sample = model.tokenizer(["an example sentence", "a second, longer example sentence"],
-                             return_tensors="pt", padding=True)
-    batch, length = torch.export.Dim("batch"), torch.export.Dim("length", max=model.max_seq_length)
-    shapes = tuple({0: batch, 1: length} for _ in names)
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's notes on its own internals
-        torch.onnx.export(_Pooled(model, names), tuple(sample[n] for n in names), str(target / _FILES[False]),
-                          input_names=names, output_names=["sentence_embedding"], dynamic_shapes=(shapes,),
-                          external_data=False, dynamo=True, verbose=False)
+    _export_graph(model, names, target / _FILES[False])
     logging.disable(logging.WARNING)  # the quantizer's advice to pre-process, which this graph does not need
     try:
         quantize_dynamic(str(target / _FILES[False]), str(target / _FILES[True]), weight_type=QuantType.QInt8)
@@ -130,15 +154,36 @@ def _exported(folder: Path) -> Path:
     return final
 
 
+_INPUTS = {"input_ids": "ids", "token_type_ids": "type_ids", "attention_mask": "attention_mask"}
+"""Graph input → the `tokenizers.Encoding` attribute that fills it."""
+
+
+def balanced_batches(lengths: Sequence[int], workers: int) -> list[list[int]]:
+    """A few texts dealt into at most `workers` batches of about equal padded size.
+
+    Longest first, each text goes to the batch whose padded size (rows times its longest row)
+    grows least, so the workers finish together and short texts are seldom padded far.
+
+    >>> balanced_batches([70, 18, 17, 20, 15], 2)
+    [[0], [3, 1, 2, 4]]
+    """
+    batches: list[list[int]] = [[] for _ in range(workers)]
+    for i in sorted(range(len(lengths)), key=lambda j: -lengths[j]):
+        costs = [(len(b) + 1) * (lengths[b[0]] if b else lengths[i]) for b in batches]
+        batches[costs.index(min(costs))].append(i)
+    return [b for b in batches if b]
+
+
 class OnnxEmbeddings(Embeddings):
     """A sentence-transformers folder exported to ONNX and run by ONNX Runtime on the CPU.
 
     `quantized` runs the int8 graph: about 1.5 times as fast again on long texts, at a mean
-    cosine of about 0.95 to the exact vectors.
+    cosine of about 0.95 to the exact vectors. `threads` batches run at once (default: the
+    number torch uses), each on one thread.
     """
 
     def __init__(self, path: str | Path, *, quantized: bool = False, batch_size: int = 64, threads: int = 0) -> None:
-        from transformers import AutoTokenizer
+        from tokenizers import Tokenizer
 
         exported = _exported(Path(path))
         meta = json.loads((exported / "meta.json").read_text(encoding="utf-8"))
@@ -146,28 +191,53 @@ class OnnxEmbeddings(Embeddings):
         self.max_seq_length = int(meta["max_seq_length"])
         self.dims = int(meta["dims"])
         self.batch_size = batch_size
-        self.tokenizer = AutoTokenizer.from_pretrained(str(exported))
-        self.session = _session(exported / _FILES[quantized], threads or torch.get_num_threads())
+        self.tokenizer = Tokenizer.from_file(str(exported / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.session = _session(exported / _FILES[quantized], 1)
+        self.workers = max(1, threads or torch.get_num_threads())
+        self._pool = ThreadPoolExecutor(self.workers - 1, "onnx-embeddings") if self.workers > 1 else None
 
-    def _run(self, texts: Sequence[str]) -> np.ndarray:
-        tokens = self.tokenizer(list(texts), padding=True, truncation=True,
-                                max_length=self.max_seq_length, return_tensors="np")
-        return self.session.run(None, {n: tokens[n].astype(np.int64) for n in self.inputs})[0]
+    def _run(self, encodings: Sequence[Any]) -> np.ndarray:
+        """One padded batch through the graph."""
+        width = max(len(e.ids) for e in encodings)
+        feeds = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in self.inputs}
+        for row, encoding in enumerate(encodings):
+            for name in self.inputs:
+                values = getattr(encoding, _INPUTS[name])
+                feeds[name][row, :len(values)] = values
+        return self.session.run(None, feeds)[0]
+
+    def _groups(self, lengths: list[int]) -> list[list[int]]:
+        """Texts batched by similar token length, so short ones are not padded to the longest;
+        a few texts (a query and its clauses) are dealt evenly over the workers."""
+        if len(lengths) <= DIRECT_MAX:
+            return balanced_batches(lengths, self.workers)
+        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+        return [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
+    def _run_groups(self, groups: list[list[int]], encodings: list[Any]) -> list[np.ndarray]:
+        return [self._run([encodings[i] for i in group]) for group in groups]
+
+    def _tokenize(self, texts: Sequence[str]) -> list[Any]:
+        # A few short texts tokenize faster one by one than through the parallel batch path.
+        if len(texts) <= DIRECT_MAX:
+            return [self.tokenizer.encode(text) for text in texts]
+        return self.tokenizer.encode_batch(list(texts))
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Texts batched by similar token length, so short ones are not padded to the longest."""
-        if len(texts) == 1:
-            return self._run(texts)
-        lengths = [len(ids) for ids in self.tokenizer(list(texts), truncation=True,
-                                                        max_length=self.max_seq_length)["input_ids"]]
-        if len(texts) <= DIRECT_MAX:
-            groups = length_groups(lengths)
-        else:
-            order = sorted(range(len(texts)), key=lambda i: -lengths[i])
-            groups = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        encodings = self._tokenize(texts)
+        groups = self._groups([len(e.ids) for e in encodings])
+        # Groups come largest first; dealing them round-robin gives each worker a like share.
+        shares = [groups[w::self.workers] for w in range(self.workers)] if self._pool else [groups]
+        futures = [(share, self._pool.submit(self._run_groups, share, encodings))
+                   for share in shares[1:] if share] if self._pool else []
         vectors = np.empty((len(texts), self.dims), dtype=np.float32)
-        for group in groups:
-            vectors[group] = self._run([texts[i] for i in group])
+        for group, rows in zip(shares[0], self._run_groups(shares[0], encodings), strict=True):
+            vectors[group] = rows
+        for share, future in futures:
+            for group, rows in zip(share, future.result(), strict=True):
+                vectors[group] = rows
         return vectors
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -175,4 +245,3 @@ class OnnxEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._encode([text])[0].tolist()
-

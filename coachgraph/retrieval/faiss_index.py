@@ -7,9 +7,11 @@ training (IVF) are trained on the first batch that is added.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Self
 
@@ -27,6 +29,32 @@ logger = logging.getLogger(__name__)
 KIND = "faiss"
 _NO_REMOVE = (faiss.IndexHNSW, faiss.IndexNSG)
 """Graph indexes whose `remove_ids` aborts the process instead of raising."""
+
+
+SMALL_SEARCH = 32
+"""Query batches up to this size are searched by single-threaded helpers (see `_search_small`)."""
+
+_HELPERS = max(1, faiss.omp_get_max_threads())
+"""Helper threads for small searches: as many as faiss would use OpenMP threads."""
+
+
+@functools.cache
+def _helper_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(_HELPERS, "faiss-search", initializer=faiss.omp_set_num_threads, initargs=(1,))
+
+
+def _search_small(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Search a few queries split over helper threads that each run faiss on one OpenMP thread.
+
+    Faiss would otherwise open an OpenMP team for a search of a millisecond or two whose threads
+    then spin, waiting for more work, and take the cores from whatever runs next (in skill
+    search: the next query's embedding); a helper's one-thread search opens no team. The
+    number of OpenMP threads is per thread, so no other code sees the change.
+    """
+    pool = _helper_pool()
+    chunks = np.array_split(queries, min(len(queries), _HELPERS))
+    results = [future.result() for future in [pool.submit(index.search, chunk, k) for chunk in chunks]]
+    return np.vstack([r[0] for r in results]), np.vstack([r[1] for r in results])
 
 
 def _with_ids(inner: faiss.Index) -> faiss.Index:
@@ -103,7 +131,10 @@ class FaissVectorIndex(VectorIndex):
         if not self._to_int or k <= 0:
             return [[] for _ in range(q.shape[0])]
         fetch = min(k + len(self._tombstones), self._index.ntotal)
-        scores, numbers = self._index.search(q, fetch)
+        if q.shape[0] <= SMALL_SEARCH:
+            scores, numbers = _search_small(self._index, q, fetch)
+        else:
+            scores, numbers = self._index.search(q, fetch)
         return [self._hits(row_s, row_n, k) for row_s, row_n in zip(scores, numbers, strict=True)]
 
     def _hits(self, scores: np.ndarray, numbers: np.ndarray, k: int) -> list[Hit]:

@@ -35,7 +35,7 @@ from coachgraph.retrieval import (
 from coachgraph.retrieval.dense import normalize
 from coachgraph.retrieval.fusion import Rankings
 from coachgraph.skills.index import index_text
-from coachgraph.skills.library import SkillLibrary
+from coachgraph.skills.library import SKILL_VECTORS, SkillLibrary
 from coachgraph.skills.model import Skill
 
 __all__ = ["SPLITS", "load_queries", "load_tools", "run_benchmark"]
@@ -107,7 +107,7 @@ def run_benchmark(corpora: Path, embeddings: Embeddings, workdir: Path, seed: in
     library = SkillLibrary(workdir / "library", None)
     library.add_many(load_tools(folder), overwrite=True)
     skills = library.list()
-    dense = DenseRetriever(embeddings, index_type="faiss", index_options={"factory": "Flat"}, aspects=True, symmetric=symmetric)
+    dense = DenseRetriever(embeddings, index_type="faiss", index_options=SKILL_VECTORS, aspects=True, symmetric=symmetric)
     hybrid = HybridRetriever({"bm25": library.retriever.retrievers["bm25"], "dense": dense})
     say(f"embedding {len(skills)} skills")
     hybrid.retrievers["dense"].add([s.name for s in skills], [index_text(s) for s in skills])
@@ -142,7 +142,7 @@ def _latency(skills: list[Skill], embeddings: Embeddings, dense: DenseRetriever,
     ids, texts, synth = _synthetic(skills, base, total - len(skills), rng)
     bm25 = BM25Index()
     bm25.add(names + ids, [index_text(s) for s in skills] + texts)
-    index = create_index("faiss", base.shape[1], factory="Flat")
+    index = create_index("faiss", base.shape[1], **SKILL_VECTORS)
     index.add(names + ids, np.vstack([base, synth]))
     sample = [queries[i] for i in rng.choice(len(queries), size=min(200, len(queries)), replace=False)]
     qvec = normalize([embeddings.embed_query(q) for q in sample])
@@ -153,8 +153,8 @@ def _latency(skills: list[Skill], embeddings: Embeddings, dense: DenseRetriever,
         "skills": float(len(bm25)),
         "bm25_p50": _p50(lambda q: bm25.search(q, K), sample),
         "dense_index_p50": _p50(lambda v: index.search_one(v, K), list(qvec)),
-        "dense_end_to_end_p50": _p50(lambda q: timed.search(q, K), sample[:100]),
-        "hybrid_end_to_end_p50": _p50(lambda q: big.search(q, K), sample[:100]),
+        "dense_end_to_end_p50": _p50(lambda q: timed.search(q, K), sample),
+        "hybrid_end_to_end_p50": _p50(lambda q: big.search(q, K), sample),
     }
 
 

@@ -87,6 +87,20 @@ def test_minilm_onnx_equals_sentence_transformers_in_short_and_long_batches():
     assert np.allclose(emb.embed_query(texts[1]), reference[1], atol=1e-5)
 
 
+def test_onnx_batches_run_side_by_side_give_the_vectors_of_one_thread():
+    from coachgraph.models.embeddings import minilm_path
+    from coachgraph.models.onnx_embeddings import OnnxEmbeddings
+
+    texts = ["add two-digit numbers with carrying", "sum", "book a flight from Paris to Rome and a hotel",
+             "then check the weather in Rome for the week of the trip", "convert 30 euros to dollars"]
+    many = [f"{t} number {i}" for i in range(5) for t in texts]  # several batches of 4
+    # The exact graph: the int8 one scales activations per batch, so its vectors move with batching.
+    one = OnnxEmbeddings(minilm_path(), threads=1, batch_size=4)
+    three = OnnxEmbeddings(minilm_path(), threads=3, batch_size=4)
+    for batch in (texts, many):
+        assert np.allclose(one.embed_documents(batch), three.embed_documents(batch), atol=1e-5)
+
+
 def test_minilm_int8_stays_close_to_the_exact_vectors_and_ranks_alike():
     exact, quantized = load_embeddings("minilm"), load_embeddings("minilm-int8")
     docs = ["add two numbers", "sum of integers", "bake a chocolate cake", "book a train ticket"]

@@ -52,6 +52,19 @@ def test_add_search_ranks_by_score(index: VectorIndex) -> None:
     assert len(index) == 60 and "item-3" in index
 
 
+def test_a_few_queries_find_what_a_large_batch_finds(index: VectorIndex) -> None:
+    # Small batches take faiss's one-thread helper path, large ones faiss's own threads.
+    ids, vectors = _data()
+    index.add(ids, vectors)
+    queries = normalize(np.random.default_rng(1).standard_normal((40, DIM)))
+    together = index.search(queries, 5)
+    apart = [hits for start in range(0, 40, 3) for hits in index.search(queries[start:start + 3], 5)]
+    assert [[h.id for h in hits] for hits in apart] == [[h.id for h in hits] for hits in together]
+    assert np.allclose([[h.score for h in hits] for hits in apart], [[h.score for h in hits] for hits in together])
+    (single,) = index.search(queries[0], 5)
+    assert [h.id for h in single] == [h.id for h in together[0]]
+
+
 def test_remove_and_replace(index: VectorIndex) -> None:
     ids, vectors = _data()
     index.add(ids, vectors)
