@@ -5,15 +5,14 @@ graph) into the user cache and reused. ONNX Runtime has far less fixed cost per 
 PyTorch, which dominates short texts such as search queries, and its int8 twin roughly halves
 the arithmetic of long ones: together they keep dense search interactive on a small CPU.
 
-Each run of the graph uses one thread, and batches run side by side on a small pool instead:
-a query's few clauses are tiny matrices, on which splitting every operator across threads costs
-more in hand-offs than it gains, and threads that spin between operators would take the cores
-from whatever runs next (the vector search).
+A query's few clauses run as batches side by side, each on one thread: they are tiny matrices,
+on which splitting every operator across threads costs more in hand-offs than it gains.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -32,7 +31,7 @@ from langchain_core.embeddings import Embeddings
 
 from coachgraph.config import cache_dir
 from coachgraph.errors import WeightsNotFoundError
-from coachgraph.models.embeddings import DIRECT_MAX
+from coachgraph.models.embeddings import DIRECT_MAX, length_groups
 
 __all__ = ["OnnxEmbeddings", "balanced_batches", "export_sentence_transformer"]
 
@@ -69,6 +68,9 @@ def _session(model_file: Path, threads: int) -> Any:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.log_severity_level = 3
+    # Idle pool threads that spin take cores from every other thread in the process (measured:
+    # a query's side-by-side clause batches ran half as slow again beside an idle spinning pool).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
 
 
@@ -178,8 +180,8 @@ class OnnxEmbeddings(Embeddings):
     """A sentence-transformers folder exported to ONNX and run by ONNX Runtime on the CPU.
 
     `quantized` runs the int8 graph: about 1.5 times as fast again on long texts, at a mean
-    cosine of about 0.95 to the exact vectors. `threads` batches run at once (default: the
-    number torch uses), each on one thread.
+    cosine of about 0.95 to the exact vectors. `threads` is how many threads a call uses
+    (default: as many as torch uses).
     """
 
     def __init__(self, path: str | Path, *, quantized: bool = False, batch_size: int = 64, threads: int = 0) -> None:
@@ -194,11 +196,16 @@ class OnnxEmbeddings(Embeddings):
         self.tokenizer = Tokenizer.from_file(str(exported / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.max_seq_length)
-        self.session = _session(exported / _FILES[quantized], 1)
         self.workers = max(1, threads or torch.get_num_threads())
-        self._pool = ThreadPoolExecutor(self.workers - 1, "onnx-embeddings") if self.workers > 1 else None
+        self._model_file = exported / _FILES[quantized]
+        self.session = _session(self._model_file, self.workers)
 
-    def _run(self, encodings: Sequence[Any]) -> np.ndarray:
+    @functools.cached_property
+    def _side_by_side(self) -> tuple[Any, ThreadPoolExecutor]:
+        """A one-thread session and a pool to run several small batches at once (made on first use)."""
+        return _session(self._model_file, 1), ThreadPoolExecutor(self.workers - 1, "onnx-embeddings")
+
+    def _run(self, session: Any, encodings: Sequence[Any]) -> np.ndarray:
         """One padded batch through the graph."""
         width = max(len(e.ids) for e in encodings)
         feeds = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in self.inputs}
@@ -206,18 +213,7 @@ class OnnxEmbeddings(Embeddings):
             for name in self.inputs:
                 values = getattr(encoding, _INPUTS[name])
                 feeds[name][row, :len(values)] = values
-        return self.session.run(None, feeds)[0]
-
-    def _groups(self, lengths: list[int]) -> list[list[int]]:
-        """Texts batched by similar token length, so short ones are not padded to the longest;
-        a few texts (a query and its clauses) are dealt evenly over the workers."""
-        if len(lengths) <= DIRECT_MAX:
-            return balanced_batches(lengths, self.workers)
-        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-        return [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-
-    def _run_groups(self, groups: list[list[int]], encodings: list[Any]) -> list[np.ndarray]:
-        return [self._run([encodings[i] for i in group]) for group in groups]
+        return session.run(None, feeds)[0]
 
     def _tokenize(self, texts: Sequence[str]) -> list[Any]:
         # A few short texts tokenize faster one by one than through the parallel batch path.
@@ -226,18 +222,30 @@ class OnnxEmbeddings(Embeddings):
         return self.tokenizer.encode_batch(list(texts))
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Large batches and single texts run one batch at a time with every thread on each;
+        a few texts (a query's clauses) run side by side instead, one thread per batch, since
+        splitting each operator of such small matrices over threads costs more than it gains."""
         encodings = self._tokenize(texts)
-        groups = self._groups([len(e.ids) for e in encodings])
-        # Groups come largest first; dealing them round-robin gives each worker a like share.
-        shares = [groups[w::self.workers] for w in range(self.workers)] if self._pool else [groups]
-        futures = [(share, self._pool.submit(self._run_groups, share, encodings))
-                   for share in shares[1:] if share] if self._pool else []
+        lengths = [len(e.ids) for e in encodings]
+        if 1 < len(texts) <= DIRECT_MAX and self.workers > 1:
+            return self._encode_side_by_side(encodings, balanced_batches(lengths, self.workers))
+        if len(texts) <= DIRECT_MAX:
+            groups = length_groups(lengths)
+        else:
+            order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+            groups = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         vectors = np.empty((len(texts), self.dims), dtype=np.float32)
-        for group, rows in zip(shares[0], self._run_groups(shares[0], encodings), strict=True):
-            vectors[group] = rows
-        for share, future in futures:
-            for group, rows in zip(share, future.result(), strict=True):
-                vectors[group] = rows
+        for group in groups:
+            vectors[group] = self._run(self.session, [encodings[i] for i in group])
+        return vectors
+
+    def _encode_side_by_side(self, encodings: list[Any], batches: list[list[int]]) -> np.ndarray:
+        session, pool = self._side_by_side
+        pending = [(batch, pool.submit(self._run, session, [encodings[i] for i in batch])) for batch in batches[1:]]
+        vectors = np.empty((len(encodings), self.dims), dtype=np.float32)
+        vectors[batches[0]] = self._run(session, [encodings[i] for i in batches[0]])
+        for batch, future in pending:
+            vectors[batch] = future.result()
         return vectors
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -32,7 +32,9 @@ _NO_REMOVE = (faiss.IndexHNSW, faiss.IndexNSG)
 
 
 SMALL_SEARCH = 32
-"""Query batches up to this size are searched by single-threaded helpers (see `_search_small`)."""
+"""Query batches up to this size are searched by single-threaded helpers (see `_search_small`),
+unless the calling thread already runs faiss on one thread (a server limited to one thread
+gains nothing from helpers, and waking them per request costs more than the search)."""
 
 _HELPERS = max(1, faiss.omp_get_max_threads())
 """Helper threads for small searches: as many as faiss would use OpenMP threads."""
@@ -131,7 +133,7 @@ class FaissVectorIndex(VectorIndex):
         if not self._to_int or k <= 0:
             return [[] for _ in range(q.shape[0])]
         fetch = min(k + len(self._tombstones), self._index.ntotal)
-        if q.shape[0] <= SMALL_SEARCH:
+        if q.shape[0] <= SMALL_SEARCH and faiss.omp_get_max_threads() > 1:
             scores, numbers = _search_small(self._index, q, fetch)
         else:
             scores, numbers = self._index.search(q, fetch)
