@@ -89,7 +89,7 @@ _DECODER = msgspec.json.Decoder(_Request)
 
 
 def _value(value: _AnyValue) -> Any:
-    """The plain value, by the same precedence as `_spans.any_value` (null fields are absent)."""
+    """The plain value, by the same precedence as `_raw_span.any_value` (null fields are absent)."""
     if value.stringValue is not None:
         return value.stringValue
     if value.boolValue is not None:
