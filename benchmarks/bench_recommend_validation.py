@@ -9,8 +9,9 @@ benchmark does for the test split. Figures are pooled over all folds' decisions.
 Run: ``python benchmarks/bench_recommend_validation.py --store traces.sqlite coach paper-linear coach:seeds=1``
 
 A method is a name from `baselines.METHODS`, optionally followed by ``:`` and ``;``-separated
-`RecommenderConfig` fields (``coach:seeds=1``; the architecture is the method's own, so compare
-``coach-seq`` for another).
+`RecommenderConfig` fields (``coach:seeds=1``), `TrainConfig` fields after ``train.``
+(``coach:train.min_val_traces=3``), tuples comma-separated (``coach:arch_choices=mlp,seq``); the
+architecture is the method's own, so compare ``coach-seq`` for another.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from coachgraph.recommend.catalog import catalog_from_store
 from coachgraph.recommend.evaluate import encode_split, rank_metrics, split_traces
 from coachgraph.recommend.recommender import RecommenderConfig
 from coachgraph.recommend.service import cache_dir_for
-from coachgraph.recommend.train import Encoded
+from coachgraph.recommend.train import Encoded, TrainConfig
 
 
 def fold_data(store: CallTreeStore, location: str, folds: int) -> list[tuple[Encoded, Encoded, int]]:
@@ -46,12 +47,29 @@ def fold_data(store: CallTreeStore, location: str, folds: int) -> list[tuple[Enc
     return out
 
 
+def _value(kind: str, text: str) -> object:
+    """`text` as a value of a dataclass field whose annotation is `kind`."""
+    if kind.startswith("tuple"):
+        return tuple(part for part in text.split(",") if part)
+    return {"str": str, "int": int, "float": float}[kind](text)
+
+
+def _configured(cls: type, options: dict[str, str]) -> object:
+    kinds = {f.name: f.type for f in fields(cls)}
+    unknown = sorted(set(options) - set(kinds))
+    if unknown:
+        raise SystemExit(f"unknown {cls.__name__} field(s): {', '.join(unknown)}")
+    return cls(**{k: _value(str(kinds[k]), v) for k, v in options.items()})
+
+
 def method(spec: str) -> Method:
-    """A method by name; ``coach:key=value;...`` sets fields of the learned scorer's config."""
+    """A method by name; ``coach:key=value;train.key=value;...`` sets fields of its config."""
     name, _, options = spec.partition(":")
-    kinds = {f.name: f.type for f in fields(RecommenderConfig)}
     values = dict(pair.split("=", 1) for pair in options.split(";") if pair)
-    config = replace(RecommenderConfig(), **{k: v if kinds[k] == "str" else int(v) for k, v in values.items()})
+    trained = {k.removeprefix("train."): v for k, v in values.items() if k.startswith("train.")}
+    own = {k: v for k, v in values.items() if not k.startswith("train.")}
+    config = _configured(RecommenderConfig, own)
+    config = replace(config, train=_configured(TrainConfig, trained))
     return METHODS[name](config)
 
 
