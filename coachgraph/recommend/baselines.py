@@ -167,8 +167,8 @@ class CoachSeq(_Learned):
 @register_method(LEARNED)
 class Coach(_Learned):
     """The learned scorer: linear plus an MLP over all features (their crosses), plus item
-    embeddings and a path encoder where they rank held-out training traces better
-    (see `recommender.choose_arch`)."""
+    embeddings and a path encoder, or the linear part alone, where that ranks held-out training
+    traces better (see `recommender.choose_arch`)."""
 
     arch = "mlp"
 

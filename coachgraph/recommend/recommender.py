@@ -64,11 +64,13 @@ class RecommenderConfig:
     to 3 elsewhere; one is the default because five multiply the cost of every served query."""
     folds: int = 5
     """Folds of training traces for out-of-fold statistics (see `Recommender.encode_training`)."""
-    arch_choices: tuple[str, ...] = ("mlp", "seq")
-    """Architectures `choose_arch` compares on folds of training traces, the preferred one first."""
+    arch_choices: tuple[str, ...] = ("mlp", "seq", "linear")
+    """Architectures `choose_arch` compares on folds of training traces, the preferred one first.
+    `linear` is among them because the MLP's crosses overfit a corpus of few traces: on folds of
+    ToolBench's training traces it ranked 102 of 259 decisions first against 88 without it."""
     select_below: int = 50_000
-    """Most training candidate rows for which `choose_arch` compares (twice `folds` extra fits of
-    a few seconds each) and `seeds` scorers are averaged; above it one scorer of `arch` is
+    """Most training candidate rows for which `choose_arch` compares (one extra fit of a few
+    seconds per fold and architecture) and `seeds` scorers are averaged; above it one scorer of `arch` is
     trained. On the large corpora's held-out training traces neither `seq` nor more seeds
     helped, and there they would multiply a training time that is already the longest."""
 
@@ -148,7 +150,8 @@ def choose_arch(data: Encoded, columns: np.ndarray, config: RecommenderConfig, n
     """The architecture of `config.arch_choices` whose scorer ranks held-out training traces best.
 
     Item embeddings and a path encoder (`seq`) help where items recur across traces and overfit
-    where they are rare, so no architecture is best on every corpus. Traces fall into
+    where they are rare, and the MLP's crosses overfit where traces are few, so no architecture
+    is best on every corpus. Traces fall into
     `config.folds` folds as in `Recommender.encode_training` (their features already come from
     the other folds); each architecture is trained on all folds but one, and the mean reciprocal
     rank over every held-out decision decides. No test trace is read: `data` holds training

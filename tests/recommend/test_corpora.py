@@ -115,3 +115,4 @@ def test_bench_command_writes_the_documented_json(corpora_dir: Path, tmp_path: P
         assert set(row) >= {"f1", "jaccard", "edge_f1", "connected"}
     assert set(result["latency_ms"]) == {"p50", "p99"}
     assert out.with_suffix(".md").read_text().startswith("| method |")
+    _assert_learned_wins(result)  # ToolBench too: only 3 test traces, so this guards against regressions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import torch
 from coachgraph.recommend.ensemble import Ensemble, load_scorer
 from coachgraph.recommend.recommender import RecommenderConfig, choose_arch
 from coachgraph.recommend.scorer import ARCHS, HISTORY, Scorer, ScorerConfig
-from coachgraph.recommend.train import Encoded, TrainConfig, batch_tensors, train
+from coachgraph.recommend.train import Encoded, TrainConfig, batch_tensors, held_out_split, train
 
 
 def _data(n: int = 32, c: int = 6, f: int = 5, seed: int = 0) -> Encoded:
@@ -93,4 +94,25 @@ def test_architecture_is_chosen_on_held_out_training_traces() -> None:
     config = RecommenderConfig(train=TrainConfig(epochs=30, min_steps=30, batch_size=8), seeds=1)
     assert choose_arch(data, np.arange(5), config, 20) == "seq"
     assert choose_arch(data, np.arange(5), replace(config, select_below=10), 20) == "mlp"  # too large to compare
-    assert choose_arch(data, np.arange(5), replace(config, arch="linear"), 20) == "linear"  # kept as asked
+    assert choose_arch(data, np.arange(5), replace(config, arch="linear", arch_choices=("mlp", "seq")), 20) == "linear"  # kept as asked
+
+
+def test_held_out_traces_must_be_enough_to_validate_on() -> None:
+    config = TrainConfig(val_share=0.1, min_val=30, min_val_traces=3)
+    names = [f"trace-{i}" for i in range(200)]
+    held = [t for t in names if zlib.crc32(t.encode()) % 1000 < 100]
+    kept = [t for t in names if t not in held]
+    rows = np.arange(60)
+
+    def split(traces: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        data = _data(n=60)
+        return held_out_split(replace(data, traces=traces), rows, config)
+
+    two = [held[i % 2] if i < 40 else kept[i] for i in range(60)]  # 40 held-out decisions, 2 traces
+    fit, val = split(two)
+    assert len(val) == 0 and np.array_equal(fit, rows)
+    three = [held[i % 3] if i < 40 else kept[i] for i in range(60)]  # 40 held-out decisions, 3 traces
+    fit, val = split(three)
+    assert np.array_equal(val, np.arange(40)) and np.array_equal(fit, np.arange(40, 60))
+    few = [held[i % 3] if i < 20 else kept[i] for i in range(60)]  # 3 traces but only 20 decisions
+    assert len(split(few)[1]) == 0
