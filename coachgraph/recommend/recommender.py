@@ -278,7 +278,7 @@ class Recommender:
                for lo in range(0, len(data), batch_size)]
         return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def rank(self, context: DecisionContext, k: int = 5, constraints: Constraints | None = None) -> list[Recommendation]:
         """The best `k` candidates for one decision, each with per-group contributions."""
         cands = retrieve(context, self.catalog, self.stats, self.config.n_candidates, constraints)

@@ -98,7 +98,7 @@ class Scorer(nn.Module):
         std = torch.tensor(config.std or [1.0] * n, dtype=torch.float32)
         self.register_buffer("mean", mean)
         self.register_buffer("std", std.clamp_min(1e-4))
-        keep = torch.ones(1 + len(config.groups) + int(self.use_ids), n)  # (V, F) one row per explained variant
+        keep = torch.ones(1 + len(config.groups), n)  # (V, F): all features, then one group ablated per row
         for i, (_, lo, hi) in enumerate(config.groups):
             keep[i + 1, lo:hi] = 0.0  # standardised zero: the group at its training mean
         self.register_buffer("keep", keep, persistent=False)
@@ -121,10 +121,15 @@ class Scorer(nn.Module):
             s = s + torch.einsum("bcd,bd->bc", self.wie(items), q)  # (B, C)
         return s
 
-    def _score(self, x: torch.Tensor, items: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
-        s = self.linear(x).squeeze(-1)  # (B, C)
+    def _feature_score(self, x: torch.Tensor) -> torch.Tensor:
+        """The feature part of the score, ``(..., C)`` of standardised features ``(..., C, F)``."""
+        s = self.linear(x).squeeze(-1)
         if self.mlp is not None:
             s = s + self.mlp(x).squeeze(-1)
+        return s
+
+    def _score(self, x: torch.Tensor, items: torch.Tensor, path: torch.Tensor) -> torch.Tensor:
+        s = self._feature_score(x)  # (B, C)
         if self.use_ids:
             s = s + self._history(items, path)
         return s
@@ -148,22 +153,21 @@ class Scorer(nn.Module):
     def explain(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Scores ``(B, C)`` and the contribution ``(B, C)`` of each feature group (and `HISTORY`).
 
-        All ablations run as one batch: one copy per group with its columns at the training
-        mean, and one with every id set to the unknown id, whose embeddings are zero.
+        The feature ablations run as one batch, one copy per group with its columns at the training
+        mean; the id part reads no feature, so it runs once with the real ids and once with every
+        id unknown (whose embeddings are zero).
         """
         x = self.standardize(batch["feats"])  # (B, C, F)
-        names = [name for name, _, _ in self.config.groups]
-        V = self.keep.shape[0]
-        variants = (x.unsqueeze(0) * self.keep[:, None, None, :]).flatten(0, 1)  # (V*B, C, F)
-        items, path = batch["items"], batch["path"]
+        f = self._feature_score(x.unsqueeze(0) * self.keep[:, None, None, :])  # (V, B, C)
+        s = f[0]
+        out = {name: s - f[i + 1] for i, (name, _, _) in enumerate(self.config.groups)}
         if self.use_ids:
-            items, path = items.repeat(V, 1), path.repeat(V, 1)
-            items[-len(x):], path[-len(x):] = 0, 0  # the last variant: every id unknown
-        s = self._score(variants, items, path).view(V, *x.shape[:2])  # (V, B, C)
-        out = {name: s[0] - s[i + 1] for i, name in enumerate(names)}
-        if self.use_ids:
-            out[HISTORY] = s[0] - s[-1]
-        return s[0].masked_fill(~batch["mask"], float("-inf")), out
+            items, path = batch["items"], batch["path"]
+            h = self._history(torch.cat([items, torch.zeros_like(items)]), torch.cat([path, torch.zeros_like(path)]))
+            h = h.view(2, *items.shape)  # (2, B, C): real ids, unknown ids
+            out[HISTORY] = h[0] - h[1]
+            s = s + h[0]
+        return s.masked_fill(~batch["mask"], float("-inf")), out
 
     def configure_optimizers(self, lr: float, weight_decay: float) -> torch.optim.Optimizer:
         """AdamW; matrices and embeddings decay, biases do not (they set levels, not shapes)."""
