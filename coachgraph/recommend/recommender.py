@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import pickle
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -27,7 +26,15 @@ from coachgraph.recommend.ensemble import Ensemble, load_scorer
 from coachgraph.recommend.features import FeatureEnv, feature_names, featurize, group_slices
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import InteractionStats, build_stats
-from coachgraph.recommend.train import Encoded, TrainConfig, batch_tensors, concat, encode, train
+from coachgraph.recommend.train import (
+    Encoded,
+    TrainConfig,
+    batch_tensors,
+    concat,
+    encode,
+    trace_bucket,
+    train,
+)
 
 __all__ = ["Recommendation", "Recommender", "RecommenderConfig", "choose_arch", "examples_from_store", "fit_chosen",
            "fit_scorer"]
@@ -159,7 +166,7 @@ def choose_arch(data: Encoded, columns: np.ndarray, config: RecommenderConfig, n
     """
     if len(config.arch_choices) < 2 or config.arch not in config.arch_choices or not _small(data, config):
         return config.arch
-    fold = np.array([zlib.crc32(t.encode()) % max(config.folds, 2) for t in data.traces])
+    fold = np.array([trace_bucket(t, max(config.folds, 2)) for t in data.traces])
     best, best_mrr = config.arch, -1.0
     for arch in config.arch_choices:
         ranks = []
@@ -215,7 +222,7 @@ class Recommender:
         the others, exactly as a held-out trace is.
         """
         folds = max(self.config.folds, 1)
-        fold_of = {t: zlib.crc32(t.encode()) % folds for t in train_ids}
+        fold_of = {t: trace_bucket(t, folds) for t in train_ids}
         parts = []
         for k in range(folds):
             inside = [t for t in train_ids if fold_of[t] == k]

@@ -21,7 +21,7 @@ import torch
 from coachgraph.recommend.candidates import Candidates
 from coachgraph.recommend.context import MAX_PATH, DecisionContext
 
-__all__ = ["Encoded", "TrainConfig", "Trainable", "batch_tensors", "concat", "encode", "held_out_split", "train"]
+__all__ = ["Encoded", "TrainConfig", "Trainable", "batch_tensors", "concat", "encode", "held_out_split", "trace_bucket", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +178,15 @@ def train(model: Trainable, data: Encoded, config: TrainConfig,
     return losses
 
 
+def trace_bucket(trace: str, buckets: int) -> int:
+    """The bucket of `buckets` that a trace id falls into, the same in every process and run.
+
+    Every split of training traces (folds, held-out traces) hashes the id this way, so that a
+    trace lands in the same fold wherever folds are drawn.
+    """
+    return zlib.crc32(trace.encode()) % buckets
+
+
 def held_out_split(data: Encoded, rows: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """`rows` cut into (fitted, held out): the held-out traces are drawn by a hash of their id.
 
@@ -185,7 +194,7 @@ def held_out_split(data: Encoded, rows: np.ndarray, config: TrainConfig) -> tupl
     have fewer than `config.min_val` decisions or `config.min_val_traces` traces, or nothing
     would be left to fit.
     """
-    held = np.array([zlib.crc32(data.traces[i].encode()) % 1000 < 1000 * config.val_share for i in rows], bool)
+    held = np.array([trace_bucket(data.traces[i], 1000) < 1000 * config.val_share for i in rows], bool)
     enough = held.sum() >= config.min_val and len({data.traces[i] for i in rows[held]}) >= config.min_val_traces
     return (rows[~held], rows[held]) if enough and (~held).any() else (rows, rows[:0])
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +12,14 @@ import torch
 from coachgraph.recommend.ensemble import Ensemble, load_scorer
 from coachgraph.recommend.recommender import RecommenderConfig, choose_arch
 from coachgraph.recommend.scorer import ARCHS, HISTORY, Scorer, ScorerConfig
-from coachgraph.recommend.train import Encoded, TrainConfig, batch_tensors, held_out_split, train
+from coachgraph.recommend.train import (
+    Encoded,
+    TrainConfig,
+    batch_tensors,
+    held_out_split,
+    trace_bucket,
+    train,
+)
 
 
 def _data(n: int = 32, c: int = 6, f: int = 5, seed: int = 0) -> Encoded:
@@ -100,7 +106,7 @@ def test_architecture_is_chosen_on_held_out_training_traces() -> None:
 def test_held_out_traces_must_be_enough_to_validate_on() -> None:
     config = TrainConfig(val_share=0.1, min_val=30, min_val_traces=3)
     names = [f"trace-{i}" for i in range(200)]
-    held = [t for t in names if zlib.crc32(t.encode()) % 1000 < 100]
+    held = [t for t in names if trace_bucket(t, 1000) < 100]
     kept = [t for t in names if t not in held]
     rows = np.arange(60)
 
