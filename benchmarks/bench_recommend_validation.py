@@ -47,19 +47,27 @@ def fold_data(store: CallTreeStore, location: str, folds: int) -> list[tuple[Enc
     return out
 
 
-def _value(kind: str, text: str) -> object:
-    """`text` as a value of a dataclass field whose annotation is `kind`."""
+_PARSERS = {"str": str, "int": int, "float": float}
+
+
+def _value(field_name: str, kind: str, text: str) -> object:
+    """`text` as a value of the dataclass field `field_name`, whose annotation is `kind`."""
     if kind.startswith("tuple"):
         return tuple(part for part in text.split(",") if part)
-    return {"str": str, "int": int, "float": float}[kind](text)
+    if kind not in _PARSERS:
+        raise SystemExit(f"field {field_name} ({kind}) cannot be set from the command line")
+    try:
+        return _PARSERS[kind](text)
+    except ValueError:
+        raise SystemExit(f"field {field_name} must be {kind}, got {text!r}") from None
 
 
 def _configured(cls: type, options: dict[str, str]) -> object:
-    kinds = {f.name: f.type for f in fields(cls)}
+    kinds = {f.name: str(f.type) for f in fields(cls)}
     unknown = sorted(set(options) - set(kinds))
     if unknown:
         raise SystemExit(f"unknown {cls.__name__} field(s): {', '.join(unknown)}")
-    return cls(**{k: _value(str(kinds[k]), v) for k, v in options.items()})
+    return cls(**{k: _value(k, kinds[k], v) for k, v in options.items()})
 
 
 def method(spec: str) -> Method:
