@@ -18,10 +18,12 @@ __all__ = [
     "FORMAT_LEVELS",
     "SCHEMA_VERSION",
     "Attempt",
+    "ChatMessage",
     "Curriculum",
     "CurriculumStep",
     "Metadata",
     "Outcome",
+    "StepItem",
     "Task",
     "TaskFormat",
     "Verdict",
@@ -39,6 +41,9 @@ FORMAT_LEVELS: tuple[TaskFormat, ...] = ("choice4", "choice10", "cloze", "open")
 
 Metadata = dict[str, str | int | float | bool | None]
 """Free-form annotations that stay JSON primitive."""
+
+ChatMessage = dict[str, str]
+"""One chat-template message: ``{"role": "system" | "user" | "assistant", "content": ...}``."""
 
 
 class _Stored(BaseModel):
@@ -90,7 +95,11 @@ class Task(_Stored):
 
 
 class Attempt(_Stored):
-    """One sampled answer of the student to one task."""
+    """One sampled answer of the student to one task.
+
+    `token_ids` are the answer's tokens as the model generated them, kept for policy-gradient
+    training (a re-tokenized text can differ); empty for models that do not report them.
+    """
 
     task_id: str
     text: str
@@ -98,6 +107,7 @@ class Attempt(_Stored):
     correct: bool = False
     sample: int = 0
     logprobs: list[float] | None = None
+    token_ids: list[int] = Field(default_factory=list)
 
 
 class Verdict(_Stored):
@@ -112,6 +122,38 @@ class Verdict(_Stored):
     first_wrong_step: int | None = None
     scores: dict[str, float] = Field(default_factory=dict)
     feedback: str = ""
+
+
+class StepItem(_Stored):
+    """One problem of a training step, or one exchange of a tutoring session, as one record.
+
+    It grows as the nodes of a graph act on it: the teacher sets the `task`, the student adds the
+    `prompt` it saw, the library `skills` shown in it and its `attempts`, the critic grades the
+    attempts and adds one `verdict` per attempt.
+    """
+
+    task: Task
+    prompt: list[ChatMessage] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
+    """Names of the library skills shown in the prompt."""
+    attempts: list[Attempt] = Field(default_factory=list)
+    verdicts: list[Verdict] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_verdict_per_attempt(self) -> StepItem:
+        if self.verdicts and len(self.verdicts) != len(self.attempts):
+            raise ValueError(f"{len(self.verdicts)} verdicts for {len(self.attempts)} attempts")
+        if any(a.task_id != self.task.id for a in self.attempts):
+            raise ValueError(f"an attempt does not belong to task {self.task.id!r}")
+        return self
+
+    @property
+    def rewards(self) -> list[float]:
+        """The critic's reward of each attempt, or its outcome (1 or 0) before any verdict."""
+        if self.verdicts:
+            return [float(v.scores.get("reward", 1.0 if a.correct else 0.0))
+                    for a, v in zip(self.attempts, self.verdicts, strict=True)]
+        return [1.0 if a.correct else 0.0 for a in self.attempts]
 
 
 def group_advantages(rewards: Sequence[float], eps: float = 1e-6) -> list[float]:

@@ -1,44 +1,61 @@
-"""The curriculum agents as LangGraph node functions, with dependencies in runtime context."""
+"""The four roles as behaviour that any graph's nodes call: teacher, student, critic, planner
+(with the reflector that writes skills and the objectives the student learns by), plus the
+context every graph's nodes share. Each graph's own nodes, typed with its state, live in its
+package under `coachgraph.graphs`."""
 
 from __future__ import annotations
 
-from coachgraph.agents._prompts import load_prompts, render_prompt
-from coachgraph.agents.context import AgentConfig, AgentContext, Objective
-from coachgraph.agents.critic import critic_node, first_wrong_step, judge
-from coachgraph.agents.evaluate import evaluate_node, heldout_scores
-from coachgraph.agents.learn import (
-    OBJECTIVES,
-    learn_node,
-    reference_solution,
-    saved_steps,
-    trainer_folder,
+from coachgraph.agents.context import BaseContext, shared_chat_model, shared_domain, shared_library
+from coachgraph.agents.critic import first_wrong_step, grade_items, judge
+from coachgraph.agents.learn import OBJECTIVES, Objective, graded_outcome, reference_solution
+from coachgraph.agents.planner import plan_practice, restore_curriculum
+from coachgraph.agents.prompts import load_prompts, render_prompt
+from coachgraph.agents.reflector import (
+    SkillOutcome,
+    count_outcomes,
+    reflect_due,
+    skill_outcomes,
+    step_trajectories,
+    write_skill,
 )
-from coachgraph.agents.planner import planner_node
-from coachgraph.agents.reflector import reflect_node, step_trajectories
-from coachgraph.agents.student import student_messages, student_node
-from coachgraph.agents.teacher import reformulate, teacher_node
+from coachgraph.agents.student import answer_items, answerer, retrieved_skills, student_messages
+from coachgraph.agents.teacher import (
+    missing_skill_problems,
+    planned_problems,
+    reformulate,
+    reformulations,
+    synthesize,
+)
 
 __all__ = (
     "OBJECTIVES",
-    "AgentConfig",
-    "AgentContext",
+    "BaseContext",
     "Objective",
-    "critic_node",
-    "evaluate_node",
+    "SkillOutcome",
+    "answer_items",
+    "answerer",
+    "count_outcomes",
     "first_wrong_step",
-    "heldout_scores",
+    "grade_items",
+    "graded_outcome",
     "judge",
-    "learn_node",
     "load_prompts",
-    "planner_node",
+    "missing_skill_problems",
+    "plan_practice",
+    "planned_problems",
     "reference_solution",
-    "reflect_node",
-    "saved_steps",
+    "reflect_due",
     "reformulate",
+    "reformulations",
     "render_prompt",
-    "student_messages",
-    "student_node",
+    "restore_curriculum",
+    "retrieved_skills",
+    "shared_chat_model",
+    "shared_domain",
+    "shared_library",
+    "skill_outcomes",
     "step_trajectories",
-    "teacher_node",
-    "trainer_folder",
+    "student_messages",
+    "synthesize",
+    "write_skill",
 )

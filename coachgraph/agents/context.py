@@ -1,87 +1,80 @@
-"""What every agent node receives through LangGraph's runtime context.
+"""What the nodes of every graph share through LangGraph's runtime context, and how a context is
+built from plain configuration.
 
-Models, the trainer, the domain and the curriculum teacher are live objects, so they travel in
-the runtime context (`context_schema`) rather than in the checkpointed state, which holds only
-JSON primitives.
+A context holds live objects (models, the task domain, the skill library), so it travels in the
+runtime context rather than in the checkpointed state. Contexts are pydantic models whose fields
+also accept plain values: a model spec string, a domain spec, a library folder. That lets a
+LangGraph server, which passes the context of a run as JSON, build the same context a library
+user builds from objects. Objects named by a spec are loaded once per process and shared by the
+contexts that name them, so a server does not reload a model for every run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import functools
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from coachgraph.curriculum import Teacher
-from coachgraph.models.training import StudentTrainer
+from coachgraph.models import load_chat_model
 from coachgraph.skills import SkillLibrary
-from coachgraph.tasks import ArithmeticDomain
+from coachgraph.tasks import TaskDomain, load_domain
 
-__all__ = ["AgentConfig", "AgentContext", "Objective"]
-
-Objective = Literal["sft", "grpo"]
-
-
-@dataclass(frozen=True, slots=True)
-class AgentConfig:
-    """Per-run knobs shared by the nodes."""
-
-    batch_size: int = 8
-    """Problems per training step (curriculum decisions sampled by the planner)."""
-    samples: int = 4
-    """Answers sampled per problem (G); GRPO needs at least 2 to see any advantage."""
-    objective: Objective = "sft"
-    """Training objective of the learn node (a key of `OBJECTIVES`)."""
-    eval_every: int = 10
-    """Held-out evaluation after every this many training steps (and at the start and end)."""
-    eval_size: int = 20
-    """Held-out problems per skill used by each evaluation (a prefix of the fixed set)."""
-    eval_skills: tuple[str, ...] = ()
-    """Skills evaluated; empty means every skill of the domain."""
-    max_tokens: int = 64
-    """Longest student answer, in tokens."""
-    temperature: float = 1.0
-    """Sampling temperature of the student's training answers (evaluation is greedy)."""
-    skills_k: int = 1
-    """Skills retrieved into the student's prompt when a library is configured."""
-    reformulate: int = 0
-    """Failed problems the teacher model rewrites per step (0 turns reformulation off)."""
-    synthesize: int = 0
-    """Missing skills the teacher model writes a new problem for per step (STAT-Syn; 0: off)."""
-    process_reward: str = "none"
-    """Process reward added to the outcome: ``none``, ``clip``, ``delta`` or ``clip+delta`` (card 13)."""
-    crew: bool = True
-    """Score correct answers by CRew when the student is a local model."""
-    reflect_every: int = 0
-    """Reflection into the skill library after every this many steps (0: never)."""
-    save_every: int = 10
-    """Trainer state saved after every this many steps (and after the last); a resume replays the rest."""
-    seed: int = 0
-    """Run seed: problem draws and student samples derive from it and the step number."""
-    initial_accuracy: Mapping[str, float] | None = None
-    """Held-out accuracy of the untrained student, when it was already measured with the same
-    student, held-out set and prompts; the step-0 evaluation then reuses it."""
+__all__ = ["BaseContext", "ChatModelField", "DomainField", "LibraryField", "shared_chat_model",
+           "shared_domain", "shared_library"]
 
 
-@dataclass(frozen=True, slots=True)
-class AgentContext:
-    """Dependencies of the curriculum nodes, injected as `Runtime[AgentContext].context`."""
+@functools.cache
+def shared_chat_model(spec: str) -> BaseChatModel:
+    """The chat model `spec` names, loaded once per process."""
+    return load_chat_model(spec)
 
-    student: BaseChatModel
-    """The student's chat model (a local one when it trains)."""
-    trainer: StudentTrainer | None
-    """Updates the student's weights; None evaluates without training."""
-    domain: ArithmeticDomain
+
+@functools.cache
+def shared_domain(spec: str) -> TaskDomain:
+    """The task domain `spec` names, built once per process."""
+    return load_domain(spec)
+
+
+@functools.cache
+def shared_library(folder: str) -> SkillLibrary:
+    """The skill library in `folder`, opened once per process."""
+    return SkillLibrary(Path(folder), embeddings=None)
+
+
+def _chat_model(value: Any) -> Any:
+    return shared_chat_model(value) if isinstance(value, str) else value
+
+
+def _domain(value: Any) -> Any:
+    return shared_domain(value) if isinstance(value, str) else value
+
+
+def _library(value: Any) -> Any:
+    return shared_library(str(value)) if isinstance(value, str | Path) else value
+
+
+ChatModelField = Annotated[BaseChatModel, BeforeValidator(_chat_model)]
+"""A chat model, given as an object or as a model spec (``smollm2``, ``openai:...``)."""
+DomainField = Annotated[TaskDomain, BeforeValidator(_domain)]
+"""A task domain, given as an object or as a spec (``arithmetic``, ``jsonl:<path>``)."""
+LibraryField = Annotated[SkillLibrary | None, BeforeValidator(_library)]
+"""A skill library, given as an object or as its folder."""
+
+
+class BaseContext(BaseModel):
+    """What the nodes of every graph share: where problems come from, the skill library, the seed.
+
+    Every graph's context extends this one with what its own nodes need.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid")
+
+    domain: DomainField = Field(default="arithmetic", validate_default=True)
     """Where problems and held-out sets come from."""
-    teacher: Teacher
-    """The curriculum algorithm; its state is reloaded from graph state before each use."""
-    run_dir: Path
-    """Run folder: trainer states go to `run_dir/student/`."""
-    config: AgentConfig = AgentConfig()
-    """Per-run knobs."""
-    teacher_model: BaseChatModel | None = None
-    """A chat model that rewrites failed problems (used only when `config.reformulate` > 0)."""
-    library: SkillLibrary | None = None
-    """Skills retrieved into the student's prompt; None leaves them out."""
+    library: LibraryField = None
+    """Skills retrieved into prompts and written by reflection; None leaves them out."""
+    seed: int = 0
+    """Seed every random draw of a run derives from (`coachgraph.seeding`)."""

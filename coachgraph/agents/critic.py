@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
-from langgraph.runtime import Runtime
 
-from coachgraph.agents._prompts import render_prompt
-from coachgraph.agents.context import AgentContext
-from coachgraph.models import crew
-from coachgraph.models.chat_local import LocalChatModel
-from coachgraph.models.local import Message
+from coachgraph.agents.prompts import render_prompt
+from coachgraph.models import can_score, crew
 from coachgraph.tasks import check_answer, normalize_number
-from coachgraph.types import Attempt, Task, Verdict
+from coachgraph.types import Attempt, ChatMessage, StepItem, Task, Verdict
 
-__all__ = ["clip_rewards", "critic_node", "delta_rewards", "first_wrong_step", "judge", "process_reward",
+__all__ = ["clip_rewards", "delta_rewards", "first_wrong_step", "grade_items", "judge", "process_reward",
            "stated_numbers", "step_result", "step_scores"]
 
 logger = logging.getLogger(__name__)
@@ -131,17 +126,18 @@ def process_reward(scores: Sequence[float], mode: str, eta: float = 0.5) -> floa
     return float(sum(refined))
 
 
-def _confidence(model: BaseChatModel, chat: Sequence[Message], text: str, answer: str) -> float | None:
-    """CRew of a correct answer: the student's mean probability of its answer tokens."""
+def _confidence(model: BaseChatModel, chat: Sequence[ChatMessage], text: str, answer: str) -> float | None:
+    """CRew of a correct answer: the student's mean probability of its answer tokens (None for
+    models that cannot score tokens)."""
     cut = text.rfind(answer)
-    if not isinstance(model, LocalChatModel) or cut < 0:
+    if not can_score(model) or cut < 0:
         return None
     return crew(model, list(chat), text[:cut], text[cut:cut + len(answer)])
 
 
-def judge(task: Task, attempt: Attempt, chat: Sequence[Message] = (),
+def judge(task: Task, attempt: Attempt, chat: Sequence[ChatMessage] = (),
           model: BaseChatModel | None = None, process: str = "none") -> tuple[Attempt, Verdict]:
-    """Grade one attempt; a correct one of a local student also gets its CRew score.
+    """Grade one attempt; a correct one also gets its CRew score when `model` can score tokens.
 
     The reward is the verifier's outcome (1 or 0) plus, with `process` other than ``none``, the
     refined process reward of the reference steps the answer got right (card 13).
@@ -161,14 +157,11 @@ def judge(task: Task, attempt: Attempt, chat: Sequence[Message] = (),
                            feedback=feedback)
 
 
-def critic_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Grade every attempt; graded attempts replace the raw ones, verdicts go alongside."""
-    ctx = runtime.context
-    model = ctx.student if ctx.config.crew else None
-    attempts, verdicts = [], []
-    for task_json, row, chat in zip(state["tasks"], state["attempts"], state["prompts"], strict=True):
-        task = Task.model_validate(task_json)
-        graded = [judge(task, Attempt.model_validate(a), chat, model, ctx.config.process_reward) for a in row]
-        attempts.append([a.model_dump(mode="json") for a, _ in graded])
-        verdicts.append([v.model_dump(mode="json") for _, v in graded])
-    return {"attempts": attempts, "verdicts": verdicts}
+def grade_items(items: Sequence[StepItem], model: BaseChatModel | None = None,
+                process: str = "none") -> list[StepItem]:
+    """Grade every attempt of every item: graded attempts replace the raw ones, one verdict each."""
+    graded = []
+    for item in items:
+        pairs = [judge(item.task, attempt, item.prompt, model, process) for attempt in item.attempts]
+        graded.append(item.model_copy(update={"attempts": [a for a, _ in pairs], "verdicts": [v for _, v in pairs]}))
+    return graded

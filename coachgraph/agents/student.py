@@ -1,29 +1,24 @@
-"""Student: answers each problem G times, with retrieved skills in its prompt.
+"""Student: answers problems with retrieved skills in its prompt.
 
-Samples are seeded from the run seed and the step number, so a re-run of the node after a kill
-produces the same answers from the same weights.
+The same prompt serves training answers, held-out evaluation and the training targets, so what
+the student learns from is what it is tested on. Samples are seeded by the caller (from the run
+seed and the step), so answering again after a kill gives the same answers from the same weights.
 """
 
 from __future__ import annotations
 
-import logging
-import random
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Sequence
 
-from langgraph.runtime import Runtime
+from langchain_core.language_models import BaseChatModel
 
-from coachgraph.agents._generation import generate_replies
-from coachgraph.agents._prompts import render_prompt
-from coachgraph.agents.context import AgentContext
-from coachgraph.models.local import Message
+from coachgraph.agents.prompts import render_prompt
+from coachgraph.models import sample_replies
 from coachgraph.skills import SkillLibrary
 from coachgraph.tasks import format_instruction
-from coachgraph.types import Attempt, Task
+from coachgraph.tasks.evaluate import AnswerBatch
+from coachgraph.types import Attempt, ChatMessage, StepItem, Task
 
-__all__ = ["render_skills", "retrieved_skills", "skill_names", "student_messages", "student_node", "student_seed"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["answer_items", "answerer", "render_skills", "retrieved_skills", "skill_names", "student_messages"]
 
 
 def skill_names(library: SkillLibrary | None, task: Task, k: int) -> list[str]:
@@ -37,7 +32,7 @@ def skill_names(library: SkillLibrary | None, task: Task, k: int) -> list[str]:
     return [hit.id for hit in library.search(f"{task.skill.replace('-', ' ')} {task.question}", k)]
 
 
-def render_skills(library: SkillLibrary | None, names: list[str]) -> str:
+def render_skills(library: SkillLibrary | None, names: Sequence[str]) -> str:
     """Level-2 disclosure of the named skills for a prompt (empty without a library)."""
     return "\n".join(library.render(name) for name in names) if library else ""
 
@@ -47,7 +42,7 @@ def retrieved_skills(library: SkillLibrary | None, task: Task, k: int) -> str:
     return render_skills(library, skill_names(library, task, k))
 
 
-def student_messages(task: Task, skills: str = "") -> list[Message]:
+def student_messages(task: Task, skills: str = "") -> list[ChatMessage]:
     """The chat the student sees for `task` (also the prompt its training targets follow)."""
     user = render_prompt("student", "user", skills=skills, question=task.question,
                          instruction=format_instruction(task.format))
@@ -55,21 +50,26 @@ def student_messages(task: Task, skills: str = "") -> list[Message]:
             {"role": "user", "content": user}]
 
 
-def student_seed(seed: int, step: int, purpose: str = "student") -> int:
-    """A sampling seed that depends only on the run seed, the step and what it is for."""
-    return random.Random(f"{seed}:{purpose}:{step}").randrange(2**31)
+def answer_items(model: BaseChatModel, items: Sequence[StepItem], library: SkillLibrary | None, *,
+                 skills_k: int, samples: int, seed: int, temperature: float, max_tokens: int) -> list[StepItem]:
+    """Sample `samples` answers per item; each item gains its prompt, skills shown and attempts."""
+    shown = [skill_names(library, item.task, skills_k) for item in items]
+    chats = [student_messages(item.task, render_skills(library, names)) for item, names in zip(items, shown, strict=True)]
+    rows = sample_replies(model, chats, n=samples, seed=seed, temperature=temperature, max_tokens=max_tokens)
+    return [item.model_copy(update={
+        "prompt": chat, "skills": names,
+        "attempts": [Attempt(task_id=item.task.id, text=r.text, sample=j, token_ids=list(r.token_ids))
+                     for j, r in enumerate(row)]})
+        for item, chat, names, row in zip(items, chats, shown, rows, strict=True)]
 
 
-def student_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Sample G answers per task; attempts and their token ids go to state."""
-    ctx, cfg = runtime.context, runtime.context.config
-    tasks = [Task.model_validate(t) for t in state["tasks"]]
-    used = [skill_names(ctx.library, t, cfg.skills_k) for t in tasks]
-    chats = [student_messages(t, render_skills(ctx.library, names)) for t, names in zip(tasks, used, strict=True)]
-    rows = generate_replies(ctx.student, chats, n=cfg.samples, temperature=cfg.temperature,
-                            seed=student_seed(cfg.seed, int(state.get("step", 0))),
-                            max_tokens=cfg.max_tokens)
-    attempts = [[Attempt(task_id=t.id, text=r.text, sample=j).model_dump(mode="json")
-                 for j, r in enumerate(row)] for t, row in zip(tasks, rows, strict=True)]
-    return {"attempts": attempts, "prompts": chats, "used_skills": used,
-            "completions": [[list(r.token_ids) for r in row] for row in rows]}
+def answerer(model: BaseChatModel, library: SkillLibrary | None, *, skills_k: int, seed: int,
+             max_tokens: int) -> AnswerBatch:
+    """The student as a greedy batch function from tasks to replies, for held-out evaluation."""
+
+    def answer(tasks: Sequence[Task]) -> list[str]:
+        chats = [student_messages(t, retrieved_skills(library, t, skills_k)) for t in tasks]
+        rows = sample_replies(model, chats, n=1, seed=seed, temperature=0.0, max_tokens=max_tokens)
+        return [row[0].text for row in rows]
+
+    return answer

@@ -1,7 +1,7 @@
 """Teacher: turns curriculum decisions into problems; with a chat model, rewords and writes more.
 
-Problem draws use a generator seeded by the run seed and the step number, so a re-run of the
-node (after a kill) draws the same problems. A reformulation keeps the original numbers, answer
+Problem draws use a generator the caller derives from the run seed and the step number, so
+drawing again after a kill draws the same problems. A reformulation keeps the original numbers, answer
 and reference steps, so it stays verifiable; replies that drop a number are discarded. New
 problems for missing skills (STAT-Syn, card 4) carry no reference: the teacher model solves each
 three times and the problem is kept only when at least two solutions agree on the answer.
@@ -14,20 +14,19 @@ import logging
 import random
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
-from langgraph.runtime import Runtime
 
-from coachgraph.agents._generation import generate_replies
-from coachgraph.agents._prompts import render_prompt
-from coachgraph.agents.context import AgentContext
+from coachgraph.agents.prompts import render_prompt
+from coachgraph.models import sample_replies
+from coachgraph.seeding import derive_seed
+from coachgraph.tasks import TaskDomain
 from coachgraph.tasks.answers import extract_number
 from coachgraph.types import CurriculumStep, Task
 
-__all__ = ["reformulate", "synthesize", "teacher_node"]
+__all__ = ["missing_skill_problems", "planned_problems", "reformulate", "reformulations", "synthesize"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ def synthesize(model: BaseChatModel, skill: str, examples: Sequence[Task], *, se
         logger.info("discarded a synthesized problem for %s: %r", skill, question[:80])
         return None
     chat = [{"role": "user", "content": render_prompt("teacher", "solve", question=question)}]
-    replies = generate_replies(model, [chat], n=solutions, seed=seed, temperature=0.7, max_tokens=160)[0]
+    replies = sample_replies(model, [chat], n=solutions, seed=seed, temperature=0.7, max_tokens=160)[0]
     answers = Counter(a for a in (extract_number(r.text) for r in replies) if a is not None)
     answer, agreeing = answers.most_common(1)[0] if answers else (None, 0)
     if answer is None or agreeing < 2:
@@ -66,35 +65,26 @@ def synthesize(model: BaseChatModel, skill: str, examples: Sequence[Task], *, se
                 difficulty=dict(examples[0].difficulty), format="open", metadata={"synthesized": True, "agreeing": agreeing})
 
 
-def _syntheses(ctx: AgentContext, failed: Sequence[Mapping[str, Any]], rng: random.Random, step: int) -> list[Task]:
-    """STAT-Syn: new problems for the skills of last step's failures (its missing-skill profile)."""
-    if ctx.teacher_model is None or ctx.config.synthesize <= 0 or not failed:
-        return []
-    tasks = [Task.model_validate(t) for t in failed]
-    missing = Counter(t.skill for t in tasks)
+def missing_skill_problems(model: BaseChatModel, domain: TaskDomain, failed: Sequence[Task], *, limit: int,
+                           rng: random.Random, seed: int, step: int) -> list[Task]:
+    """STAT-Syn: new problems for the skills of failed problems (their missing-skill profile),
+    most frequently missing first, at most `limit` of them."""
+    missing = Counter(t.skill for t in failed)
     made = []
-    for i, (skill, _) in enumerate(missing.most_common(ctx.config.synthesize)):
-        source = next(t for t in tasks if t.skill == skill)
-        examples = [source, *(ctx.domain.draw(skill, rng) for _ in range(2))]
-        task = synthesize(ctx.teacher_model, skill, examples, seed=ctx.config.seed * 100_003 + step * 101 + i)
+    for i, (skill, _) in enumerate(missing.most_common(limit)):
+        source = next(t for t in failed if t.skill == skill)
+        examples = [source, *(domain.draw(skill, rng) for _ in range(2))]
+        task = synthesize(model, skill, examples, seed=derive_seed(seed, "synthesize", step, i))
         made += [task] if task is not None else []
     return made
 
 
-def _reformulations(ctx: AgentContext, failed: Sequence[Mapping[str, Any]]) -> list[Task]:
-    if ctx.teacher_model is None or ctx.config.reformulate <= 0:
-        return []
-    picked = [Task.model_validate(t) for t in failed[:ctx.config.reformulate]]
-    rewritten = [reformulate(ctx.teacher_model, t) for t in picked]
+def reformulations(model: BaseChatModel, failed: Sequence[Task], limit: int) -> list[Task]:
+    """Rewordings of the first `limit` failed problems (those that keep every number)."""
+    rewritten = [reformulate(model, t) for t in failed[:limit]]
     return [t for t in rewritten if t is not None]
 
 
-def teacher_node(state: Mapping[str, Any], runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Draw one problem per planned step, plus reformulations of last step's failures."""
-    ctx = runtime.context
-    rng = random.Random(f"{ctx.config.seed}:teacher:{int(state.get('step', 0))}")
-    plan = [CurriculumStep.model_validate(s) for s in state["plan"]]
-    tasks = [ctx.domain.task_for(step, rng) for step in plan]
-    tasks += _reformulations(ctx, state.get("failed", []))
-    tasks += _syntheses(ctx, state.get("failed", []), rng, int(state.get("step", 0)))
-    return {"tasks": [t.model_dump(mode="json") for t in tasks]}
+def planned_problems(domain: TaskDomain, plan: Sequence[CurriculumStep], rng: random.Random) -> list[Task]:
+    """One problem per curriculum decision, drawn where it points."""
+    return [domain.task_for(step, rng) for step in plan]

@@ -19,8 +19,8 @@ from torch.utils.data import IterableDataset
 from coachgraph.agents.learn import graded_outcome
 from coachgraph.agents.student import student_messages
 from coachgraph.curriculum import Teacher
-from coachgraph.tasks import ArithmeticDomain, check_answer
-from coachgraph.types import Attempt, Task
+from coachgraph.tasks import TaskDomain, check_answer
+from coachgraph.types import Attempt, StepItem, Task
 
 __all__ = ["CurriculumPrompts", "CurriculumReward"]
 
@@ -35,7 +35,7 @@ class CurriculumPrompts(IterableDataset):
         batch: curriculum decisions asked from the teacher at a time.
     """
 
-    def __init__(self, teacher: Teacher, domain: ArithmeticDomain, seed: int = 0, batch: int = 8) -> None:
+    def __init__(self, teacher: Teacher, domain: TaskDomain, seed: int = 0, batch: int = 8) -> None:
         self.teacher, self.domain, self.batch = teacher, domain, batch
         self.rng = random.Random(seed)
 
@@ -74,6 +74,7 @@ class CurriculumReward:
             rewards.append(1.0 if ok else 0.0)
             groups[raw].append(Attempt(task_id=problem.id, text=text, sample=len(groups[raw]),
                                        extracted=extracted, correct=ok))
-        self.teacher.update([graded_outcome(parsed[raw], attempts) for raw, attempts in groups.items()])
+        self.teacher.update([graded_outcome(StepItem(task=parsed[raw], attempts=attempts))
+                             for raw, attempts in groups.items()])
         self.graded += len(rewards)
         return rewards

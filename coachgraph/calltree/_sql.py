@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from abc import abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,6 +124,27 @@ class SqlCallTreeStore(CallTreeStore):
             self._write_pending(cur, [k for k in pending if k in stored], list(pending.values()))
         return changed
 
+    def append_nodes(self, head: CallTree, nodes: Sequence[CallNode], replace: Collection[str] = ()) -> None:
+        """Append in one transaction: updated nodes, and the subtrees of replaced ones, are deleted,
+        new rows continue the trace's sequence, and the content hash chains the new documents onto
+        the stored one."""
+        encoded = _Encoded.of(head.model_copy(update={"nodes": list(nodes)}))
+        with self._write() as cur:
+            cur.execute(self._q("SELECT content_hash FROM traces WHERE trace_id = ?"), (head.trace_id,))
+            row = cur.fetchone()
+            cur.execute(self._q("SELECT id, parent_id, seq FROM nodes WHERE trace_id = ?"), (head.trace_id,))
+            stored = {node_id: (parent, seq) for node_id, parent, seq in cur.fetchall()}
+            gone = _subtrees(stored, set(replace)) | ({n.id for n in nodes} & stored.keys())
+            _check_appended(head.trace_id, nodes, set(stored) - gone)
+            cur.executemany(self._q("DELETE FROM nodes WHERE trace_id = ? AND seq = ?"),
+                            [(head.trace_id, stored[node_id][1]) for node_id in gone])
+            cur.execute(self._q("DELETE FROM traces WHERE trace_id = ?"), (head.trace_id,))
+            total = len(stored) - len(gone) + len(nodes)
+            digest = hashlib.sha256(((row[0] if row else "") + encoded.digest).encode()).hexdigest()
+            cur.execute(self._q(_INSERT_TRACE), self._trace_row(encoded, n_nodes=total, digest=digest))
+            first = max((seq for _, seq in stored.values()), default=-1) + 1
+            cur.executemany(self._q(_INSERT_NODE), self._node_rows(encoded, first))
+
     def _stored_hashes(self, cur: Any, trace_ids: set[str]) -> dict[str, str]:
         """Trace id → stored content hash, for those of `trace_ids` already stored."""
         ids, found = sorted(trace_ids), {}
@@ -146,17 +167,18 @@ class SqlCallTreeStore(CallTreeStore):
             cur.executemany(self._q(_INSERT_NODE),
                             (row for item in items for row in self._node_rows(item)))
 
-    def _trace_row(self, item: _Encoded) -> tuple[Any, ...]:
+    def _trace_row(self, item: _Encoded, n_nodes: int | None = None, digest: str | None = None) -> tuple[Any, ...]:
         tree, text = item.tree, self._text
         blamed = tree.labels.get("mistake_agent")
         success = None if tree.success is None else int(tree.success)
         return (tree.trace_id, text(tree.source), text(tree.task), success, text(tree.outcome),
-                tree.pool_ref, text(str(blamed)) if blamed else None, len(tree.nodes),
-                item.digest, tree.schema_version, item.head)
+                tree.pool_ref, text(str(blamed)) if blamed else None,
+                len(tree.nodes) if n_nodes is None else n_nodes, digest or item.digest,
+                tree.schema_version, item.head)
 
-    def _node_rows(self, item: _Encoded) -> Iterator[tuple[Any, ...]]:
+    def _node_rows(self, item: _Encoded, first: int = 0) -> Iterator[tuple[Any, ...]]:
         text = self._text
-        for seq, (node, doc) in enumerate(zip(item.tree.nodes, item.docs, strict=True)):
+        for seq, (node, doc) in enumerate(zip(item.tree.nodes, item.docs, strict=True), start=first):
             yield (node.trace_id, seq, node.id, node.parent_id, node.kind, text(node.name),
                    text(node.agent), text(node.tool), node.status, _micros(node.start),
                    _micros(node.end), doc)
@@ -260,6 +282,39 @@ class SqlCallTreeStore(CallTreeStore):
             by_kind = {str(k): int(n) for k, n in cur.fetchall()}
         return StoreStats(**values, by_source=dict(sorted(by_source.items())),
                           by_kind=dict(sorted(by_kind.items())))
+
+
+def _subtrees(stored: dict[str, tuple[str | None, int]], roots: set[str]) -> set[str]:
+    """The stored nodes among `roots` and every stored node under them.
+
+    >>> sorted(_subtrees({"a": (None, 0), "b": ("a", 1), "c": ("b", 2), "d": (None, 3)}, {"b"}))
+    ['b', 'c']
+    """
+    children: defaultdict[str, list[str]] = defaultdict(list)
+    for node_id, (parent, _) in stored.items():
+        if parent is not None:
+            children[parent].append(node_id)
+    found, todo = set(), [r for r in roots if r in stored]
+    while todo:
+        node_id = todo.pop()
+        if node_id not in found:
+            found.add(node_id)
+            todo.extend(children[node_id])
+    return found
+
+
+def _check_appended(trace_id: str, nodes: Sequence[CallNode], stored: set[str]) -> None:
+    """Appended nodes belong to the trace, have unique ids and parents stored or appended with them."""
+    strays = [n.id for n in nodes if n.trace_id != trace_id]
+    if strays:
+        raise StoreError(f"node {strays[0]!r} does not belong to trace {trace_id!r}")
+    ids = {n.id for n in nodes}
+    if len(ids) != len(nodes):
+        raise StoreError("appended nodes repeat an id")
+    known = stored | ids
+    for node in nodes:
+        if node.parent_id is not None and node.parent_id not in known:
+            raise StoreError(f"node {node.id!r} of trace {node.trace_id!r} has unknown parent {node.parent_id!r}")
 
 
 def _scalar(cur: Any, sql: str) -> int:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Self
 
+import networkx as nx
 from pydantic import BaseModel
 
 from coachgraph.calltree.analysis import decision_points
@@ -100,6 +101,27 @@ class CallTreeStore(ABC):
         By default, calls `put_tree` for each; override to batch when a backend can.
         """
         return sum(self.put_tree(tree) for tree in trees)
+
+    def append_nodes(self, head: CallTree, nodes: Sequence[CallNode], replace: Collection[str] = ()) -> None:
+        """Add `nodes` to trace `head.trace_id` in one transaction, so a long run's trace grows as
+        it goes and a kill loses only what was not yet written.
+
+        A stored node with the same id as a new one is updated (a node written while it was still
+        running is rewritten when it ends); the stored nodes named in `replace` are dropped with
+        everything stored under them (a call made again replaces its earlier record). Every new
+        node's parent must be stored or among `nodes`. The trace's own fields (task, outcome, session, source) become `head`'s; its
+        nodes are ignored. A trace not yet stored is created.
+
+        By default, reads the stored trace, merges and writes it back with `put_tree`; override
+        where a backend can append.
+        """
+        stored = self.get_tree(head.trace_id)
+        old = stored.graph() if stored else None
+        gone = {node.id for node in nodes} | set(replace)
+        for node_id in replace:
+            gone |= nx.descendants(old, node_id) if old is not None and node_id in old else set()
+        kept = [n for n in stored.nodes if n.id not in gone] if stored else []
+        self.put_tree(CallTree(**{**dict(head), "nodes": [*kept, *nodes]}))
 
     def iter_trees(self, trace_ids: Iterable[str] | None = None) -> Iterator[CallTree]:
         """Yield stored trees (all, or those named), skipping ids that are not stored.

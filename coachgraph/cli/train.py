@@ -5,23 +5,33 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import torch
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from coachgraph.cli._console import console, err_console, reports_errors
 from coachgraph.cli.bench import app as bench_app
-from coachgraph.errors import InputError
-from coachgraph.graphs import RunConfig, RunResult, load_run, train_run
-from coachgraph.graphs.benchmark import BenchConfig, bench_table, run_curriculum_bench
+from coachgraph.errors import ConfigError, InputError
+from coachgraph.graphs.curriculum import (
+    AgentConfig,
+    BenchConfig,
+    RunConfig,
+    RunResult,
+    bench_table,
+    load_run,
+    run_curriculum_bench,
+    train_run,
+)
 
 __all__ = ["register"]
 
 _DEFAULT = RunConfig()
+_AGENTS = AgentConfig()
 RUN_OUT = typer.Option(Path("runs/train"), "--out", help="Run folder for checkpoints and outputs.")
 RESUME = typer.Option(None, "--resume", help="Continue the run saved in this folder.")
 LIBRARY = typer.Option(None, help="Shared skill library (default: one in the run folder).")
@@ -104,56 +114,89 @@ def _print_result(result: RunResult) -> None:
         console.print(f"{name}: {path}")
 
 
+_AGENT_OPTIONS = frozenset(AgentConfig.model_fields)
+_CLI_ONLY = frozenset({"out", "resume", "stop_after"})
+
+
+def _run_config(values: Mapping[str, Any], base: RunConfig | None = None) -> RunConfig:
+    """A `RunConfig` from option values (over `base` when resuming); bad values name the option."""
+    fields = {k: v for k, v in values.items() if k not in _AGENT_OPTIONS}
+    agents = {k: v for k, v in values.items() if k in _AGENT_OPTIONS}
+    data = base.model_dump() if base is not None else {}
+    data.update(fields)
+    data["agents"] = {**data.get("agents", {}), **agents}
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        option = "--" + str(first["loc"][-1]).replace("_", "-")
+        raise ConfigError(f"{option}: {first['msg']}") from None
+
+
+def _option_values(ctx: typer.Context, only_given: bool) -> dict[str, Any]:
+    """Run settings from the command line, keyed by config field (all, or those typed)."""
+    values = {}
+    for name, value in ctx.params.items():
+        source = ctx.get_parameter_source(name)
+        if name in _CLI_ONLY or (only_given and getattr(source, "name", None) != "COMMANDLINE"):
+            continue
+        values[name] = value
+    if "skills" in values:
+        values["skills"] = _skills(values["skills"])
+    if "teacher_option" in values:
+        values["teacher_options"] = _teacher_options(values.pop("teacher_option"))
+    if "library" in values:
+        values["library"] = str(values["library"]) if values["library"] else None
+    return values
+
+
 @reports_errors
 def train(
+    ctx: typer.Context,
     teacher: str = typer.Option(_DEFAULT.teacher, help="Curriculum algorithm, e.g. sec, alp-gmm, prereq-gate+sec."),
     teacher_option: list[str] = TEACHER_OPTION,
     steps: int = typer.Option(_DEFAULT.steps, min=1, help="Training steps."),
     seed: int = typer.Option(_DEFAULT.seed, help="Run seed."),
     out: Path = RUN_OUT,
     resume: Path | None = RESUME,
-    student: str = typer.Option(_DEFAULT.student, help="Student model spec (local: smollm2 or hf:<path>)."),
+    domain: str = typer.Option(_DEFAULT.domain, help="Task domain: arithmetic, or jsonl:<path> (GSM8K-style)."),
+    student: str = typer.Option(_DEFAULT.student, help="Student model spec (trainable: smollm2 or hf:<path>)."),
     precision: str = typer.Option(_DEFAULT.precision, help="Generation precision of the student: int8, bf16, fp32."),
-    objective: str = typer.Option(_DEFAULT.objective, help="sft or grpo."),
-    batch_size: int = typer.Option(_DEFAULT.batch_size, min=1, help="Problems per step."),
-    samples: int = typer.Option(_DEFAULT.samples, min=1, help="Answers sampled per problem (G)."),
+    objective: str = typer.Option(_AGENTS.objective, help="sft or grpo."),
+    batch_size: int = typer.Option(_AGENTS.batch_size, min=1, help="Problems per step."),
+    samples: int = typer.Option(_AGENTS.samples, min=1, help="Answers sampled per problem (G)."),
     eval_every: int = typer.Option(_DEFAULT.eval_every, min=0, help="Steps between held-out evaluations."),
-    eval_size: int = typer.Option(_DEFAULT.eval_size, min=1, help="Held-out problems per skill."),
+    eval_size: int = typer.Option(_AGENTS.eval_size, min=1, help="Held-out problems per skill."),
     skills: str = typer.Option(",".join(_DEFAULT.skills), help="Comma-separated skills (empty: all)."),
-    max_tokens: int = typer.Option(_DEFAULT.max_tokens, min=1, help="Longest student answer."),
-    lr: float = typer.Option(_DEFAULT.lr, help="Learning rate."),
+    max_tokens: int = typer.Option(_AGENTS.max_tokens, min=1, help="Longest student answer."),
+    lr: float = typer.Option(_DEFAULT.lr, min=1e-12, help="Learning rate (> 0)."),
     lora_rank: int = typer.Option(_DEFAULT.lora_rank, min=0, help="LoRA rank (0: train all weights)."),
     library: Path | None = LIBRARY,
-    skills_k: int = typer.Option(_DEFAULT.skills_k, min=0, help="Skills retrieved into each prompt."),
+    skills_k: int = typer.Option(_AGENTS.skills_k, min=0, help="Skills retrieved into each prompt."),
     reflect_every: int = typer.Option(_DEFAULT.reflect_every, min=0, help="Steps between reflections (0: never)."),
     teacher_model: str | None = typer.Option(None, help="Chat model spec that rewrites and writes problems."),
     reformulate: int = typer.Option(0, min=0, help="Failed problems reworded per step by the teacher model."),
     synthesize: int = typer.Option(0, min=0, help="Missing skills given a new problem per step (STAT-Syn)."),
-    process_reward: str = typer.Option(_DEFAULT.process_reward, help="none, clip, delta or clip+delta."),
-    threads: int = typer.Option(0, min=0, help="Torch threads (0: torch's default)."),
-    stop_after: int | None = typer.Option(None, help="Stop after this many steps, leaving a resumable run."),
+    process_reward: str = typer.Option(_AGENTS.process_reward, help="none, clip, delta or clip+delta."),
+    threads: int = typer.Option(0, min=0, help="Torch threads for the run (0: torch's default)."),
+    stop_after: int | None = typer.Option(None, min=1, help="Stop after this many steps, leaving a resumable run."),
 ) -> None:
-    """Train the student with a curriculum; killed at any point, `--resume DIR` finishes the same run."""
+    """Train the student with a curriculum; killed at any point, `--resume DIR` finishes the same run.
+
+    With `--resume`, options typed on the command line must match the run's saved settings.
+    """
     if resume is not None:
-        config, run_id = load_run(resume)
-        err_console.print(f"resuming {run_id} in {resume}")
-        run_dir, new = resume, None
+        saved, run_id = load_run(resume)
+        config = _run_config(_option_values(ctx, only_given=True), saved)
+        err_console.print(f"resuming {run_id} in {resume}", markup=False)
+        run_dir = resume
     else:
-        if (out / "run.json").exists():
-            raise InputError(f"{out}: already holds a run; resume it with --resume {out} or pick another --out",
-                             source=str(out))
-        new = RunConfig(
-            teacher=teacher, teacher_options=_teacher_options(teacher_option), steps=steps, seed=seed,
-            student=student, precision=precision, objective=objective,
-            batch_size=batch_size, samples=samples, eval_every=eval_every, eval_size=eval_size,
-            skills=_skills(skills), max_tokens=max_tokens, lr=lr, lora_rank=lora_rank,
-            library=str(library) if library else None, skills_k=skills_k, reflect_every=reflect_every,
-            teacher_model=teacher_model, reformulate=reformulate, synthesize=synthesize,
-            process_reward=process_reward, threads=threads)
-        config, run_dir = new, out
+        config, run_dir = _run_config(_option_values(ctx, only_given=False)), out
+    if config.threads:
+        torch.set_num_threads(config.threads)
     with _progress() as progress:
         bars = _Bars(progress, config.steps, f"{config.teacher} seed {config.seed}")
-        result = train_run(new, run_dir, resume=resume is not None, stop_after=stop_after, progress=bars)
+        result = train_run(config, run_dir, resume=resume is not None, stop_after=stop_after, progress=bars)
     _print_result(result)
 
 
@@ -169,8 +212,11 @@ def bench_curriculum(
     threads: int = typer.Option(0, min=0, help="Torch threads (0: torch's default)."),
 ) -> None:
     """Every teacher trains the same student on the same budget and held-out sets; compare them."""
-    base = replace(BenchConfig().base, steps=steps, student=student, skills=_skills(skills), threads=threads)
+    base = BenchConfig().base.model_copy(update={"steps": steps, "student": student, "skills": _skills(skills),
+                                                 "threads": threads})
     config = BenchConfig(teachers=_skills(teachers), seeds=seeds, base=base)
+    if threads:
+        torch.set_num_threads(threads)
     with _progress() as progress:
         def on_run(teacher: str, seed: int) -> Callable[[str, Mapping[str, Any]], None]:
             return _Bars(progress, steps, f"{teacher} seed {seed}")

@@ -1,10 +1,15 @@
-"""The StateGraphs: the `curriculum` training loop and its run driver."""
+"""The StateGraphs, one package each (`curriculum` today; `tutor` and `orchestrate` beside it),
+what every graph run shares (`runs`), and the registry that feeds the command line and
+``langgraph.json``."""
 
 from __future__ import annotations
 
-from coachgraph.graphs.curriculum import NODES, build_curriculum_graph
-from coachgraph.graphs.run import RunConfig, RunResult, load_run, train_run
-from coachgraph.graphs.state import CurriculumState
+from coachgraph.graphs.curriculum import build_curriculum_graph
+from coachgraph.graphs.registry import GRAPHS, GraphEntry, langgraph_config, register_graph
 
-__all__ = ("NODES", "CurriculumState", "RunConfig", "RunResult", "build_curriculum_graph", "load_run",
-           "train_run")
+register_graph(GraphEntry(
+    name="curriculum", factory=build_curriculum_graph, module="coachgraph.graphs.curriculum.graph",
+    description="Train a student on problems a curriculum algorithm picks: planner, teacher, student, "
+                "critic, learn, reflect, evaluate."))
+
+__all__ = ("GRAPHS", "GraphEntry", "langgraph_config", "register_graph")

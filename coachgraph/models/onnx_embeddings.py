@@ -31,7 +31,7 @@ from langchain_core.embeddings import Embeddings
 
 from coachgraph.config import cache_dir
 from coachgraph.errors import WeightsNotFoundError
-from coachgraph.models.embeddings import DIRECT_MAX, length_groups
+from coachgraph.models.batching import DIRECT_MAX, length_groups
 
 __all__ = ["OnnxEmbeddings", "balanced_batches", "export_sentence_transformer"]
 

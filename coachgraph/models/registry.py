@@ -2,8 +2,8 @@
 ``vllm:<model>``.
 
 A spec names a backend (the part before the first ``:``) and, for most backends, an argument.
-Backends register themselves in `CHAT_MODELS` with `register_chat_model`, so adding one never
-touches an if/elif chain.
+Backends register themselves in `CHAT_MODELS` with `register_chat_model` (the built-in ones when
+`coachgraph.models` is imported), so adding one never touches an if/elif chain.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ class ChatModelEntry:
     """The spec's shape, shown in errors and `coachgraph models list`."""
     description: str
     takes_argument: bool
+    trainable: bool = False
+    """Whether the backend's models can be trained as a student (local transformers weights)."""
 
 
 CHAT_MODELS: dict[str, ChatModelEntry] = {}
@@ -36,12 +38,12 @@ CHAT_MODELS: dict[str, ChatModelEntry] = {}
 
 
 def register_chat_model(
-    name: str, usage: str, description: str, takes_argument: bool
+    name: str, usage: str, description: str, takes_argument: bool, trainable: bool = False
 ) -> Callable[[Callable[..., BaseChatModel]], Callable[..., BaseChatModel]]:
     """Decorator that adds a backend factory to `CHAT_MODELS` under `name`."""
 
     def decorate(factory: Callable[..., BaseChatModel]) -> Callable[..., BaseChatModel]:
-        CHAT_MODELS[name] = ChatModelEntry(factory, usage, description, takes_argument)
+        CHAT_MODELS[name] = ChatModelEntry(factory, usage, description, takes_argument, trainable)
         return factory
 
     return decorate
@@ -49,8 +51,6 @@ def register_chat_model(
 
 def parse_spec(spec: str) -> tuple[str, str]:
     """Split a spec into ``(backend, argument)``; errors name the known specs."""
-    from coachgraph.models import backends  # noqa: F401  (registers the built-in backends)
-
     name, _, argument = spec.strip().partition(":")
     entry = CHAT_MODELS.get(name)
     if entry is None:

@@ -25,7 +25,7 @@ from coachgraph.models.chat_local import LocalChatModel
 from coachgraph.models.chat_vllm import VLLMChatModel, import_vllm
 from coachgraph.models.local import Message
 
-__all__ = ["TokenScores", "crew", "rsr", "rsr_dataset", "score_completion"]
+__all__ = ["TokenScores", "can_score", "crew", "rsr", "rsr_dataset", "score_completion"]
 
 RSR_MAX_RANK = 100
 """Ranks are clipped here before summing (card 10)."""
@@ -128,6 +128,15 @@ def _scores_from_logits(
         bounds.append((start, start + len(piece)))
         start += len(piece)
     return TokenScores(completion_ids, [decode([t]) for t in completion_ids], logprobs, ranks, bounds)
+
+
+def can_score(model: Any) -> bool:
+    """Whether `score_completion` (and so `crew`) can score tokens under `model`.
+
+    >>> can_score(object())
+    False
+    """
+    return score_completion.dispatch(type(model)) is not score_completion.dispatch(object)
 
 
 def rsr(scores: TokenScores, max_rank: int = RSR_MAX_RANK) -> float:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,9 @@ import torch
 
 from coachgraph.errors import InputError
 from coachgraph.models.local import LocalLM, Message
+from coachgraph.types import group_advantages
 
-__all__ = ["GroupRollout", "SFTExample", "StudentTrainer", "TrainConfig", "group_advantages"]
+__all__ = ["GroupRollout", "SFTExample", "StudentTrainer", "TrainConfig"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class TrainConfig:
     """Rows per forward/backward pass; gradients of a step's micro-batches are accumulated, so
     activation memory stays bounded whatever the step's batch (the result is the same loss)."""
     seed: int = 0
-    """Seeds torch before building adapters, so runs repeat exactly."""
+    """Seeds the initial LoRA adapter weights, so runs repeat exactly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +70,6 @@ class GroupRollout:
     rewards: Sequence[float]
 
 
-def group_advantages(rewards: Sequence[float], eps: float = 1e-6) -> list[float]:
-    """GRPO advantages: rewards standardised within their group.
-
-    >>> [round(a, 3) for a in group_advantages([1.0, 0.0, 0.0, 1.0])]
-    [1.0, -1.0, -1.0, 1.0]
-    >>> group_advantages([1.0, 1.0])
-    [0.0, 0.0]
-    """
-    values = np.asarray(rewards, dtype=np.float64)
-    std = values.std()
-    return ((values - values.mean()) / (std + eps)).tolist() if std > 0 else [0.0] * len(values)
-
-
 class StudentTrainer:
     """Updates a `LocalLM`'s weights by SFT or GRPO steps and saves or restores its state."""
 
@@ -90,9 +77,10 @@ class StudentTrainer:
         self.lm = lm
         self.config = config or TrainConfig()
         self.steps = 0
-        torch.manual_seed(self.config.seed)
         if self.config.lora_rank > 0:
-            self._add_lora()
+            with torch.random.fork_rng(devices=[]):  # adapter init draws from torch's global RNG
+                torch.manual_seed(self.config.seed)
+                self._add_lora()
         params = [p for p in self.lm.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=self.config.lr, weight_decay=self.config.weight_decay)
 
@@ -190,25 +178,25 @@ class StudentTrainer:
 
     # ------------------------------------------------------------ persistence
     def save(self, folder: str | Path) -> None:
-        """Write trainable weights, optimiser state, step count and RNG states to `folder`."""
+        """Write trainable weights, optimiser state and step count to `folder`.
+
+        Training draws nothing at random (sampling is seeded per call), so no RNG state is kept.
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         trainable = {k: v for k, v in self.lm.model.state_dict().items()
                      if k in {n for n, p in self.lm.model.named_parameters() if p.requires_grad}}
-        state = {"weights": trainable, "optimizer": self.optimizer.state_dict(), "steps": self.steps,
-                 "torch_rng": torch.get_rng_state(), "python_rng": random.getstate()}
+        state = {"weights": trainable, "optimizer": self.optimizer.state_dict(), "steps": self.steps}
         staging = folder / "trainer.pt.tmp"
         torch.save(state, staging)
         staging.replace(folder / "trainer.pt")
 
     def load(self, folder: str | Path) -> None:
         """Restore what `save` wrote, so training continues exactly where it stopped."""
-        state = torch.load(Path(folder) / "trainer.pt", weights_only=False)
+        state = torch.load(Path(folder) / "trainer.pt", weights_only=True)
         self.lm.model.load_state_dict(state["weights"], strict=False)
         self.optimizer.load_state_dict(state["optimizer"])
         self.steps = int(state["steps"])
-        torch.set_rng_state(state["torch_rng"])
-        random.setstate(state["python_rng"])
         self.lm.weights_changed()
 
     def export(self, folder: str | Path) -> Path:

@@ -14,8 +14,10 @@ from coachgraph.skills.library import SkillLibrary
 from coachgraph.skills.model import Skill, SkillKind, Trajectory
 from coachgraph.skills.prereq import (
     mastery_order,
+    prerequisite_dag,
     prerequisite_graph,
     prerequisites_of,
+    prerequisites_within,
     topological_orders,
 )
 from coachgraph.skills.reflect import (
@@ -59,8 +61,10 @@ __all__ = (
     "mastery_order",
     "parse_criteria",
     "parse_skill_md",
+    "prerequisite_dag",
     "prerequisite_graph",
     "prerequisites_of",
+    "prerequisites_within",
     "read_skill",
     "record_outcomes",
     "render_available_skills",

@@ -20,7 +20,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from coachgraph.skills.library import SkillLibrary
 from coachgraph.skills.model import Skill, SkillKind, Trajectory
-from coachgraph.skills.prompts import render_prompt
+from coachgraph.skills.prompts import SKILL_PROMPTS
 from coachgraph.skills.sections import (
     SECTIONS,
     assemble_body,
@@ -87,9 +87,9 @@ class SkillWriter:
         return self.library.get(hits[0].id) if hits and hits[0].score >= threshold else None
 
     def _ask(self, key: str, trajectories: Sequence[Trajectory], existing: Skill | None) -> str:
-        attempts = render_prompt("reflect", "attempts", trajectories=trajectories, existing=existing)
-        prompt = render_prompt("reflect", key, attempts=attempts)
-        reply = self.model.invoke([SystemMessage(render_prompt("reflect", "system")), HumanMessage(prompt)])
+        attempts = SKILL_PROMPTS.render("reflect", "attempts", trajectories=trajectories, existing=existing)
+        prompt = SKILL_PROMPTS.render("reflect", key, attempts=attempts)
+        reply = self.model.invoke([SystemMessage(SKILL_PROMPTS.render("reflect", "system")), HumanMessage(prompt)])
         return str(reply.content)
 
     def _draft(self, trajectories: Sequence[Trajectory], existing: Skill | None) -> Skill:

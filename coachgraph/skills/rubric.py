@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from coachgraph.errors import SkillValidationError
 from coachgraph.skills.model import Skill, SkillKind
-from coachgraph.skills.prompts import render_prompt
+from coachgraph.skills.prompts import SKILL_PROMPTS
 from coachgraph.skills.router import Route, SkillRouter
 
 __all__ = ["Criterion", "RubricScore", "parse_criteria", "route_subgoal", "score_against"]
@@ -56,8 +56,8 @@ def route_subgoal(router: SkillRouter, subgoal: str) -> Route:
 
 
 def _met(model: BaseChatModel, rubric: Skill, criterion: Criterion, subgoal: str, text: str) -> bool:
-    prompt = render_prompt("rubric", "criterion", rubric=rubric.description, subgoal=subgoal, text=text, criterion=criterion.text)
-    reply = str(model.invoke([SystemMessage(render_prompt("rubric", "system")), HumanMessage(prompt)]).content)
+    prompt = SKILL_PROMPTS.render("rubric", "criterion", rubric=rubric.description, subgoal=subgoal, text=text, criterion=criterion.text)
+    reply = str(model.invoke([SystemMessage(SKILL_PROMPTS.render("rubric", "system")), HumanMessage(prompt)]).content)
     found = _YES_NO.search(reply)
     return bool(found) and found.group(1).lower() == "yes"
 

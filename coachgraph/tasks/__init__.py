@@ -1,26 +1,42 @@
-"""Verifiable task domains: procedural arithmetic and word problems, GSM8K-style loading,
-answer extraction and checking."""
+"""Verifiable task domains: the `TaskDomain` protocol and its registry, procedural arithmetic and
+word problems, GSM8K-style JSONL files, answer extraction and checking, held-out accuracy."""
 
 from __future__ import annotations
 
 from coachgraph.tasks.answers import check_answer, extract_answer, normalize_number
-from coachgraph.tasks.domain import LEVEL, ArithmeticDomain, DomainConfig
+from coachgraph.tasks.base import (
+    DOMAINS,
+    LEVEL,
+    TaskDomain,
+    load_domain,
+    register_domain,
+    skill_at_level,
+    task_kind,
+)
+from coachgraph.tasks.domain import ArithmeticDomain, DomainConfig
 from coachgraph.tasks.evaluate import heldout_accuracy, task_accuracy
 from coachgraph.tasks.formats import format_instruction
-from coachgraph.tasks.skills import PREREQUISITES, SKILLS, prerequisite_graph, skill_at_level
+from coachgraph.tasks.gsm8k import JsonlDomain, load_gsm8k
+from coachgraph.tasks.skills import PREREQUISITES, SKILLS
 
 __all__ = (
+    "DOMAINS",
     "LEVEL",
     "PREREQUISITES",
     "SKILLS",
     "ArithmeticDomain",
     "DomainConfig",
+    "JsonlDomain",
+    "TaskDomain",
     "check_answer",
     "extract_answer",
     "format_instruction",
     "heldout_accuracy",
+    "load_domain",
+    "load_gsm8k",
     "normalize_number",
-    "prerequisite_graph",
+    "register_domain",
     "skill_at_level",
     "task_accuracy",
+    "task_kind",
 )

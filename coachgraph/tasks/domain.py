@@ -9,20 +9,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from coachgraph.errors import InputError
+from coachgraph.tasks.base import LEVEL, TaskDomain, register_domain, skill_at_level
 from coachgraph.tasks.chain import chain_problems
 from coachgraph.tasks.formats import render
 from coachgraph.tasks.problems import Problem, family
-from coachgraph.tasks.skills import SKILLS, skill_at_level
+from coachgraph.tasks.skills import PREREQUISITES, SKILLS
 from coachgraph.types import CurriculumStep, Task, TaskFormat
 
-__all__ = ["ArithmeticDomain", "DomainConfig", "LEVEL"]
+__all__ = ["ArithmeticDomain", "DomainConfig"]
 
 logger = logging.getLogger(__name__)
-
-LEVEL = "level"
-"""Name of the continuous difficulty knob that indexes the skill list (see `skill_at_level`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +58,19 @@ class ArithmeticDomain:
         self._held_questions: dict[str, frozenset[str]] = {}
 
     @property
+    def name(self) -> str:
+        """``arithmetic``."""
+        return "arithmetic"
+
+    @property
     def skills(self) -> tuple[str, ...]:
         """Skill names from easiest to hardest."""
         return SKILLS
+
+    @property
+    def prerequisites(self) -> Mapping[str, tuple[str, ...]]:
+        """The arithmetic skill graph (`PREREQUISITES`)."""
+        return PREREQUISITES
 
     def box(self) -> dict[str, tuple[float, float]]:
         """The continuous difficulty box: one knob, `LEVEL`, spanning the skill list."""
@@ -112,7 +122,7 @@ class ArithmeticDomain:
         The step's own knobs are kept in the task's difficulty, so outcomes report back the
         exact point a continuous teacher sampled.
         """
-        skill = step.skill or skill_at_level(step.difficulty.get(LEVEL, 0.0))
+        skill = step.skill or skill_at_level(SKILLS, step.difficulty.get(LEVEL, 0.0))
         task = self.draw(skill, rng, step.format, step.horizon)
         return task.model_copy(update={"difficulty": {**task.difficulty, **step.difficulty}})
 
@@ -128,3 +138,10 @@ class ArithmeticDomain:
             options=list(shown.options), correct_option=shown.correct_option,
             horizon=len(problems), metadata={"split": split, "family": fam.category},
         )
+
+
+@register_domain("arithmetic")
+def _arithmetic(argument: str) -> TaskDomain:
+    if argument:
+        raise InputError(f"the arithmetic domain takes no argument, got {argument!r}", source="domain")
+    return ArithmeticDomain()

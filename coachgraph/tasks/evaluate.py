@@ -1,7 +1,9 @@
 """Held-out accuracy per skill for any answering function.
 
 The student is passed in as a batch function from tasks to reply texts, so the same evaluation
-serves a local model, a served endpoint or a scripted fake.
+serves a local model, a served endpoint or a scripted fake. All skills' problems go to the
+student as one batch: a batched model then answers each problem the same way whichever skills are
+evaluated with it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from coachgraph.tasks.answers import check_answer
-from coachgraph.tasks.domain import ArithmeticDomain
+from coachgraph.tasks.base import TaskDomain
 from coachgraph.types import Task
 
 __all__ = ["AnswerBatch", "heldout_accuracy", "task_accuracy"]
@@ -37,11 +39,24 @@ def task_accuracy(tasks: Sequence[Task], answer: AnswerBatch) -> float:
     return sum(check_answer(t, r)[1] for t, r in zip(tasks, replies, strict=True)) / len(tasks)
 
 
-def heldout_accuracy(domain: ArithmeticDomain, answer: AnswerBatch,
-                     skills: Iterable[str] | None = None) -> dict[str, float]:
-    """Accuracy on each skill's held-out set (all skills of the domain by default)."""
-    result = {}
-    for skill in skills if skills is not None else domain.skills:
-        result[skill] = task_accuracy(domain.heldout(skill), answer)
-        logger.info("held-out accuracy of %s: %.3f", skill, result[skill])
+def heldout_accuracy(domain: TaskDomain, answer: AnswerBatch, skills: Iterable[str] | None = None,
+                     size: int | None = None) -> dict[str, float]:
+    """Accuracy on each skill's held-out set (all skills of the domain by default), in one batch.
+
+    Args:
+        domain: where the held-out sets come from.
+        answer: the student, as a batch function from tasks to reply texts.
+        skills: the skills to evaluate.
+        size: evaluate only the first `size` held-out problems of each skill.
+    """
+    names = list(skills if skills is not None else domain.skills)
+    tasks = [t for s in names for t in domain.heldout(s)[:size]]
+    replies = answer(tasks) if tasks else []
+    if len(replies) != len(tasks):
+        raise ValueError(f"got {len(replies)} replies for {len(tasks)} tasks")
+    right: dict[str, list[bool]] = {s: [] for s in names}
+    for task, reply in zip(tasks, replies, strict=True):
+        right[task.skill].append(check_answer(task, reply)[1])
+    result = {s: sum(right[s]) / len(right[s]) if right[s] else 0.0 for s in names}
+    logger.info("held-out accuracy: %s", result)
     return result

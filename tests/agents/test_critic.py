@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from langgraph.runtime import Runtime
 
-from coachgraph.agents import critic_node, first_wrong_step, judge, student_messages
+from coachgraph.agents import first_wrong_step, judge, student_messages
 from coachgraph.agents.critic import (
     clip_rewards,
     delta_rewards,
@@ -17,7 +16,6 @@ from coachgraph.agents.critic import (
 )
 from coachgraph.models import load_chat_model
 from coachgraph.types import Attempt, Task
-from tests.agents.conftest import MakeContext
 from tests.fakes import ScriptedChatModel
 
 # 15 + 43: ones, tens, total
@@ -87,14 +85,3 @@ def test_judge_scores_crew_on_a_local_student(tiny_path: Path) -> None:
     assert 0.0 < verdict.scores["crew"] <= 1.0 and verdict.scores["reward"] == 1.0
     _, wrong = judge(task, Attempt(task_id="t1", text="it is 6"), chat, model)
     assert "crew" not in wrong.scores
-
-
-def test_critic_node_grades_every_sample(make_context: MakeContext) -> None:
-    ctx = make_context(ScriptedChatModel())
-    task = _task(ADD, "58")
-    state = {"tasks": [task.model_dump(mode="json")], "prompts": [student_messages(task)],
-             "attempts": [[Attempt(task_id="t1", text=t, sample=j).model_dump(mode="json")
-                           for j, t in enumerate(["#### 58", "5 + 3 = 8\n#### 18"])]]}
-    update = critic_node(state, Runtime(context=ctx))
-    assert [a["correct"] for a in update["attempts"][0]] == [True, False]
-    assert [v["first_wrong_step"] for v in update["verdicts"][0]] == [None, 1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from coachgraph.agents import load_prompts, render_prompt, student_messages
-from coachgraph.agents._prompts import ROLES
+from coachgraph.agents.prompts import ROLES
 from coachgraph.agents.student import retrieved_skills
 from coachgraph.errors import InputError
 from coachgraph.skills import SkillLibrary, install_starter

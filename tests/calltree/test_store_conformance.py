@@ -145,3 +145,30 @@ def test_readers_never_see_half_a_trace(tmp_path: Path) -> None:
         thread.join()
     writer.close()
     assert seen and set(seen) <= {0, 2, 3, 4}
+
+
+def test_appending_grows_a_trace_updates_nodes_and_replaces_subtrees(store: CallTreeStore) -> None:
+    tree = sample_tree()
+    head = tree.model_copy(update={"nodes": [], "pool": [], "labels": {}, "success": None})
+    root, search, critic, calc = tree.nodes
+    store.append_nodes(head, [root.model_copy(update={"end": None, "status": "unset"}), search])
+    assert [n.id for n in store.get_tree("trace-1").nodes] == ["root", "c1"]
+    store.append_nodes(head, [critic, calc])
+    store.append_nodes(head.model_copy(update={"success": True}), [root])  # the root ends: updated in place
+    grown = store.get_tree("trace-1")
+    assert sorted(n.id for n in grown.nodes) == ["c1", "c2", "c3", "root"] and grown.success is True
+    assert grown.node("root") == root and store.stats().nodes == 4
+    again = critic.model_copy(update={"name": "critic-2"})
+    store.append_nodes(head, [again], replace=["c2"])  # made again: its old subtree goes
+    replaced = store.get_tree("trace-1")
+    assert sorted(n.id for n in replaced.nodes) == ["c1", "c2", "root"] and replaced.node("c2").name == "critic-2"
+
+
+def test_appending_a_node_with_an_unknown_parent_is_refused(store: CallTreeStore) -> None:
+    from coachgraph.errors import StoreError
+
+    tree = sample_tree()
+    head = tree.model_copy(update={"nodes": []})
+    with pytest.raises((StoreError, ValueError)):
+        store.append_nodes(head, [tree.nodes[3]])
+    assert store.get_tree("trace-1") is None

@@ -13,8 +13,8 @@ from coachgraph.models.training import (
     SFTExample,
     StudentTrainer,
     TrainConfig,
-    group_advantages,
 )
+from coachgraph.types import group_advantages
 
 PROMPT = [{"role": "user", "content": "one two"}]
 

@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from coachgraph.tasks import SKILLS, prerequisite_graph
+from coachgraph.skills import prerequisite_dag
+from coachgraph.tasks import PREREQUISITES, SKILLS
 from coachgraph.tasks.problems import FAMILIES, Problem, family
 
 
@@ -69,7 +70,7 @@ def test_word_problem_steps_lead_to_answer_and_stay_whole() -> None:
 
 
 def test_skill_graph_covers_every_family_and_is_acyclic() -> None:
-    graph = prerequisite_graph()
+    graph = prerequisite_dag(PREREQUISITES)
     assert set(graph.nodes) == set(FAMILIES)
     assert list(graph.predecessors("add-2d-carry")) == ["add-2d"]
     import networkx as nx

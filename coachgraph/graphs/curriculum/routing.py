@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from langgraph.graph import END
 
-from coachgraph.agents.reflector import reflect_due
+from coachgraph.agents import reflect_due
+from coachgraph.graphs.curriculum.state import CurriculumState
 
 __all__ = ["after_evaluate", "after_learn", "after_reflect", "at_start"]
 
 
-def _finished(state: Mapping[str, Any]) -> bool:
-    return int(state.get("step", 0)) >= int(state.get("max_steps", 0))
+def _finished(state: CurriculumState) -> bool:
+    return state.get("step", 0) >= state.get("max_steps", 0)
 
 
-def at_start(state: Mapping[str, Any]) -> Literal["evaluate", "planner"]:
+def at_start(state: CurriculumState) -> Literal["evaluate", "planner"]:
     """Evaluate the untrained student first (the baseline of every learning curve).
 
     >>> at_start({}), at_start({"history": [{"step": 0}]})
@@ -25,7 +25,7 @@ def at_start(state: Mapping[str, Any]) -> Literal["evaluate", "planner"]:
     return "planner" if state.get("history") else "evaluate"
 
 
-def after_learn(state: Mapping[str, Any]) -> Literal["reflect", "evaluate", "planner"]:
+def after_learn(state: CurriculumState) -> Literal["reflect", "evaluate", "planner"]:
     """Reflect every `reflect_every` steps, then go on as `after_reflect` says.
 
     >>> after_learn({"step": 4, "max_steps": 9, "reflect_every": 2, "eval_every": 3})
@@ -33,12 +33,12 @@ def after_learn(state: Mapping[str, Any]) -> Literal["reflect", "evaluate", "pla
     >>> after_learn({"step": 3, "max_steps": 9, "reflect_every": 2, "eval_every": 3})
     'evaluate'
     """
-    if reflect_due(int(state.get("step", 0)), int(state.get("reflect_every", 0))):
+    if reflect_due(state.get("step", 0), state.get("reflect_every", 0)):
         return "reflect"
     return after_reflect(state)
 
 
-def after_reflect(state: Mapping[str, Any]) -> Literal["evaluate", "planner"]:
+def after_reflect(state: CurriculumState) -> Literal["evaluate", "planner"]:
     """Evaluate every `eval_every` steps and after the last one; otherwise plan the next step.
 
     >>> after_reflect({"step": 2, "max_steps": 5, "eval_every": 2})
@@ -48,13 +48,13 @@ def after_reflect(state: Mapping[str, Any]) -> Literal["evaluate", "planner"]:
     >>> after_reflect({"step": 5, "max_steps": 5, "eval_every": 0})
     'evaluate'
     """
-    every = int(state.get("eval_every", 0))
-    if _finished(state) or (every > 0 and int(state.get("step", 0)) % every == 0):
+    every = state.get("eval_every", 0)
+    if _finished(state) or (every > 0 and state.get("step", 0) % every == 0):
         return "evaluate"
     return "planner"
 
 
-def after_evaluate(state: Mapping[str, Any]) -> Literal["planner", "__end__"]:
+def after_evaluate(state: CurriculumState) -> Literal["planner", "__end__"]:
     """Stop once `max_steps` training steps are done.
 
     >>> after_evaluate({"step": 0, "max_steps": 3}), after_evaluate({"step": 3, "max_steps": 3})

@@ -14,11 +14,13 @@ import json
 import logging
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coachgraph.graphs.run import Progress, RunConfig, RunResult, train_run
+from coachgraph.graphs.curriculum.config import AgentConfig, RunConfig
+from coachgraph.graphs.curriculum.run import RunResult, train_run
+from coachgraph.graphs.runs import Progress
 
 __all__ = ["BenchConfig", "bench_table", "run_curriculum_bench", "summarize"]
 
@@ -31,8 +33,8 @@ class BenchConfig:
     teachers: tuple[str, ...] = ("random", "sec", "alp-gmm", "irt", "stat-sel")
     seeds: int = 2
     base: RunConfig = field(default_factory=lambda: RunConfig(
-        steps=12, batch_size=8, samples=2, eval_every=3, eval_size=16, max_tokens=40,
-        skills_k=0, reflect_every=0, export=False))
+        steps=12, eval_every=3, reflect_every=0, export=False,
+        agents=AgentConfig(batch_size=8, samples=2, eval_size=16, max_tokens=40, skills_k=0)))
 
 
 def _mean_curve(results: Sequence[RunResult]) -> list[dict[str, Any]]:
@@ -111,11 +113,14 @@ def run_curriculum_bench(config: BenchConfig, out_dir: str | Path,
         for seed in range(config.seeds):
             logger.info("benchmark run %s seed %d", teacher, seed)
             on_node = progress(teacher, seed) if progress else None
-            result = _one_run(replace(base, teacher=teacher, seed=seed), out / f"{teacher}-s{seed}", on_node)
+            result = _one_run(base.model_copy(update={"teacher": teacher, "seed": seed}), out / f"{teacher}-s{seed}",
+                              on_node)
             results.setdefault(teacher, []).append(result)
-            if base.initial_accuracy is None and result.history:
-                base = replace(base, initial_accuracy=dict(result.history[0]["accuracy"]))
-    summary = {"config": {"teachers": list(teachers), "seeds": config.seeds, "base": config.base.to_json()},
+            if base.agents.initial_accuracy is None and result.history:
+                agents = base.agents.model_copy(update={"initial_accuracy": dict(result.history[0]["accuracy"])})
+                base = base.model_copy(update={"agents": agents})
+    summary = {"config": {"teachers": list(teachers), "seeds": config.seeds,
+                          "base": config.base.model_dump(mode="json")},
                **summarize(results, config.base.steps)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

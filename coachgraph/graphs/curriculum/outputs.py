@@ -7,10 +7,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from coachgraph.curriculum import save_curriculum
 from coachgraph.types import Curriculum, CurriculumStep
 
-__all__ = ["curriculum_of", "final_accuracy", "mastery_table", "plot_curves", "write_report"]
+__all__ = ["curriculum_of", "final_accuracy", "flat_settings", "mastery_table", "plot_curves", "write_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +74,26 @@ def _practice(curriculum: Curriculum) -> str:
     return "\n".join(f"- {skill}: {n}" for skill, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+def flat_settings(config: BaseModel, prefix: str = "") -> dict[str, Any]:
+    """A config's settings by dotted name, nested configs flattened.
+
+    >>> class Inner(BaseModel):
+    ...     b: int = 2
+    >>> class Outer(BaseModel):
+    ...     a: int = 1
+    ...     inner: Inner = Inner()
+    >>> flat_settings(Outer())
+    {'a': 1, 'inner.b': 2}
+    """
+    flat: dict[str, Any] = {}
+    for name in type(config).model_fields:
+        value = getattr(config, name)
+        flat |= flat_settings(value, f"{prefix}{name}.") if isinstance(value, BaseModel) else {f"{prefix}{name}": value}
+    return flat
+
+
 def write_report(run_dir: Path, values: Mapping[str, Any], curriculum: Curriculum,
-                 settings: Mapping[str, Any]) -> dict[str, Path]:
+                 config: BaseModel) -> dict[str, Path]:
     """Write ``curriculum.json``, ``mastery.md``, ``learning_curves.png`` and ``report.md``."""
     history = values.get("history", [])
     table = mastery_table(history)
@@ -84,7 +104,7 @@ def write_report(run_dir: Path, values: Mapping[str, Any], curriculum: Curriculu
     rewards = [m["mean_reward"] for m in values.get("metrics", [])]
     lines = ["# Curriculum run", "", f"Teacher `{curriculum.teacher}`, seed {curriculum.seed}, "
              f"{values.get('step', 0)} of {values.get('max_steps', 0)} steps.", "",
-             "## Settings", "", *(f"- {k}: {v}" for k, v in settings.items()), "",
+             "## Settings", "", *(f"- {k}: {v}" for k, v in flat_settings(config).items()), "",
              "## Held-out accuracy", "", table, "", "## Practice per skill", "", _practice(curriculum), "",
              f"Mean training reward: {sum(rewards) / len(rewards):.3f}" if rewards else "No training step yet.",
              "", "Learning curves: `learning_curves.png`."]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import torch
 
 from coachgraph.calltree.stores import open_store
 from coachgraph.errors import InputError
-from coachgraph.graphs import RunConfig, RunResult, load_run, train_run
+from coachgraph.graphs.curriculum import AgentConfig, RunConfig, RunResult, load_run, train_run
 from tests.models.conftest import build_tiny_checkpoint
 
 torch.set_num_threads(1)
@@ -24,9 +23,9 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def config(tiny: Path) -> RunConfig:
-    return RunConfig(teacher="sec", steps=5, seed=3, student=f"hf:{tiny}", precision="fp32", batch_size=2,
-                     samples=2, eval_every=2, eval_size=2, skills=("add-1d", "sub-1d", "mul-1d"),
-                     max_tokens=8, lr=1e-2, reflect_every=2, save_every=3, crew=False)
+    return RunConfig(teacher="sec", steps=5, seed=3, student=f"hf:{tiny}", precision="fp32", eval_every=2,
+                     skills=("add-1d", "sub-1d", "mul-1d"), lr=1e-2, reflect_every=2, save_every=3,
+                     agents=AgentConfig(batch_size=2, samples=2, eval_size=2, max_tokens=8, crew=False))
 
 
 @pytest.fixture(scope="module")
@@ -96,5 +95,30 @@ def test_load_run_names_a_folder_without_a_run(tmp_path: Path) -> None:
 
 
 def test_seed_changes_the_curriculum(config: RunConfig, uninterrupted: RunResult, tmp_path: Path) -> None:
-    other = train_run(replace(config, seed=4, steps=2, reflect_every=0), tmp_path / "other")
+    other = train_run(config.model_copy(update={"seed": 4, "steps": 2, "reflect_every": 0}), tmp_path / "other")
     assert [s.skill for s in other.curriculum.steps] != [s.skill for s in uninterrupted.curriculum.steps[:4]]
+
+
+def _graph_steps(run_dir: Path) -> list[tuple[int, str]]:
+    """(training step, node) of every graph step recorded in the run's calling tree, in order."""
+    with open_store(run_dir / "calltrees.sqlite") as store:
+        [trace] = store.trace_ids()
+        tree = store.get_tree(trace)
+    assert tree is not None
+    roots = {n.id for n in tree.roots()}
+    steps = [n.id.removeprefix(f"{trace}:step-").split(":") for n in tree.nodes
+             if n.parent_id in roots and not n.name.startswith("__")]
+    return sorted((int(step), name) for step, name in steps)
+
+
+def test_a_stopped_run_keeps_its_steps_and_a_resume_adds_no_duplicates(
+        config: RunConfig, uninterrupted: RunResult, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    train_run(config, run_dir, stop_after=2)
+    kept = _graph_steps(run_dir)
+    assert [name for _, name in kept].count("learn") == 2 and (0, "evaluate") in kept
+    (run_dir / "student" / "step-000002").rename(run_dir / "student" / "gone")  # a resume replays step 2
+    train_run(None, run_dir, resume=True)
+    resumed = _graph_steps(run_dir)
+    assert resumed == _graph_steps(uninterrupted.run_dir)
+    assert len(resumed) == len(set(resumed))

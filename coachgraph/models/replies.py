@@ -1,9 +1,12 @@
-"""Sampling answers from the student: one deterministic batch for local models, chat calls else.
+"""Sampling many replies at once, with token ids where the model reports them.
 
-A local student generates all rows of a step in one `LocalLM.generate` call, so results depend
-only on the weights and the seeds (never on how concurrent requests happened to be coalesced),
-which is what makes a resumed run equal an uninterrupted one. The batch is still reported to the
-callbacks of the running graph, so the calling-tree tracer records it as a model call.
+Agents that sample G answers per problem (the student in training, the teacher checking its own
+problems) need one call that works for every chat model: a local model generates all rows of a
+call in one deterministic `LocalLM.generate` batch, so results depend only on the weights and
+the seeds (never on how concurrent requests happened to be coalesced), and returns each answer's
+token ids for policy-gradient training; any other chat model is called through its
+`generate`. The local batch is still reported to the callbacks of the running graph, so the
+calling-tree tracer records it as a model call.
 """
 
 from __future__ import annotations
@@ -21,14 +24,14 @@ from coachgraph.models.chat_local import LocalChatModel
 from coachgraph.models.local import Message
 from coachgraph.models.sampling import SamplingParams
 
-__all__ = ["Reply", "generate_replies", "to_langchain"]
+__all__ = ["Reply", "sample_replies", "to_langchain"]
 
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One sampled answer: its text and, for local models, its token ids."""
+    """One sampled answer: its text and, for models that report them, its token ids."""
 
     text: str
     token_ids: tuple[int, ...] = ()
@@ -64,9 +67,13 @@ def _chat(model: BaseChatModel, conversations: Sequence[Sequence[Message]], n: i
     return [[Reply(r.generations[i][0].text) for r in rounds] for i in range(len(conversations))]
 
 
-def generate_replies(model: BaseChatModel, conversations: Sequence[Sequence[Message]], *, n: int,
-                     seed: int, temperature: float, max_tokens: int) -> list[list[Reply]]:
-    """`n` replies per conversation; sample j of conversation i is seeded from `seed`, i and j."""
+def sample_replies(model: BaseChatModel, conversations: Sequence[Sequence[Message]], *, n: int,
+                   seed: int, temperature: float, max_tokens: int) -> list[list[Reply]]:
+    """`n` replies per conversation; sample j of conversation i is seeded from `seed`, i and j.
+
+    Greedy (`temperature` 0) replies of a local model are the same whichever other
+    conversations share the call.
+    """
     if not conversations:
         return []
     params = SamplingParams(max_new_tokens=max_tokens, temperature=temperature)

@@ -1,7 +1,7 @@
 """The `curriculum` graph: planner -> teacher -> student -> critic -> learn (-> reflect) (-> evaluate) -> ...
 
-`build_curriculum_graph(checkpointer=...)` is the factory library users call (with a
-`SqliteSaver` to make runs resumable); `graph` is compiled without a checkpointer for
+`build_curriculum_graph(checkpointer=..., store=...)` is the factory library users call (with a
+SQLite or PostgreSQL saver to make runs resumable); `graph` is compiled without a checkpointer for
 `langgraph.json`, where the server brings its own.
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore
 
-from coachgraph.agents import (
-    AgentContext,
+from coachgraph.graphs.curriculum.context import CurriculumContext
+from coachgraph.graphs.curriculum.nodes import (
     critic_node,
     evaluate_node,
     learn_node,
@@ -21,8 +22,13 @@ from coachgraph.agents import (
     student_node,
     teacher_node,
 )
-from coachgraph.graphs.routing import after_evaluate, after_learn, after_reflect, at_start
-from coachgraph.graphs.state import CurriculumState
+from coachgraph.graphs.curriculum.routing import (
+    after_evaluate,
+    after_learn,
+    after_reflect,
+    at_start,
+)
+from coachgraph.graphs.curriculum.state import CurriculumState
 
 __all__ = ["NODES", "build_curriculum_graph", "graph"]
 
@@ -40,9 +46,10 @@ NODES = {
 _CHAIN = ("planner", "teacher", "student", "critic", "learn")
 
 
-def build_curriculum_graph(*, checkpointer: BaseCheckpointSaver | None = None) -> CompiledStateGraph:
-    """Compile the curriculum graph; invoke it with ``context=AgentContext(...)``."""
-    builder = StateGraph(CurriculumState, context_schema=AgentContext)
+def build_curriculum_graph(*, checkpointer: BaseCheckpointSaver | None = None,
+                           store: BaseStore | None = None) -> CompiledStateGraph:
+    """Compile the curriculum graph; invoke it with ``context=CurriculumContext(...)``."""
+    builder = StateGraph(CurriculumState, context_schema=CurriculumContext)
     for name, node in NODES.items():
         builder.add_node(name, node)
     builder.add_conditional_edges(START, at_start, ["evaluate", "planner"])
@@ -51,7 +58,7 @@ def build_curriculum_graph(*, checkpointer: BaseCheckpointSaver | None = None) -
     builder.add_conditional_edges("learn", after_learn, ["reflect", "evaluate", "planner"])
     builder.add_conditional_edges("reflect", after_reflect, ["evaluate", "planner"])
     builder.add_conditional_edges("evaluate", after_evaluate, ["planner", "__end__"])
-    return builder.compile(checkpointer=checkpointer, name="curriculum")
+    return builder.compile(checkpointer=checkpointer, store=store, name="curriculum")
 
 
 graph = build_curriculum_graph()

@@ -41,6 +41,15 @@ def _learned_steps(run_dir: Path) -> int:
         return 0
 
 
+def _traced_learn_steps(run_dir: Path) -> int:
+    """Learn steps whose calls are in the run's calling-tree store."""
+    from coachgraph.calltree.stores import open_store
+
+    with open_store(run_dir / "calltrees.sqlite") as store:
+        trees = list(store.iter_trees())
+    return sum(1 for tree in trees for node in tree.nodes if node.name == "learn" and node.kind == "agent")
+
+
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
     tiny = build_tiny_checkpoint(tmp_path / "tiny")
     student = ["--student", f"hf:{tiny}"]
@@ -56,6 +65,8 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> Non
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     assert not (killed_dir / "curriculum.json").exists()
+    learned = _learned_steps(killed_dir)
+    assert _traced_learn_steps(killed_dir) >= learned - 1  # the last node's calls may wait for the next step
 
     resumed = _train("--resume", str(killed_dir))
     assert resumed.wait(timeout=600) == 0, resumed.stderr.read().decode() if resumed.stderr else ""
@@ -65,3 +76,4 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> Non
     assert (tmp_path / "whole" / "mastery.md").read_text() == (killed_dir / "mastery.md").read_text()
     weights_a = (tmp_path / "whole" / "checkpoint" / "model.safetensors").read_bytes()
     assert weights_a == (killed_dir / "checkpoint" / "model.safetensors").read_bytes()
+    assert _traced_learn_steps(killed_dir) == _traced_learn_steps(tmp_path / "whole") == 8

@@ -9,8 +9,17 @@ import pytest
 
 from coachgraph.calltree.stores import open_store
 from coachgraph.errors import InputError
-from coachgraph.graphs import RunConfig, RunResult, load_run, train_run
-from coachgraph.graphs.benchmark import BenchConfig, bench_table, run_curriculum_bench, summarize
+from coachgraph.graphs.curriculum import (
+    AgentConfig,
+    BenchConfig,
+    RunConfig,
+    RunResult,
+    bench_table,
+    load_run,
+    run_curriculum_bench,
+    summarize,
+    train_run,
+)
 from coachgraph.types import Curriculum
 from tests.models.conftest import build_tiny_checkpoint
 
@@ -69,13 +78,13 @@ def _evaluate_model_calls(run_dir: Path) -> list[int]:
 
 
 def test_the_untrained_accuracy_is_measured_once_and_shared(tiny: Path, tmp_path: Path) -> None:
-    base = RunConfig(steps=2, student=f"hf:{tiny}", batch_size=2, samples=2, eval_every=2, eval_size=2,
-                     skills=("add-1d", "sub-1d"), max_tokens=6, skills_k=0, reflect_every=0, export=False,
-                     crew=False)
+    base = RunConfig(steps=2, student=f"hf:{tiny}", eval_every=2, skills=("add-1d", "sub-1d"), reflect_every=0,
+                     export=False, agents=AgentConfig(batch_size=2, samples=2, eval_size=2, max_tokens=6, skills_k=0,
+                                                      crew=False))
     summary = run_curriculum_bench(BenchConfig(teachers=("random", "sec"), seeds=1, base=base), tmp_path)
     first, second = (load_run(tmp_path / d)[0] for d in ("random-s0", "sec-s0"))
-    assert first.initial_accuracy is None
-    assert second.initial_accuracy == summary["teachers"]["random"]["curve"][0]["per_skill"]
+    assert first.agents.initial_accuracy is None
+    assert second.agents.initial_accuracy == summary["teachers"]["random"]["curve"][0]["per_skill"]
     assert summary["teachers"]["sec"]["curve"][0] == summary["teachers"]["random"]["curve"][0]
     measured, reused = _evaluate_model_calls(tmp_path / "random-s0"), _evaluate_model_calls(tmp_path / "sec-s0")
     assert len(measured) == len(reused) == 2 and min(measured) > 0
@@ -83,16 +92,16 @@ def test_the_untrained_accuracy_is_measured_once_and_shared(tiny: Path, tmp_path
 
 
 def test_an_initial_accuracy_for_other_skills_is_rejected(tiny: Path, tmp_path: Path) -> None:
-    config = RunConfig(steps=1, student=f"hf:{tiny}", batch_size=2, samples=2, eval_size=2, skills=("add-1d",),
-                       max_tokens=4, skills_k=0, reflect_every=0, export=False, crew=False,
-                       initial_accuracy={"sub-1d": 0.5})
+    config = RunConfig(steps=1, student=f"hf:{tiny}", skills=("add-1d",), reflect_every=0, export=False,
+                       agents=AgentConfig(batch_size=2, samples=2, eval_size=2, max_tokens=4, skills_k=0, crew=False,
+                                          initial_accuracy={"sub-1d": 0.5}))
     with pytest.raises(InputError, match="initial_accuracy"):
         train_run(config, tmp_path / "run")
 
 
 def test_an_unknown_teacher_option_is_rejected_before_training(tiny: Path, tmp_path: Path) -> None:
     config = RunConfig(teacher="alp-gmm", teacher_options={"alp-gmm": {"fit_every": 3}}, steps=1,
-                       student=f"hf:{tiny}", batch_size=2, samples=2, skills=("add-1d",), skills_k=0,
-                       reflect_every=0, export=False, crew=False)
+                       student=f"hf:{tiny}", skills=("add-1d",), reflect_every=0, export=False,
+                       agents=AgentConfig(batch_size=2, samples=2, skills_k=0, crew=False))
     with pytest.raises(InputError, match="fit_every"):
         train_run(config, tmp_path / "run")
