@@ -46,6 +46,9 @@ CONTROL_FLOW = frozenset({"ParentCommand", "GraphInterrupt", "NodeInterrupt", "G
 _CONTROL_MESSAGE = re.compile(r"^(?:ParentCommand|GraphInterrupt|NodeInterrupt|Command)\(")
 """How those exceptions read where a client records only the message (`repr` or `str`)."""
 
+_PARENT = "__parent__"
+"""How LangGraph writes `Command.PARENT`."""
+
 _AGENT_STEPS = frozenset({"model", "tools", "agent"})
 """Node names of the model and tool steps in LangChain's `create_agent` and LangGraph's
 `create_react_agent` graphs: a step, never an agent, when seen at the top of a namespace."""
@@ -83,21 +86,25 @@ def is_control_flow(error_type: str | None, message: str | None) -> bool:
     return bool(message and _CONTROL_MESSAGE.match(message))
 
 
-def command_goto(value: Any) -> str | None:
+def command_goto(value: Any, *, parent: bool = False) -> str | None:
     """The first `goto` target of a LangGraph `Command` as clients serialize it, else None.
 
     A tool's result may be wrapped as `{"output": ...}`; a target is a node name or a `Send`.
+    With `parent`, only a command to the parent graph (`Command.PARENT`) counts: a tool's
+    command to its own graph moves within the agent, one to the parent hands over.
 
-    >>> command_goto({"graph": "__parent__", "update": {}, "goto": "researcher"})
+    >>> command_goto({"graph": "__parent__", "update": {}, "goto": "researcher"}, parent=True)
     'researcher'
     >>> command_goto({"output": {"graph": None, "goto": [{"node": "b", "arg": {}}]}})
     'b'
-    >>> command_goto({"goto": "x"}) is None
+    >>> command_goto({"graph": None, "goto": "model"}, parent=True) is None
     True
     """
     if isinstance(value, Mapping) and set(value) == {"output"}:
         value = value["output"]
     if not isinstance(value, Mapping) or "goto" not in value or not {"graph", "update"} & set(value):
+        return None
+    if parent and value.get("graph") != _PARENT:
         return None
     targets = value["goto"] if isinstance(value["goto"], list) else [value["goto"]]
     for target in targets:
@@ -117,13 +124,24 @@ def session_of(metadata: Mapping[str, Any]) -> str | None:
     return str(value) if value is not None else None
 
 
-def _handoff_target(node: dict[str, Any]) -> str | None:
-    target = command_goto(node.get("outputs"))
+def _handoff_target(tool: dict[str, Any]) -> str | None:
+    """Where a tool call hands over to: its command's target, else the one its name gives."""
+    target = command_goto(tool.get("outputs"), parent=True)
     if target is not None:
         return target
-    name = str(node.get("tool") or node.get("name") or "")
+    name = str(tool.get("tool") or tool.get("name") or "")
     prefix = next((p for p in HANDOFF_PREFIXES if name.startswith(p)), None)
-    return name.removeprefix(prefix) or None if prefix else None
+    return (name.removeprefix(prefix) or None) if prefix else None
+
+
+def _namespace_agent(ns: tuple[str, ...], hosts: set[tuple[str, ...]]) -> str | None:
+    """The agent of a run in task namespace `ns`: the node itself when it runs a subgraph,
+    else the node hosting its graph; a top-level agent step names none."""
+    if ns in hosts:
+        return _segment_name(ns[-1])
+    if len(ns) > 1:
+        return _segment_name(ns[-2])
+    return None if _segment_name(ns[0]) in _AGENT_STEPS else _segment_name(ns[0])
 
 
 def _namespace(metadata: Mapping[str, Any]) -> tuple[str, ...]:
@@ -168,13 +186,8 @@ class _Resolver:
         named = node.get("agent") or hints.metadata.get("lc_agent_name")
         if named:
             return str(named)
-        ns = self.namespaces[i]
-        if ns:
-            if ns in self.hosts:
-                return _segment_name(ns[-1])
-            if len(ns) > 1:
-                return _segment_name(ns[-2])
-            return None if _segment_name(ns[0]) in _AGENT_STEPS else _segment_name(ns[0])
+        if self.namespaces[i]:
+            return _namespace_agent(self.namespaces[i], self.hosts)
         graph_node = hints.metadata.get("langgraph_node")
         if isinstance(graph_node, str) and graph_node and graph_node not in _AGENT_STEPS:
             return graph_node
