@@ -9,7 +9,7 @@ way for every client:
 - the agent of every node: the name the client declares for it, else `lc_agent_name`, else the
   checkpoint namespace (a node that runs a subgraph is that agent; a step inside a subgraph,
   such as `model` or `tools`, belongs to the node hosting it), else `langgraph_node`, else the
-  path, else the agent of its parent;
+  name of a span its client marks as an agent's, else the path, else the agent of its parent;
 - one `agent` node per activation: a graph or chain run whose agent differs from its parent's
   becomes `agent`, other graph and chain runs are `chain`;
 - handoffs: a tool that returns a LangGraph `Command` with a `goto` (or, where the result was
@@ -69,6 +69,9 @@ class Hints:
     """The target of a LangGraph `Command` this span records (a client's own goto record)."""
     path: tuple[str, ...] = ()
     """Names of the entities from the trace's root down to this span (Traceloop's entity path)."""
+    agent_span: str | None = None
+    """The span's own name, when its client marks it as an agent's span without naming the
+    agent (an OpenInference `AGENT` span, an unnamed `invoke_agent`)."""
 
 
 def is_control_flow(error_type: str | None, message: str | None) -> bool:
@@ -191,7 +194,8 @@ class _Resolver:
         graph_node = hints.metadata.get("langgraph_node")
         if isinstance(graph_node, str) and graph_node and graph_node not in _AGENT_STEPS:
             return graph_node
-        return next((p for p in reversed(hints.path) if p in self.declared), None)
+        return hints.agent_span or next((p for p in reversed(hints.path) if p in self.declared),
+                                        None)
 
 
 def _clear_control_flow(node: dict[str, Any], hints: Hints) -> None:

@@ -39,6 +39,15 @@ _CONSUMED = {"openinference.span.kind", "agent.name", "tool.name", "input.value"
              "session.id", "user.id", "metadata", *TOKEN_NAMES}
 
 
+def _kind(attrs: dict[str, Any]) -> str:
+    """The node kind; a span with `tool.name` is a tool call even where the LangChain
+    instrumentation calls it `AGENT` (it does so for any run with "agent" in its name, such as
+    a `transfer_to_research_agent` tool)."""
+    if "tool.name" in attrs:
+        return "tool"
+    return SPAN_KINDS.get(str(attrs.get("openinference.span.kind", "")).upper(), "other")
+
+
 def _metadata(attrs: dict[str, Any]) -> dict[str, Any]:
     metadata = json_attr(attrs.get("metadata"))
     return metadata if isinstance(metadata, dict) else {}
@@ -54,7 +63,7 @@ class OpenInferenceConvention(SpanConvention):
         metadata = _metadata(attrs)
         kept = {k: v for k, v in attrs.items() if k not in _CONSUMED}
         fields: dict[str, Any] = {
-            "kind": SPAN_KINDS.get(str(attrs.get("openinference.span.kind", "")).upper(), "other"),
+            "kind": _kind(attrs),
             "inputs": json_attr(attrs.get("input.value")),
             "outputs": json_attr(attrs.get("output.value")),
             "usage": usage_from(attrs),
@@ -70,7 +79,10 @@ class OpenInferenceConvention(SpanConvention):
         return fields
 
     def hints(self, span: RawSpan) -> Hints:
-        return Hints(metadata=_metadata(span.attributes), error_type=exception_type(span))
+        attrs = span.attributes
+        is_agent = _kind(attrs) == "agent"
+        return Hints(metadata=_metadata(attrs), error_type=exception_type(span),
+                     agent_span=(span.name or None) if is_agent else None)
 
 
 @register_format("openinference")

@@ -116,29 +116,29 @@ def _error(span: RawSpan) -> str | None:
     return message or kind
 
 
-def _attributes(attrs: dict[str, Any]) -> dict[str, Any]:
+def _attributes(attrs: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
     kept = {k: v for k, v in attrs.items() if k not in _CONSUMED
             and not k.startswith(_ASSOCIATION) and not k.startswith(_INDEXED)}
-    metadata = _metadata(attrs)
     return kept | ({"metadata": metadata} if metadata else {})
 
 
-_STANDARD_FIELDS: dict[str, Callable[[RawSpan], Any]] = {
-    "kind": _kind,
-    "inputs": lambda span: _first(span.attributes, _INPUT_KEYS)
+_STANDARD_FIELDS: dict[str, Callable[[RawSpan, dict[str, Any]], Any]] = {
+    "kind": lambda span, _: _kind(span),
+    "inputs": lambda span, _: _first(span.attributes, _INPUT_KEYS)
     or _indexed_messages(span.attributes, "gen_ai.prompt."),
-    "outputs": lambda span: _first(span.attributes, _OUTPUT_KEYS)
+    "outputs": lambda span, _: _first(span.attributes, _OUTPUT_KEYS)
     or _indexed_messages(span.attributes, "gen_ai.completion."),
-    "usage": lambda span: usage_from(span.attributes),
-    "session_id": lambda span: span.attributes.get("gen_ai.conversation.id")
-    or session_of(_metadata(span.attributes)),
-    "user_id": lambda span: _metadata(span.attributes).get("user_id"),
-    "error": _error,
-    "attributes": lambda span: _attributes(span.attributes),
-    "status": lambda span: span.status,
+    "usage": lambda span, _: usage_from(span.attributes),
+    "session_id": lambda span, metadata: span.attributes.get("gen_ai.conversation.id")
+    or session_of(metadata),
+    "user_id": lambda _, metadata: metadata.get("user_id"),
+    "error": lambda span, _: _error(span),
+    "attributes": lambda span, metadata: _attributes(span.attributes, metadata),
+    "status": lambda span, _: span.status,
 }
-"""Node fields read from the standard attributes; each is derived only when our own exact
-attributes (`own_node_fields`) do not state it, so exported traces are not decoded twice."""
+"""Node fields read from the standard attributes (and the span's LangChain metadata); each is
+derived only when our own exact attributes (`own_node_fields`) do not state it, so exported
+traces are not decoded twice."""
 
 
 def _from_events(span: RawSpan, skip: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +150,16 @@ def _from_events(span: RawSpan, skip: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def _agent_span(span: RawSpan, operation: Any) -> str | None:
+    """The agent an agent span is named after when no attribute names it: `invoke_agent X`
+    (the GenAI span name) or a Traceloop `agent` span's entity name."""
+    if operation == "invoke_agent":
+        return span.name.removeprefix("invoke_agent").strip() or None
+    if span.attributes.get("traceloop.span.kind") == "agent":
+        return str(span.attributes.get("traceloop.entity.name") or "") or None
+    return None
+
+
 class GenAIConvention(SpanConvention):
     """Maps `gen_ai.*` span attributes (and Traceloop's additions) onto calling-tree fields."""
 
@@ -158,7 +168,8 @@ class GenAIConvention(SpanConvention):
     def node_fields(self, span: RawSpan, trace_id: str, parent_id: str | None) -> dict[str, Any]:
         attrs = span.attributes
         own = own_node_fields(attrs)
-        fields = {name: derive(span) for name, derive in _STANDARD_FIELDS.items()
+        metadata = _metadata(attrs)
+        fields = {name: derive(span, metadata) for name, derive in _STANDARD_FIELDS.items()
                   if name not in own}
         if span.events:
             fields.update(_from_events(span, own))
@@ -179,10 +190,11 @@ class GenAIConvention(SpanConvention):
         path = str(attrs.get("traceloop.entity.path") or "")
         own = attrs.get("traceloop.entity.name")
         names = tuple(p for p in path.split(".") if p) + ((str(own),) if own else ())
-        goto = attrs.get(_GOTO) if attrs.get("gen_ai.operation.name") == "goto" else None
+        operation = attrs.get("gen_ai.operation.name")
+        goto = attrs.get(_GOTO) if operation == "goto" else None
         return Hints(metadata=_metadata(attrs), path=names,
                      error_type=attrs.get("error.type") or exception_type(span),
-                     goto=str(goto) if goto else None)
+                     goto=str(goto) if goto else None, agent_span=_agent_span(span, operation))
 
 
 @register_format("otlp-json")

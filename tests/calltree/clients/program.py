@@ -1,9 +1,9 @@
 """A LangGraph multi-agent program with scripted models, and what each of its runs did.
 
-A supervisor hands off to a researcher and to a math team through `transfer_to_*` tools that
-return `Command(goto=..., graph=Command.PARENT)`, the handoff LangGraph documents; agents are
-LangChain `create_agent` graphs. The math team is a subgraph holding a `calculator` agent (a
-nested subgraph). The researcher's `fetch_page` tool raises and a `wrap_tool_call` middleware
+A supervisor hands off to a research agent and to a math team through `transfer_to_*` tools
+that return `Command(goto=..., graph=Command.PARENT)`, the handoff LangGraph documents; agents
+are LangChain `create_agent` graphs. The math team is a subgraph holding a `calculator` agent (a
+nested subgraph). The research agent's `fetch_page` tool raises and a `wrap_tool_call` middleware
 turns the error into a message (a handled tool error); the calculator's `divide` raises
 `ZeroDivisionError`, which nothing handles, so that run fails. Runs go to a checkpointer under
 thread ids, so two of them share a session.
@@ -55,12 +55,13 @@ def _say(text: str) -> AIMessage:
 
 SCRIPTS: dict[str, list[AIMessage]] = {
     "supervisor": [
-        _call("transfer_to_researcher", "s1"), _call("transfer_to_math_team", "s2"),
+        _call("transfer_to_research_agent", "s1"), _call("transfer_to_math_team", "s2"),
         _say("Water boils at 100 C at sea level; doubled, that is 200."),
-        _call("transfer_to_researcher", "s3"), _say("The page could not be fetched; 100 C stands."),
+        _call("transfer_to_research_agent", "s3"),
+        _say("The page could not be fetched; 100 C stands."),
         _call("transfer_to_math_team", "s4"),
     ],
-    "researcher": [
+    "research_agent": [
         _call("search", "r1", query="boiling point of water at sea level"),
         _say("Water boils at 100 C at sea level."),
         _call("fetch_page", "r2", url="https://example.org/water"),
@@ -73,7 +74,7 @@ SCRIPTS: dict[str, list[AIMessage]] = {
 }
 """Each agent's replies, consumed in run order."""
 
-AGENTS = ("supervisor", "researcher", "calculator")
+AGENTS = ("supervisor", "research_agent", "calculator")
 
 
 @tool
@@ -127,19 +128,19 @@ def build_program() -> tuple[Any, dict[str, ScriptedToolChatModel]]:
     models = {name: ScriptedToolChatModel(replies=SCRIPTS[name], model_name=f"scripted-{name}")
               for name in AGENTS}
     supervisor = create_agent(models["supervisor"], name="supervisor",
-                              tools=[_handoff("researcher"), _handoff("math_team")])
-    researcher = create_agent(models["researcher"], tools=[search, fetch_page],
-                              middleware=[_report_connection_errors], name="researcher")
+                              tools=[_handoff("research_agent"), _handoff("math_team")])
+    research = create_agent(models["research_agent"], tools=[search, fetch_page],
+                            middleware=[_report_connection_errors], name="research_agent")
     calculator = create_agent(models["calculator"], tools=[multiply, divide], name="calculator")
     math_team = (StateGraph(MessagesState).add_node("calculator", calculator)
                  .add_edge(START, "calculator").compile(name="math_team"))
     program = (
         StateGraph(MessagesState)
-        .add_node("supervisor", supervisor, destinations=("researcher", "math_team", END))
-        .add_node("researcher", researcher)
+        .add_node("supervisor", supervisor, destinations=("research_agent", "math_team", END))
+        .add_node("research_agent", research)
         .add_node("math_team", math_team)
         .add_edge(START, "supervisor")
-        .add_edge("researcher", "supervisor")
+        .add_edge("research_agent", "supervisor")
         .add_edge("math_team", "supervisor")
         .compile(checkpointer=InMemorySaver(), name="coordinator")
     )
@@ -150,15 +151,15 @@ RUNS: tuple[Expected, ...] = (
     Expected(
         task="What is the boiling point of water at sea level, doubled?", thread="thread-alice",
         success=True,
-        llm_agents=["supervisor", "researcher", "researcher", "supervisor", "calculator",
+        llm_agents=["supervisor", "research_agent", "research_agent", "supervisor", "calculator",
                     "calculator", "supervisor"],
-        tools=[("researcher", "search", False), ("calculator", "multiply", False)],
-        handoffs=[("supervisor", "researcher"), ("supervisor", "math_team")]),
+        tools=[("research_agent", "search", False), ("calculator", "multiply", False)],
+        handoffs=[("supervisor", "research_agent"), ("supervisor", "math_team")]),
     Expected(
         task="Check it against the reference page.", thread="thread-alice", success=True,
-        llm_agents=["supervisor", "researcher", "researcher", "supervisor"],
-        tools=[("researcher", "fetch_page", True)],
-        handoffs=[("supervisor", "researcher")]),
+        llm_agents=["supervisor", "research_agent", "research_agent", "supervisor"],
+        tools=[("research_agent", "fetch_page", True)],
+        handoffs=[("supervisor", "research_agent")]),
     Expected(
         task="Divide 10 by 0.", thread="thread-bob", success=False,
         llm_agents=["supervisor", "calculator"],

@@ -24,6 +24,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import requests
+from requests.adapters import BaseAdapter
+
 __all__ = ["CLIENTS", "main"]
 
 _BATCH = 16
@@ -71,31 +74,23 @@ def _traceloop(out: Path) -> None:
     _otel(LangchainInstrumentor(), out)
 
 
-class _LangSmithEndpoint:
+class _LangSmithEndpoint(BaseAdapter):
     """Answers what a LangSmith `Client` sends as the service would, keeping every run body."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.runs: dict[str, dict[str, Any]] = {}
 
-    def adapter(self) -> Any:
-        import requests
-        from requests.adapters import BaseAdapter
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.receive(str(request.method), str(request.url), request.body)
+        response = requests.Response()
+        response.status_code, response._content = 200, b"{}"
+        response.url, response.request = str(request.url), request
+        response.headers["Content-Type"] = "application/json"
+        return response
 
-        endpoint = self
-
-        class Adapter(BaseAdapter):
-            def send(self, request: Any, **kwargs: Any) -> requests.Response:
-                endpoint.receive(request.method, request.url, request.body)
-                response = requests.Response()
-                response.status_code, response._content = 200, b"{}"
-                response.url, response.request = request.url, request
-                response.headers["Content-Type"] = "application/json"
-                return response
-
-            def close(self) -> None:
-                pass
-
-        return Adapter()
+    def close(self) -> None:
+        """Nothing to release."""
 
     def receive(self, method: str, url: str, body: bytes | str | None) -> None:
         """`POST /runs` creates a run, `PATCH /runs/{id}` completes it; nothing else is kept."""
@@ -108,7 +103,6 @@ class _LangSmithEndpoint:
 
 
 def _langsmith(out: Path) -> None:
-    import requests
     from langchain_core.tracers import LangChainTracer
     from langsmith import Client, schemas, tracing_context
 
@@ -116,7 +110,7 @@ def _langsmith(out: Path) -> None:
 
     endpoint = _LangSmithEndpoint()
     session = requests.Session()
-    session.mount("http://langsmith.test", endpoint.adapter())
+    session.mount("http://langsmith.test", endpoint)
     client = Client(api_url="http://langsmith.test", api_key="test-key", session=session,
                     auto_batch_tracing=False)
     with tracing_context(client=client, project_name="clients", enabled=True):

@@ -47,7 +47,8 @@ runner = CliRunner()
 
 
 def _record(client: str, out: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LANGSMITH_", "LANGCHAIN_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LANGSMITH_", "LANGCHAIN_", "OTEL_", "TRACELOOP_"))}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")])
     done = subprocess.run([sys.executable, "-m", "tests.calltree.clients.record", client, str(out)],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
