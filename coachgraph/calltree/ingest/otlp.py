@@ -68,7 +68,11 @@ _INDEXED = ("gen_ai.prompt.", "gen_ai.completion.")
 
 
 def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    return next((_unwrap_callback(json_attr(attrs[k])) for k in keys if k in attrs), None)
+    key = next((k for k in keys if k in attrs), None)
+    if key is None:
+        return None
+    value = json_attr(attrs[key])
+    return _unwrap_callback(value) if key.startswith("traceloop.entity.") else value
 
 
 def _unwrap_callback(value: Any) -> Any:
@@ -93,15 +97,15 @@ def _indexed_messages(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]
 
 
 def _kind(span: RawSpan) -> str:
+    """The kind by the most specific attribute that names one: the GenAI operation, Traceloop's
+    span kind, its request type, else the operation the span name starts with."""
     attrs = span.attributes
-    operation = attrs.get("gen_ai.operation.name")
-    if operation in OPERATION_TO_KIND:
-        return OPERATION_TO_KIND[operation]
-    if attrs.get("traceloop.span.kind") in TRACELOOP_KINDS:
-        return TRACELOOP_KINDS[attrs["traceloop.span.kind"]]
-    if attrs.get("llm.request.type") in REQUEST_TYPES:
-        return REQUEST_TYPES[attrs["llm.request.type"]]
-    return OPERATION_TO_KIND.get(operation or span.name.split(" ", 1)[0], "other")
+    for table, key in ((OPERATION_TO_KIND, "gen_ai.operation.name"),
+                       (TRACELOOP_KINDS, "traceloop.span.kind"), (REQUEST_TYPES, "llm.request.type")):
+        value = attrs.get(key)
+        if isinstance(value, str) and value in table:
+            return table[value]
+    return OPERATION_TO_KIND.get(span.name.split(" ", 1)[0], "other")
 
 
 def _metadata(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -192,8 +196,9 @@ class GenAIConvention(SpanConvention):
         names = tuple(p for p in path.split(".") if p) + ((str(own),) if own else ())
         operation = attrs.get("gen_ai.operation.name")
         goto = attrs.get(_GOTO) if operation == "goto" else None
+        error_type = attrs.get("error.type") or exception_type(span)
         return Hints(metadata=_metadata(attrs), path=names,
-                     error_type=attrs.get("error.type") or exception_type(span),
+                     error_type=str(error_type) if error_type else None,
                      goto=str(goto) if goto else None, agent_span=_agent_span(span, operation))
 
 
