@@ -102,10 +102,10 @@ def tree_outcome(source: str, nodes: Sequence[CallNode]) -> dict[str, Any]:
     """The trace-level fields of a foreign trace: task, outcome and session.
 
     The task is the first user text in the inputs of the first node that carries one (the
-    root's, unless it records none; a tool's arguments are never the task); the trace succeeded when its root ended without error,
-    whether its status is `ok` or left unset as OpenTelemetry asks of instrumentations, failed
-    when the root failed, and is unknown while the root has not ended. The session is the
-    first one any node names.
+    root's, unless it records none; a tool's arguments are never the task). The trace succeeded
+    when its root ended without error, whether its status is `ok` or left unset as
+    OpenTelemetry asks of instrumentations; it failed when the root failed, and its outcome is
+    unknown while the root has not ended. The session is the first one any node names.
     """
     root = next((n for n in nodes if n.parent_id is None), None)
     success = None
