@@ -29,6 +29,8 @@ from coachgraph.cli.main import app
 from tests.calltree.clients.program import AGENTS
 from tests.conftest import REPO_ROOT
 
+pytestmark = pytest.mark.slow
+
 FORMATS = {"openinference": "openinference", "otel-genai": "otlp-json",
            "traceloop": "otlp-json", "langsmith": "langsmith"}
 """Each client and the format its traces are ingested with."""
