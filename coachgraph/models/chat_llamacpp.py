@@ -52,27 +52,30 @@ def pick_token(logits: np.ndarray, params: SamplingParams, rng: np.random.Genera
     >>> pick_token(np.array([0.0, 2.0, 1.0], dtype=np.float32), SamplingParams(), None).token_id
     1
     """
-    values = logits.astype(np.float64)
-    peak = values.max()
-    logprobs = values - (peak + np.log(np.exp(values - peak).sum()))
+    peak = float(logits.max())
+    log_total = peak + float(np.log(np.exp(logits - peak).sum(dtype=np.float64)))
     if params.temperature <= 0:
-        token = int(values.argmax())
+        token = int(logits.argmax())
     else:
-        probs = np.exp((values - peak) / params.temperature)
-        probs /= probs.sum()
-        if params.top_p < 1.0:
-            order = np.argsort(-probs, kind="stable")
-            ranked = probs[order]
-            dropped = order[ranked.cumsum() - ranked >= params.top_p]  # always keeps the top token
-            probs[dropped] = 0.0
-            probs /= probs.sum()
-        token = int(rng.choice(len(probs), p=probs))
-    entry = TokenLogprob(token_id=token, logprob=float(logprobs[token]))
+        token = _sample(logits, peak, params, rng)
+    entry = TokenLogprob(token_id=token, logprob=float(logits[token]) - log_total)
     if params.top_logprobs > 0:
-        best = np.argpartition(-logprobs, params.top_logprobs)[:params.top_logprobs]
-        best = best[np.argsort(-logprobs[best], kind="stable")]
-        entry.top = [(int(i), float(logprobs[i])) for i in best]
+        best = np.argpartition(-logits, params.top_logprobs)[:params.top_logprobs]
+        best = best[np.argsort(-logits[best], kind="stable")]
+        entry.top = [(int(i), float(logits[i]) - log_total) for i in best]
     return entry
+
+
+def _sample(logits: np.ndarray, peak: float, params: SamplingParams, rng: np.random.Generator) -> int:
+    """Draw from the temperature-scaled distribution, cut to its top-`top_p` mass."""
+    probs = np.exp((logits.astype(np.float64) - peak) / params.temperature)
+    probs /= probs.sum()
+    if params.top_p < 1.0:
+        order = np.argsort(-probs, kind="stable")
+        ranked = probs[order]
+        probs[order[ranked.cumsum() - ranked >= params.top_p]] = 0.0  # always keeps the top token
+        probs /= probs.sum()
+    return int(rng.choice(len(probs), p=probs))
 
 
 class LlamaCppLM:
