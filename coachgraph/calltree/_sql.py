@@ -17,7 +17,13 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from coachgraph.calltree.base import CallTreeStore, OutcomeCounts, StoreStats
+from coachgraph.calltree.base import (
+    CallTreeStore,
+    OutcomeCounts,
+    StoreStats,
+    TraceQuery,
+    TraceSummary,
+)
 from coachgraph.calltree.schema import SCHEMA_VERSION, CallNode, CallTree, Pool, PoolEntry
 from coachgraph.errors import StoreError
 
@@ -27,6 +33,10 @@ _FILTERS: dict[str, str] = {
     "task": "LOWER(t.task) LIKE ? ESCAPE '!'",
     "agent": "EXISTS (SELECT 1 FROM nodes n WHERE n.trace_id = t.trace_id AND n.agent = ?)",
     "tool": "EXISTS (SELECT 1 FROM nodes n WHERE n.trace_id = t.trace_id AND n.tool = ?)",
+    "source": "t.source = ?",
+}
+_OUTCOME_SQL: dict[str, str] = {
+    "success": "t.success = 1", "failure": "t.success = 0", "unknown": "t.success IS NULL",
 }
 _OUTCOME_FIELD: dict[Any, str] = {1: "success", 0: "failure", None: "unknown"}
 
@@ -36,12 +46,24 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-_FILTER_VALUE = {"task": _like, "agent": str, "tool": str}
+_FILTER_VALUE = {"task": _like, "agent": str, "tool": str, "source": str}
+
+
+def _where(query: TraceQuery) -> tuple[str, list[str]]:
+    """The WHERE clause (over `traces t`) and its arguments for `query`."""
+    given = {k: v for k, v in query.model_dump(exclude={"outcome"}).items() if v}
+    clauses = [_FILTERS[k] for k in given]
+    if query.outcome is not None:
+        clauses.append(_OUTCOME_SQL[query.outcome])
+    return " AND ".join(clauses) or "1 = 1", [_FILTER_VALUE[k](v) for k, v in given.items()]
 
 
 def _micros(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1_000_000)
 
+
+_IDENTIFYING_TABLES = frozenset({"meta", "traces", "nodes"})
+"""Tables that every coachgraph store has had since its first schema version."""
 
 _LOOKUP_CHUNK = 500
 """Trace ids per stored-hash lookup: well under every backend's limit on bound parameters."""
@@ -75,6 +97,8 @@ class SqlCallTreeStore(CallTreeStore):
     """A store over a DB-API connection; subclasses supply the DDL and transactions."""
 
     placeholder: ClassVar[str] = "?"
+    _TABLES_SQL: ClassVar[str] = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    """The names of the tables where the store's tables live (overridden per backend)."""
 
     @abstractmethod
     def _write(self) -> AbstractContextManager[Any]:
@@ -91,15 +115,47 @@ class SqlCallTreeStore(CallTreeStore):
         """By default, text goes into columns unchanged; override where the backend forbids some."""
         return value
 
-    def _check_version(self, cur: Any) -> None:
+    def _open_schema(self, cur: Any, where: str, *, create: bool) -> None:
+        """Check that the database holds a coachgraph store, creating one only in an empty database
+        and only when `create`, so that no other program's tables are ever touched.
+
+        Raises:
+            StoreError: the database is empty (and not `create`), holds another program's tables,
+                or a store newer than this version.
+        """
+        tables = self._foreign_check(cur, where)
+        if not tables and not create:
+            raise StoreError(f"{where}: holds no calling-tree store (it is empty); ingest "
+                             "traces into it first")
+        if create:
+            for stmt in ddl_statements():
+                cur.execute(stmt)
+        self._check_version(cur, where, create=create)
+
+    def _foreign_check(self, cur: Any, where: str) -> set[str]:
+        """The database's table names; raises `StoreError` when they are another program's."""
+        tables = self._table_names(cur)
+        if tables and not _IDENTIFYING_TABLES <= tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(f"{where}: not a coachgraph calling-tree store (it holds other "
+                             f"tables: {shown}); give another store location")
+        return tables
+
+    def _table_names(self, cur: Any) -> set[str]:
+        cur.execute(self._TABLES_SQL)
+        return {str(row[0]) for row in cur.fetchall()}
+
+    def _check_version(self, cur: Any, where: str, *, create: bool) -> None:
         cur.execute(self._q("SELECT value FROM meta WHERE key = ?"), ("schema_version",))
         row = cur.fetchone()
+        if row is None and not create:
+            raise StoreError(f"{where}: the calling-tree store has no schema_version")
         if row is None:
             cur.execute(self._q("INSERT INTO meta (key, value) VALUES (?, ?)"),
                         ("schema_version", str(SCHEMA_VERSION)))
         elif int(row[0]) > SCHEMA_VERSION:
-            raise StoreError(f"store schema_version {row[0]} is newer than {SCHEMA_VERSION}; "
-                             "upgrade coachgraph to read it")
+            raise StoreError(f"{where}: store schema_version {row[0]} is newer than "
+                             f"{SCHEMA_VERSION}; upgrade coachgraph to read it")
 
     def put_tree(self, tree: CallTree) -> bool:
         return self.put_trees([tree]) == 1
@@ -191,13 +247,24 @@ class SqlCallTreeStore(CallTreeStore):
         self, *, task: str | None = None, agent: str | None = None, tool: str | None = None,
         limit: int = 100,
     ) -> list[str]:
-        given = {k: v for k, v in {"task": task, "agent": agent, "tool": tool}.items() if v}
-        where = " AND ".join(_FILTERS[k] for k in given) or "1 = 1"
-        args = [_FILTER_VALUE[k](v) for k, v in given.items()]
-        sql = f"SELECT t.trace_id FROM traces t WHERE {where} ORDER BY t.trace_id LIMIT ?"
+        query = TraceQuery(task=task, agent=agent, tool=tool)
+        return [s.trace_id for s in self.trace_summaries(query, limit=limit)]
+
+    def trace_summaries(self, query: TraceQuery, *, limit: int = 100, offset: int = 0) -> list[TraceSummary]:
+        where, args = _where(query)
+        sql = (f"SELECT t.trace_id, t.source, t.task, t.n_nodes, t.success, t.outcome FROM traces t "
+               f"WHERE {where} ORDER BY t.trace_id LIMIT ? OFFSET ?")
         with self._read() as cur:
-            cur.execute(self._q(sql), (*args, limit))
-            return [row[0] for row in cur.fetchall()]
+            cur.execute(self._q(sql), (*args, limit, offset))
+            rows = cur.fetchall()
+        return [TraceSummary(trace_id=row[0], source=row[1], task=row[2], nodes=int(row[3]),
+                             outcome=_OUTCOME_FIELD[row[4]], outcome_word=row[5]) for row in rows]
+
+    def count_traces(self, query: TraceQuery) -> int:
+        where, args = _where(query)
+        with self._read() as cur:
+            cur.execute(self._q(f"SELECT COUNT(*) FROM traces t WHERE {where}"), args)
+            return int(cur.fetchone()[0])
 
     def children(self, trace_id: str, node_id: str | None) -> list[CallNode]:
         parent = "parent_id IS NULL" if node_id is None else "parent_id = ?"

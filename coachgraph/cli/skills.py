@@ -10,11 +10,13 @@ import typer
 from langchain_core.embeddings import Embeddings
 from rich.table import Table
 
-from coachgraph.cli._console import console, err_console, reports_errors
+from coachgraph.calltree.render import ellipsis
+from coachgraph.cli._console import console, err_console, one_line, reports_errors, styled
 from coachgraph.cli.bench import app as bench_app
-from coachgraph.errors import ConfigError
+from coachgraph.errors import ConfigError, InputError
 from coachgraph.skills import SkillLibrary, import_skills, read_skill
 from coachgraph.skills.benchmark import run_benchmark
+from coachgraph.skills.model import SkillKind
 from coachgraph.skills.spec import folder_problems
 
 __all__ = ["app", "register"]
@@ -24,6 +26,7 @@ app = typer.Typer(help="Agent Skills library: list, show, add, validate, search,
 LIBRARY = typer.Option(Path("skills"), "--library", "-l", help="Library folder.")
 JSON_OUT = typer.Option(..., "--json", help="Where to write the results.")
 CORPORA = typer.Option(Path("../shared/data/corpora"), "--corpora", help="Corpora folder.")
+KIND = typer.Option(None, help="Only this kind.")
 EMBEDDINGS = typer.Option("minilm-int8", "--embeddings", help="Embedding spec for dense search (the int8 MiniLM by default: it keeps search interactive), or 'none' for BM25 only.")
 
 
@@ -42,25 +45,36 @@ def _embeddings(spec: str) -> Embeddings | None:
     return load_embeddings(spec)
 
 
+def _existing(library: Path) -> SkillLibrary:
+    """The library at `library` for a command that only reads it: a mistyped folder is refused,
+    never created."""
+    if not library.is_dir():
+        raise InputError("no skill library here (the folder does not exist); check --library, or "
+                         "create one with `coachgraph skills add` or `skills import`", source=str(library))
+    return SkillLibrary(library)
+
+
 @app.command("list")
 @reports_errors
-def list_skills(library: Path = LIBRARY, kind: str | None = typer.Option(None, help="Only this kind.")) -> None:
+def list_skills(library: Path = LIBRARY, kind: SkillKind | None = KIND) -> None:
     """List skills with kind, version and description."""
     table = Table("name", "kind", "version", "description")
-    for skill in SkillLibrary(library).list(kind):
-        table.add_row(skill.name, skill.kind.value, str(skill.version), skill.description[:80])
+    for skill in _existing(library).list(kind):
+        table.add_row(skill.name, skill.kind.value, str(skill.version), ellipsis(skill.description, 80))
     console.print(table)
 
 
 @app.command("show")
 @reports_errors
-def show(name: str, library: Path = LIBRARY, version: int | None = typer.Option(None, help="An earlier version.")) -> None:
+def show(name: str, library: Path = LIBRARY,
+         version: int | None = typer.Option(None, min=1, help="An earlier version.")) -> None:
     """Print one skill's description and body, and its kept versions."""
-    lib = SkillLibrary(library)
+    lib = _existing(library)
     skill = lib.get(name, version)
-    console.print(f"[bold]{skill.name}[/] v{skill.version} ({skill.kind.value}); versions kept: {lib.versions(name)}")
-    console.print(skill.description, highlight=False)
-    console.print(lib.render(name) if version is None else skill.body, markup=False, highlight=False)
+    console.print(styled((skill.name, "bold"), f" v{skill.version} ({skill.kind.value}); "
+                         f"versions kept: {lib.versions(name)}"))
+    console.print(skill.description)
+    console.print(lib.render(name) if version is None else skill.body)
 
 
 @app.command("add")
@@ -82,21 +96,23 @@ def validate(folders: list[Path]) -> None:
         problems = folder_problems(folder)
         bad += bool(problems)
         for problem in problems:
-            err_console.print(f"[red]invalid:[/] {problem}", highlight=False)
+            err_console.print(styled(("invalid: ", "red"), one_line(problem)))
         if not problems:
-            console.print(f"[green]valid:[/] {folder}")
+            console.print(styled(("valid: ", "green"), str(folder)))
     if bad:
         raise typer.Exit(code=1)
 
 
 @app.command("search")
 @reports_errors
-def search(query: str, library: Path = LIBRARY, embeddings: str = EMBEDDINGS, k: int = typer.Option(5, "-k")) -> None:
+def search(query: str, library: Path = LIBRARY, embeddings: str = EMBEDDINGS,
+           k: int = typer.Option(5, "-k", min=1, max=1000, help="How many to show.")) -> None:
     """Hybrid search over skill names and descriptions."""
+    _existing(library)
     lib = SkillLibrary(library, _embeddings(embeddings))
     table = Table("score", "name", "description")
     for hit in lib.search(query, k):
-        table.add_row(f"{hit.score:.3f}", hit.id, lib.get(hit.id).description[:80])
+        table.add_row(f"{hit.score:.3f}", hit.id, ellipsis(lib.get(hit.id).description, 80))
     console.print(table)
 
 
@@ -104,9 +120,11 @@ def search(query: str, library: Path = LIBRARY, embeddings: str = EMBEDDINGS, k:
 @reports_errors
 def import_dir(folder: Path, library: Path = LIBRARY, embeddings: str = EMBEDDINGS, overwrite: bool = False) -> None:
     """Import skills from FOLDER's .claude/skills/ and .agents/skills/ (or FOLDER itself)."""
+    if not folder.is_dir():
+        raise InputError("not a folder; give a project or skills folder to import from", source=str(folder))
     report = import_skills(SkillLibrary(library, _embeddings(embeddings)), folder, overwrite)
     for error in report.rejected:
-        err_console.print(f"[yellow]skipped:[/] {error}", highlight=False)
+        err_console.print(styled(("skipped: ", "yellow"), one_line(error)))
     console.print(f"imported {len(report.imported)}: {' '.join(report.imported)}")
 
 

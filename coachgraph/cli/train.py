@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from coachgraph.agents import OBJECTIVES
 from coachgraph.cli._console import console, err_console, reports_errors
 from coachgraph.cli.bench import app as bench_app
+from coachgraph.curriculum import TaskSpace, make_teacher
 from coachgraph.errors import InputError
 from coachgraph.graphs import RunConfig, RunResult, load_run, train_run
 from coachgraph.graphs.benchmark import BenchConfig, bench_table, run_curriculum_bench
+from coachgraph.graphs.run import teacher_configs
+from coachgraph.models.decoders import PRECISIONS
+from coachgraph.tasks import ArithmeticDomain
 
 __all__ = ["register"]
 
@@ -67,8 +73,10 @@ class _Bars:
     def __init__(self, progress: Progress, total: int, label: str) -> None:
         self.progress = progress
         self.task = progress.add_task(label, total=total, accuracy="-", category="-", reward="-")
+        self.nodes_done = 0
 
     def __call__(self, node: str, values: Mapping[str, Any]) -> None:
+        self.nodes_done += 1
         fields: dict[str, Any] = {}
         if node == "planner" and values.get("plan"):
             skills = [s.get("skill") or "?" for s in values["plan"]]
@@ -84,9 +92,29 @@ class _Bars:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("held-out {task.fields[accuracy]}"), TextColumn("reward {task.fields[reward]}"),
-                    TextColumn("[cyan]{task.fields[category]}"), TimeElapsedColumn(), console=err_console)
+    return Progress(TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("held-out {task.fields[accuracy]}", markup=False),
+                    TextColumn("reward {task.fields[reward]}", markup=False),
+                    TextColumn("{task.fields[category]}", style="cyan", markup=False), TimeElapsedColumn(),
+                    console=err_console)
+
+
+def _check_new_run(config: RunConfig) -> None:
+    """Refuse unknown skills, teachers, objectives and precisions before a run folder is made."""
+    domain = ArithmeticDomain()
+    unknown = [s for s in config.skills if s not in domain.skills]
+    if unknown:
+        raise InputError(f"unknown skill {unknown[0]!r}; known: {', '.join(domain.skills)}", source="--skills")
+    for option, value, known in (("--objective", config.objective, OBJECTIVES),
+                                 ("--precision", config.precision, PRECISIONS)):
+        if value not in known:
+            raise InputError(f"unknown value {value!r}; known: {', '.join(known)}", source=option)
+    space = TaskSpace.of(config.skills or domain.skills, domain.box())
+    try:
+        make_teacher(config.teacher, space, seed=config.seed, configs=teacher_configs(config, space.arms))
+    except (KeyError, TypeError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        raise InputError(str(message), source="--teacher") from None
 
 
 def _print_result(result: RunResult) -> None:
@@ -129,7 +157,8 @@ def train(
     teacher_model: str | None = typer.Option(None, help="Chat model spec that rewrites and writes problems."),
     reformulate: int = typer.Option(0, min=0, help="Failed problems reworded per step by the teacher model."),
     synthesize: int = typer.Option(0, min=0, help="Missing skills given a new problem per step (STAT-Syn)."),
-    process_reward: str = typer.Option(_DEFAULT.process_reward, help="none, clip, delta or clip+delta."),
+    process_reward: Literal["none", "clip", "delta", "clip+delta"] = typer.Option(
+        _DEFAULT.process_reward, help="Process reward added to the outcome reward."),
     threads: int = typer.Option(0, min=0, help="Torch threads (0: torch's default)."),
     stop_after: int | None = typer.Option(None, help="Stop after this many steps, leaving a resumable run."),
 ) -> None:
@@ -150,10 +179,17 @@ def train(
             library=str(library) if library else None, skills_k=skills_k, reflect_every=reflect_every,
             teacher_model=teacher_model, reformulate=reformulate, synthesize=synthesize,
             process_reward=process_reward, threads=threads)
+        _check_new_run(new)
         config, run_dir = new, out
+    made_here = new is not None and not out.exists()
     with _progress() as progress:
         bars = _Bars(progress, config.steps, f"{config.teacher} seed {config.seed}")
-        result = train_run(new, run_dir, resume=resume is not None, stop_after=stop_after, progress=bars)
+        try:
+            result = train_run(new, run_dir, resume=resume is not None, stop_after=stop_after, progress=bars)
+        except BaseException:
+            if made_here and bars.nodes_done == 0:
+                shutil.rmtree(out, ignore_errors=True)  # nothing ran: no run to resume, no half-made folder
+            raise
     _print_result(result)
 
 

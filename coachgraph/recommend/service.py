@@ -83,7 +83,7 @@ class RecommendService:
         path = folder / MODEL_FILE
         if path.is_file() and not retrain:
             return cls(Recommender.load(path, embeddings), location, path)
-        with open_store(location) as store:
+        with open_store(location, read_only=True) as store:
             ids = store.trace_ids()
             if not ids:
                 raise InputError("the store holds no traces to learn from", source=location)
@@ -97,7 +97,7 @@ class RecommendService:
                  candidates: list[str]) -> DecisionContext:
         if trace_id is None:
             return root_context("query", task, candidates, kind, self._root())
-        with open_store(self.location) as store:
+        with open_store(self.location, read_only=True) as store:
             tree = store.get_tree(trace_id)
         if tree is None:
             raise InputError(f"no trace {trace_id!r} in the store", source="trace_id")
