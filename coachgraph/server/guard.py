@@ -140,7 +140,7 @@ class EdgeGuard:
 
 
 def _declares_body(headers: dict[str, bytes]) -> bool:
-    return headers.get("content-length", b"0") != b"0" or b"transfer-encoding" in headers
+    return headers.get("content-length", b"0") != b"0" or "transfer-encoding" in headers
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -2,8 +2,8 @@
 
 The socket is bound and listening before `on_listening` is called, so a client that connects as
 soon as the address is announced waits in the backlog instead of being refused. Every worker
-uses `GuardedHttpToolsProtocol` (deadlines and limits on request heads), and access lines go to
-stderr through the `coachgraph.server.access` logger; uvicorn's own messages only from warnings up.
+speaks `protocol.GuardedHttpToolsProtocol` (deadlines and limits on request heads); access lines
+go to stderr through the `coachgraph.server.access` logger, uvicorn's own messages from warnings up.
 """
 
 from __future__ import annotations
@@ -19,11 +19,16 @@ from uvicorn.supervisors import Multiprocess
 
 from coachgraph.errors import ConfigError
 from coachgraph.server.guard import ACCESS_LOGGER
-from coachgraph.server.protocol import GuardedHttpToolsProtocol
 
 __all__ = ["listen_url", "log_config", "serve"]
 
 logger = logging.getLogger(__name__)
+
+PROTOCOL = "coachgraph.server.protocol:GuardedHttpToolsProtocol"
+"""Named, not imported: a worker process imports it only after it answers the supervisor's
+health checks, so its start-up (torch, the models) is not mistaken for a hang."""
+WORKER_HEALTHCHECK_S = 60
+"""How long the supervisor waits for a busy worker to answer before it restarts it."""
 
 
 def log_config(access_log: bool) -> dict[str, Any]:
@@ -85,8 +90,8 @@ def serve(app: FastAPI | str, *, host: str = "127.0.0.1", port: int = 8000, work
         on_listening: called with the URL once the socket is listening.
     """
     config = uvicorn.Config(app, host=host, port=port, workers=workers, factory=isinstance(app, str),
-                            http=GuardedHttpToolsProtocol, log_config=log_config(access_log),
-                            access_log=False, timeout_keep_alive=5)
+                            http=PROTOCOL, log_config=log_config(access_log), access_log=False,
+                            timeout_keep_alive=5, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
     sock = _bind(host, port, config.backlog)
     url = listen_url(sock, host)
     logger.info("listening on %s", url)
