@@ -121,12 +121,13 @@ def serve_command(
     The key comes from the environment variable COACHGRAPH_API_KEY or from --api-key-file.
     """
     from coachgraph.server.app import STORE_ENV, create_app
-    from coachgraph.server.run import serve
+    from coachgraph.server.run import bind, serve
 
     key = resolve_api_key(api_key, api_key_file, os.environ.get(API_KEY_ENV), warn)
     if key is None and host not in ("127.0.0.1", "localhost", "::1"):
         warn(f"serving on {host} without an API key: anyone who reaches it can query the store")
     _existing_store(store)
+    sock = bind(host, port)
     service = RecommendService.open(store)  # trains once here, so that workers only load it
 
     def announce(url: str) -> None:
@@ -136,11 +137,11 @@ def serve_command(
 
     if workers == 1:
         app = create_app(store, api_key=key, service=service)
-        serve(app, host=host, port=port, access_log=access_log, on_listening=announce)
+        serve(app, sock, access_log=access_log, on_listening=announce)
         return
     os.environ[STORE_ENV], os.environ[API_KEY_ENV] = store, key or ""
-    serve("coachgraph.server.app:app_from_env", host=host, port=port, workers=workers,
-          access_log=access_log, on_listening=announce)
+    serve("coachgraph.server.app:app_from_env", sock, workers=workers, access_log=access_log,
+          on_listening=announce)
 
 
 @bench_app.command("recommend")

@@ -81,8 +81,8 @@ def show(name: str, library: Path = LIBRARY,
 @reports_errors
 def add(folder: Path, library: Path = LIBRARY, embeddings: str = EMBEDDINGS, revise: bool = typer.Option(False, help="Store as a new version of an existing skill.")) -> None:
     """Validate a skill folder and add it (or a new version of it) to the library."""
-    lib = SkillLibrary(library, _embeddings(embeddings))
     skill = read_skill(folder)
+    lib = SkillLibrary(library, _embeddings(embeddings))
     stored = lib.revise(skill) if revise else lib.add(skill)
     console.print(f"stored {stored.name} v{stored.version}")
 

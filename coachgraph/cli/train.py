@@ -99,7 +99,7 @@ def _progress() -> Progress:
                     console=err_console)
 
 
-def _check_new_run(config: RunConfig) -> None:
+def _check_new_run(config: RunConfig, teacher_option: str = "--teacher") -> None:
     """Refuse unknown skills, teachers, objectives and precisions before a run folder is made."""
     domain = ArithmeticDomain()
     unknown = [s for s in config.skills if s not in domain.skills]
@@ -114,7 +114,7 @@ def _check_new_run(config: RunConfig) -> None:
         make_teacher(config.teacher, space, seed=config.seed, configs=teacher_configs(config, space.arms))
     except (KeyError, TypeError, ValueError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        raise InputError(str(message), source="--teacher") from None
+        raise InputError(str(message), source=teacher_option) from None
 
 
 def _print_result(result: RunResult) -> None:
@@ -207,6 +207,8 @@ def bench_curriculum(
     """Every teacher trains the same student on the same budget and held-out sets; compare them."""
     base = replace(BenchConfig().base, steps=steps, student=student, skills=_skills(skills), threads=threads)
     config = BenchConfig(teachers=_skills(teachers), seeds=seeds, base=base)
+    for teacher in config.teachers:
+        _check_new_run(replace(base, teacher=teacher), teacher_option="--teachers")
     with _progress() as progress:
         def on_run(teacher: str, seed: int) -> Callable[[str, Mapping[str, Any]], None]:
             return _Bars(progress, steps, f"{teacher} seed {seed}")

@@ -1,7 +1,8 @@
 """Run the HTTP API under uvicorn: bind first, announce the address, then serve.
 
-The socket is bound and listening before `on_listening` is called, so a client that connects as
-soon as the address is announced waits in the backlog instead of being refused. Every worker
+The socket is bound and listening (`bind`) before the application is built and before
+`on_listening` announces it, so a taken port fails at once and a client that connects early
+waits in the backlog instead of being refused. Every worker
 speaks `protocol.GuardedHttpToolsProtocol` (deadlines and limits on request heads); access lines
 go to stderr through the `coachgraph.server.access` logger, uvicorn's own messages from warnings up.
 """
@@ -20,7 +21,7 @@ from uvicorn.supervisors import Multiprocess
 from coachgraph.errors import ConfigError
 from coachgraph.server.guard import ACCESS_LOGGER
 
-__all__ = ["listen_url", "log_config", "serve"]
+__all__ = ["PROTOCOL", "WORKER_HEALTHCHECK_S", "bind", "listen_url", "log_config", "serve"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,15 @@ def listen_url(sock: socket.socket, host: str) -> str:
     return f"http://{shown}:{port}"
 
 
-def _bind(host: str, port: int, backlog: int) -> socket.socket:
+def bind(host: str = "127.0.0.1", port: int = 8000, backlog: int = 2048) -> socket.socket:
+    """A listening socket on `host`:`port` (0: any free port), to hand to `serve`.
+
+    Binding before the application is built makes a taken port fail at once, and lets clients
+    that connect while the application loads wait in the backlog instead of being refused.
+
+    Raises:
+        ConfigError: the address cannot be bound (in use, not an address of this machine).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -76,23 +85,22 @@ def _bind(host: str, port: int, backlog: int) -> socket.socket:
     return sock
 
 
-def serve(app: FastAPI | str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          access_log: bool = True, on_listening: Callable[[str], None] | None = None) -> None:
-    """Serve `app` until interrupted.
+def serve(app: FastAPI | str, sock: socket.socket, *, workers: int = 1, access_log: bool = True,
+          on_listening: Callable[[str], None] | None = None) -> None:
+    """Serve `app` on the listening socket `sock` (from `bind`) until interrupted.
 
     Args:
         app: the application, or (for several `workers`) the import path of a factory that
             builds it in each worker, e.g. ``"coachgraph.server.app:app_from_env"``.
-        host: the interface to bind.
-        port: the TCP port; 0 picks a free one (the announced URL names it).
+        sock: the socket from `bind`.
         workers: server processes sharing the socket.
         access_log: one line per request on stderr.
-        on_listening: called with the URL once the socket is listening.
+        on_listening: called with the URL clients reach the server at, just before serving.
     """
+    host, port = sock.getsockname()[:2]
     config = uvicorn.Config(app, host=host, port=port, workers=workers, factory=isinstance(app, str),
                             http=PROTOCOL, log_config=log_config(access_log), access_log=False,
                             timeout_keep_alive=5, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
-    sock = _bind(host, port, config.backlog)
     url = listen_url(sock, host)
     logger.info("listening on %s", url)
     if on_listening is not None:

@@ -13,7 +13,7 @@ import sys
 from coachgraph.recommend.service import RecommendService
 from coachgraph.server.app import create_app
 from coachgraph.server.keys import API_KEY_ENV
-from coachgraph.server.run import serve
+from coachgraph.server.run import bind, serve
 from tests.fakes import HashEmbeddings
 
 
@@ -23,7 +23,7 @@ def main() -> None:
     service = RecommendService.open(store, embeddings=HashEmbeddings(dims=32))
     app = create_app(store, api_key=os.environ.get(API_KEY_ENV) or None, service=service,
                      body_timeout_s=body_timeout_s)
-    serve(app, host="127.0.0.1", port=0, on_listening=lambda url: print(url, flush=True))
+    serve(app, bind("127.0.0.1", 0), on_listening=lambda url: print(url, flush=True))
 
 
 if __name__ == "__main__":
