@@ -12,18 +12,26 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import track
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    track,
+)
 from rich.text import Text
 
 from coachgraph.errors import CoachgraphError
 
-__all__ = ["console", "err_console", "one_line", "print_error", "progress", "reports_errors",
-           "setup_logging", "styled", "warn"]
+__all__ = ["console", "counting", "err_console", "one_line", "print_error", "progress", "reports_errors",
+           "setup_logging", "styled", "warn", "working"]
 
 console = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
@@ -67,6 +75,30 @@ def progress(items: Iterable[T], total: int, description: str) -> Iterator[T]:
         yield from items
         return
     yield from track(items, total=total, description=description, console=err_console, transient=True)
+
+
+@contextmanager
+def counting(description: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (on a terminal only); call the yielded function with
+    ``(done, total)`` as work advances."""
+    if not err_console.is_terminal:
+        yield lambda done, total: None
+        return
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@contextmanager
+def working(what: str) -> Iterator[None]:
+    """A spinner on stderr naming a long step while it runs (on a terminal only)."""
+    if not err_console.is_terminal:
+        yield
+        return
+    with err_console.status(Text(what)):
+        yield
 
 
 def setup_logging(verbose: bool) -> None:

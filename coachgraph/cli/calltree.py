@@ -24,7 +24,7 @@ from coachgraph.calltree.html_view import write_html
 from coachgraph.calltree.ingest import FORMATS, ingest, write_quarantine
 from coachgraph.calltree.render import ellipsis, render_png, rich_tree
 from coachgraph.calltree.stores import open_store
-from coachgraph.cli._console import console, progress, reports_errors
+from coachgraph.cli._console import console, progress, reports_errors, working
 from coachgraph.errors import ConfigError, InputError
 
 __all__ = ["app", "ingest_command", "register"]
@@ -122,7 +122,8 @@ def show(
                          "shows the stored ones", source=store)
     console.print(rich_tree(tree, max_nodes=max_nodes))
     if png is not None:
-        drawn = render_png(tree, png)
+        with working(f"drawing {len(tree.nodes)} nodes"):
+            drawn = render_png(tree, png)
         console.print(f"wrote {drawn.path} ({drawn.drawn} of {drawn.total} nodes)")
         if drawn.drawn < drawn.total and html is None:
             html = png.with_suffix(".html")

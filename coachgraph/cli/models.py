@@ -6,7 +6,7 @@ import typer
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from rich.table import Table
 
-from coachgraph.cli._console import console, err_console, reports_errors, styled
+from coachgraph.cli._console import console, err_console, reports_errors, styled, working
 from coachgraph.errors import InputError
 from coachgraph.models import CHAT_MODELS, load_chat_model
 from coachgraph.models.registry import parse_spec
@@ -38,7 +38,8 @@ def generate(
     """Print the model's completion of PROMPT."""
     if not prompt.strip():
         raise InputError("the prompt is empty: give a non-blank PROMPT", source="PROMPT")
-    chat_model = load_chat_model(model, temperature=temperature, top_p=top_p, max_tokens=max_tokens)
+    with working(f"loading {model}"):
+        chat_model = load_chat_model(model, temperature=temperature, top_p=top_p, max_tokens=max_tokens)
     messages: list[BaseMessage] = [SystemMessage(system)] if system else []
     messages.append(HumanMessage(prompt))
     console.print(chat_model.invoke(messages).text)
@@ -52,7 +53,8 @@ def chat(
     system: str | None = typer.Option(None, "--system", help="Optional system message."),
 ) -> None:
     """Talk with a model in the terminal; answers stream as they are generated."""
-    chat_model = load_chat_model(model, temperature=temperature, max_tokens=max_tokens)
+    with working(f"loading {model}"):
+        chat_model = load_chat_model(model, temperature=temperature, max_tokens=max_tokens)
     history: list[BaseMessage] = [SystemMessage(system)] if system else []
     err_console.print(styled((f"chatting with {model}; an empty line ends", "dim")))
     while True:

@@ -11,7 +11,15 @@ from langchain_core.embeddings import Embeddings
 from rich.table import Table
 
 from coachgraph.calltree.render import ellipsis
-from coachgraph.cli._console import console, err_console, one_line, reports_errors, styled
+from coachgraph.cli._console import (
+    console,
+    counting,
+    err_console,
+    one_line,
+    reports_errors,
+    styled,
+    working,
+)
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.errors import ConfigError, InputError
 from coachgraph.skills import SkillLibrary, import_skills, read_skill
@@ -109,9 +117,11 @@ def search(query: str, library: Path = LIBRARY, embeddings: str = EMBEDDINGS,
            k: int = typer.Option(5, "-k", min=1, max=1000, help="How many to show.")) -> None:
     """Hybrid search over skill names and descriptions."""
     _existing(library)
-    lib = SkillLibrary(library, _embeddings(embeddings))
+    with working("loading the index (the first search embeds every skill)"):
+        lib = SkillLibrary(library, _embeddings(embeddings))
+        hits = lib.search(query, k)
     table = Table("score", "name", "description")
-    for hit in lib.search(query, k):
+    for hit in hits:
         table.add_row(f"{hit.score:.3f}", hit.id, ellipsis(lib.get(hit.id).description, 80))
     console.print(table)
 
@@ -122,7 +132,10 @@ def import_dir(folder: Path, library: Path = LIBRARY, embeddings: str = EMBEDDIN
     """Import skills from FOLDER's .claude/skills/ and .agents/skills/ (or FOLDER itself)."""
     if not folder.is_dir():
         raise InputError("not a folder; give a project or skills folder to import from", source=str(folder))
-    report = import_skills(SkillLibrary(library, _embeddings(embeddings)), folder, overwrite)
+    with working(f"loading embeddings {embeddings}"):
+        lib = SkillLibrary(library, _embeddings(embeddings))
+    with counting("importing skills", 0) as advance:
+        report = import_skills(lib, folder, overwrite, progress=advance)
     for error in report.rejected:
         err_console.print(styled(("skipped: ", "yellow"), one_line(error)))
     console.print(f"imported {len(report.imported)}: {' '.join(report.imported)}")
