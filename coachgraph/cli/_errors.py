@@ -85,7 +85,18 @@ def _parser_error(exc: BaseException) -> tuple[str, int] | None:
         return None
     ctx = getattr(exc, "ctx", None)
     hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-    return f"{exc.format_message()}{hint}", exc.exit_code  # type: ignore[attr-defined]
+    allowed = _allowed_range(getattr(exc, "param", None))
+    return f"{exc.format_message()}{allowed}{hint}", exc.exit_code  # type: ignore[attr-defined]
+
+
+def _allowed_range(param: object) -> str:
+    """The whole allowed range of a numeric option, e.g. ``; allowed: 1 to 100``."""
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f"; allowed: {low} or more"
+    return f"; allowed: up to {high}" if low is None else f"; allowed: {low} to {high}"
 
 
 class OneLineErrorGroup(TyperGroup):

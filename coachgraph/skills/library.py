@@ -87,6 +87,8 @@ class SkillLibrary:
 
     def names(self) -> list[str]:
         """Names of the current skills, sorted."""
+        if not self.root.is_dir():
+            return []
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "SKILL.md").is_file())
 
     def __contains__(self, name: object) -> bool:
