@@ -6,6 +6,7 @@ with `make_teacher("prereq-gate+sec", space, seed=0)`.
 
 from __future__ import annotations
 
+from coachgraph.curriculum.alp_bins import ALPBinsConfig, ALPBinsTeacher
 from coachgraph.curriculum.alp_gmm import ALPGMMConfig, ALPGMMTeacher
 from coachgraph.curriculum.base import TaskSpace, Teacher, TeacherWrapper
 from coachgraph.curriculum.continuous import ContinuousTeacher
@@ -37,6 +38,8 @@ from coachgraph.curriculum.uniform import RandomConfig, RandomTeacher
 __all__ = (
     "TEACHERS",
     "TOY_SPACE",
+    "ALPBinsConfig",
+    "ALPBinsTeacher",
     "ALPGMMConfig",
     "ALPGMMTeacher",
     "ContinuousTeacher",
