@@ -82,8 +82,8 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[fl
     mean = statistics.fmean(values)
     if len(values) < 2:
         return mean, mean, mean
-    half = student_t.ppf(0.5 + confidence / 2, len(values) - 1) * statistics.stdev(values)
-    half /= math.sqrt(len(values))
+    t = float(student_t.ppf(0.5 + confidence / 2, len(values) - 1))
+    half = t * statistics.stdev(values) / math.sqrt(len(values))
     return mean, mean - half, mean + half
 
 
