@@ -56,10 +56,6 @@ class ContinuousTeacher(Teacher):
             return None
         return np.concatenate([[self.space.arms.index(outcome.category) + 0.5], knobs])
 
-    def uniform_point(self) -> np.ndarray:
-        """A uniform random point of the modelled box."""
-        return self.rng.uniform(self.low, self.high)
-
     def uniform_step(self, reason: str) -> CurriculumStep:
         """A uniform decision: a random available arm and a uniform point of the whole box."""
         arms = self.available_arms()
