@@ -17,8 +17,10 @@ from pydantic import TypeAdapter, ValidationError
 from coachgraph.calltree._json import loads
 from coachgraph.calltree.ingest._otlp_typed import typed_spans
 from coachgraph.calltree.ingest._raw_span import RawSpan, hex_id, span_from_flat, span_from_otlp
-from coachgraph.calltree.ingest._stream import iter_json_array, iter_jsonl
-from coachgraph.calltree.ingest.base import Item, Rejected, describe_error
+from coachgraph.calltree.ingest._scan import Mismatch
+from coachgraph.calltree.ingest._stream import iter_json_array, iter_jsonl, parse_prefix, walk
+from coachgraph.calltree.ingest.base import Item, Rejected, describe_error, excerpt, record_path
+from coachgraph.calltree.ingest.limits import Limits
 from coachgraph.calltree.otel_names import NODE_ATTRS, SPAN_COUNT, TRACE_ATTR, own_tree_fields
 from coachgraph.calltree.schema import CallNode, CallTree
 
@@ -45,72 +47,65 @@ class SpanConvention(ABC):
         return spans[0].trace_id
 
 
-def _scope_spans(resource: Any, where: str) -> Iterator[tuple[str, Any, bool]]:
-    try:
-        spans = [(f"{where}.scopeSpans[{j}].spans[{k}]", span)
-                 for j, scope in enumerate(resource.get("scopeSpans", []))
-                 for k, span in enumerate(scope.get("spans", []))]
-    except (AttributeError, TypeError) as exc:
-        yield where, Rejected(source=where, reason=f"bad resourceSpans entry: {exc}"), True
-        return
-    for source, span in spans:
-        yield source, span, True
+_SPANS = "resourceSpans.item.scopeSpans.item.spans.item"
 
 
 def _unwrap(source: str, value: Any) -> Iterator[tuple[str, Any, bool]]:
     """A JSON Lines record is a whole `ExportTraceServiceRequest` or one flat span."""
-    if isinstance(value, dict) and isinstance(value.get("resourceSpans"), list):
-        for i, resource in enumerate(value["resourceSpans"]):
-            yield from _scope_spans(resource, f"{source}:$.resourceSpans[{i}]")
+    if isinstance(value, dict) and "resourceSpans" in value:
+        for label, span in walk(value, parse_prefix(_SPANS)):
+            where = f"{source}:{label}"
+            yield where, (Rejected(source=where, reason=span.reason)
+                          if isinstance(span, Mismatch) else span), True
     else:
         yield source, value, False
 
 
-def _records(path: Path) -> Iterator[tuple[str, Any, bool]]:
+def _records(path: Path, limits: Limits) -> Iterator[tuple[str, Any, bool]]:
     """Yield `(source, raw span or Rejected, is_otlp)` for every span of a file."""
     if path.suffix == ".jsonl":
-        for source, value in iter_jsonl(path):
+        for source, value in iter_jsonl(path, limits, holds=True):
             yield from _unwrap(source, value)
         return
     with path.open("rb") as handle:
-        head = handle.read(64).lstrip()
-    if head.startswith(b"["):
-        for source, value in iter_json_array(path):
-            yield source, value, False
-        return
-    for source, value in iter_json_array(path, "resourceSpans.item", "$.resourceSpans"):
-        if isinstance(value, Rejected):
-            yield source, value, True
-        else:
-            yield from _scope_spans(value, source)
+        envelope = not handle.read(4096).lstrip().startswith(b"[")
+    for source, value in iter_json_array(path, _SPANS if envelope else "item", limits,
+                                         holds=True):
+        yield source, value, envelope
 
 
-def read_span_file(path: Path, convention: SpanConvention) -> Iterator[Item]:
+def read_span_file(path: Path, convention: SpanConvention, limits: Limits) -> Iterator[Item]:
     """Read every span of a file, then yield one tree (or one rejection) per trace."""
-    spans = typed_spans(path)
+    spans = typed_spans(path, limits)
     if spans is not None:
         traces: dict[str, list[RawSpan]] = {}
         for span in spans:
             traces.setdefault(span.trace_id, []).append(span)
-        yield from _trees(path, traces, {}, None, convention)
+        yield from _trees(path, traces, {}, None, convention, limits)
         return
-    yield from _read_generic(path, convention)
+    yield from _read_generic(path, convention, limits)
 
 
-def _read_generic(path: Path, convention: SpanConvention) -> Iterator[Item]:
+def _read_generic(path: Path, convention: SpanConvention, limits: Limits) -> Iterator[Item]:
     """Any span file, malformed ones included: each bad record is rejected with its place."""
     traces: dict[str, list[RawSpan]] = {}
     bad: dict[str, list[str]] = {}
     broken: Rejected | None = None
-    for order, (source, raw, is_otlp) in enumerate(_records(path)):
+    for order, (source, raw, is_otlp) in enumerate(_records(path, limits)):
         if isinstance(raw, Rejected):
             yield raw
-            broken = raw
+            trace = _raw_trace_id(raw.partial)
+            if trace is None:
+                broken = raw
+            else:
+                bad.setdefault(trace, []).append(source)
             continue
         try:
             span = (span_from_otlp if is_otlp else span_from_flat)(raw, order)
         except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
-            rejected = Rejected(source=source, reason=f"bad span: {describe_error(exc)}")
+            reason = describe_error(exc, record_path(source))
+            rejected = Rejected(source=source, reason=f"bad span: {reason}",
+                                **excerpt(raw, limits))
             trace = _raw_trace_id(raw)
             if trace is None:
                 broken = rejected
@@ -118,7 +113,7 @@ def _read_generic(path: Path, convention: SpanConvention) -> Iterator[Item]:
             yield rejected
             continue
         traces.setdefault(span.trace_id, []).append(span)
-    yield from _trees(path, traces, bad, broken, convention)
+    yield from _trees(path, traces, bad, broken, convention, limits)
 
 
 def _raw_trace_id(raw: Any) -> str | None:
@@ -132,17 +127,18 @@ def _raw_trace_id(raw: Any) -> str | None:
 
 def _trees(
     path: Path, traces: dict[str, list[RawSpan]], bad: dict[str, list[str]],
-    broken: Rejected | None, convention: SpanConvention,
+    broken: Rejected | None, convention: SpanConvention, limits: Limits,
 ) -> Iterator[Item]:
     for trace_id, spans in traces.items():
         where = f"{path}:trace {trace_id}"
         if broken is not None:
             yield Rejected(source=where, reason=f"trace may be incomplete: {broken.source} "
-                                                "cannot be read")
+                                                "cannot be read", **excerpt(spans, limits))
         elif trace_id in bad:
-            yield Rejected(source=where, reason=f"trace has unreadable spans: {bad[trace_id][0]}")
+            yield Rejected(source=where, reason=f"trace has unreadable spans: {bad[trace_id][0]}",
+                           **excerpt(spans, limits))
         else:
-            yield _tree(where, spans, convention)
+            yield _tree(where, spans, convention, limits)
 
 
 def _check_count(spans: list[RawSpan]) -> None:
@@ -163,7 +159,7 @@ def _stated(spans: list[RawSpan]) -> dict[str, Any] | None:
     return None
 
 
-def _tree(where: str, spans: list[RawSpan], convention: SpanConvention) -> Item:
+def _tree(where: str, spans: list[RawSpan], convention: SpanConvention, limits: Limits) -> Item:
     try:
         _check_count(spans)
         stated = _stated(spans)
@@ -177,8 +173,9 @@ def _tree(where: str, spans: list[RawSpan], convention: SpanConvention) -> Item:
         roots = [s for s in ordered if s.parent_id not in known]
         fields = stated if stated is not None else convention.tree_fields(roots, nodes)
         return CallTree(trace_id=trace_id, nodes=nodes, **fields)
-    except (KeyError, TypeError, ValueError, ValidationError) as exc:
-        return Rejected(source=where, reason=describe_error(exc))
+    except (KeyError, TypeError, ValueError, OverflowError, RecursionError,
+            ValidationError) as exc:
+        return Rejected(source=where, reason=describe_error(exc), **excerpt(spans, limits))
 
 
 def _sort_key(span: RawSpan) -> int:

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from coachgraph.calltree.ingest._raw_span import RawSpan
+from coachgraph.calltree.ingest._raw_span import RawSpan, sampled_span_keys
 from coachgraph.calltree.ingest._spans import (
     SpanConvention,
     json_attr,
     ns_datetime,
     read_span_file,
 )
-from coachgraph.calltree.ingest.base import Item, TraceFormat, register_format
+from coachgraph.calltree.ingest.base import Item, Sample, TraceFormat, register_format
 from coachgraph.calltree.ingest.otlp import first_text
 from coachgraph.calltree.otel_names import own_node_fields
 from coachgraph.calltree.schema import CallNode
@@ -66,5 +66,17 @@ class OpenInferenceConvention(SpanConvention):
 class OpenInferenceFormat(TraceFormat):
     """OTLP/JSON envelopes or flat span records (JSON array or JSON Lines) with OpenInference."""
 
+    title = "OpenInference spans"
+
+    @classmethod
+    def recognises(cls, sample: Sample) -> bool:
+        keys = sampled_span_keys(sample)
+        return keys is not None and "openinference.span.kind" in keys
+
+    @classmethod
+    def accepts(cls, sample: Sample) -> bool:
+        keys = sampled_span_keys(sample)
+        return keys is not None and not any(k.startswith("gen_ai.") for k in keys)
+
     def read_file(self, path: Path) -> Iterator[Item]:
-        return read_span_file(path, OpenInferenceConvention())
+        return read_span_file(path, OpenInferenceConvention(), self.limits)

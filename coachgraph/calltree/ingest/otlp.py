@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from coachgraph.calltree.ingest._raw_span import RawSpan
+from coachgraph.calltree.ingest._raw_span import RawSpan, sampled_span_keys
 from coachgraph.calltree.ingest._spans import (
     SpanConvention,
     json_attr,
     ns_datetime,
     read_span_file,
 )
-from coachgraph.calltree.ingest.base import Item, TraceFormat, register_format
+from coachgraph.calltree.ingest.base import Item, Sample, TraceFormat, register_format
 from coachgraph.calltree.otel_names import (
     NODE_ATTRS,
     OPERATION_TO_KIND,
@@ -121,5 +121,12 @@ class GenAIConvention(SpanConvention):
 class OtlpJsonFormat(TraceFormat):
     """OTLP/JSON files: one `ExportTraceServiceRequest` per `.json` file or per `.jsonl` line."""
 
+    title = "OTLP/JSON spans (OpenTelemetry GenAI)"
+
+    @classmethod
+    def recognises(cls, sample: Sample) -> bool:
+        keys = sampled_span_keys(sample)
+        return keys is not None and not any(k.startswith("openinference.") for k in keys)
+
     def read_file(self, path: Path) -> Iterator[Item]:
-        return read_span_file(path, GenAIConvention())
+        return read_span_file(path, GenAIConvention(), self.limits)
