@@ -33,13 +33,6 @@ app = typer.Typer(help="Look at, summarise and export stored calling trees.",
                   no_args_is_help=True)
 
 
-def _size(text: str) -> int:
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
 FormatName = enum.Enum("FormatName", {name: name for name in (AUTO, *sorted(FORMATS))},
                        type=str)
 """The values `--format` takes (typer lists them and refuses others)."""
@@ -66,22 +59,26 @@ def ingest_command(
     max_depth: Annotated[int, typer.Option(
         "--max-depth", min=1, max=160, help="Most levels of arrays and objects in one record.",
     )] = _LIMITS.max_depth,
-    max_record_size: Annotated[str, typer.Option(
-        "--max-record-size", help="Largest record (a span, a run, a log file), e.g. 64M.")]
-    = format_size(_LIMITS.max_record_bytes),
-    max_held: Annotated[str, typer.Option(
-        "--max-held", help="Most input held at once: a file read whole, or the records of a "
-                           "span or LangSmith file waiting for their traces, e.g. 512M.")]
-    = format_size(_LIMITS.max_held_bytes),
+    max_record_size: Annotated[int, typer.Option(
+        "--max-record-size", parser=parse_size, metavar="SIZE",
+        show_default=format_size(_LIMITS.max_record_bytes),
+        help="Largest record (a span, a run, a log file), e.g. 64M.")]
+    = _LIMITS.max_record_bytes,
+    max_held: Annotated[int, typer.Option(
+        "--max-held", parser=parse_size, metavar="SIZE",
+        show_default=format_size(_LIMITS.max_held_bytes),
+        help="Most input held at once: a file read whole, or the records of a span or "
+             "LangSmith file waiting for their traces, e.g. 512M.")]
+    = _LIMITS.max_held_bytes,
 ) -> None:
     """Read traces into the calling-tree store; rejected records are quarantined.
 
-    Exit codes: 0 traces were stored (records may have been quarantined: see the warning);
-    1 nothing could be ingested; 2 a bad option, input path or store; 3 `--strict` stopped at
-    a rejected record (traces read before it are stored).
+    Exit codes: 0 traces were stored (records may have been quarantined: see the warning),
+    1 nothing could be ingested, 2 a bad option, input path or store,
+    3 --strict stopped at a rejected record (traces read before it are stored).
     """
-    limits = Limits(max_depth=max_depth, max_record_bytes=_size(max_record_size),
-                    max_held_bytes=_size(max_held))
+    limits = Limits(max_depth=max_depth, max_record_bytes=max_record_size,
+                    max_held_bytes=max_held)
     where = quarantine or _quarantine_file(store)
     try:
         with open_store(store) as opened:

@@ -130,11 +130,17 @@ def _kvlist(values: Any) -> dict[str, Any]:
     for index, kv in enumerate(values):
         try:
             key, value = _key_value(kv)
-            # Most attributes are plain strings: take them without the general dispatch.
-            string = value.get("stringValue")
-            decoded[key] = string if type(string) is str else any_value(value)
         except FieldError as exc:
             raise exc.under(f"[{index}]") from None
+        # Most attributes are plain strings: take them without the general dispatch.
+        string = value.get("stringValue")
+        if type(string) is str:
+            decoded[key] = string
+            continue
+        try:
+            decoded[key] = any_value(value)
+        except FieldError as exc:
+            raise exc.under(f"[{index}].value") from None
     return decoded
 
 

@@ -15,7 +15,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["ITEM", "Broken", "Mismatch", "Piece", "label_of", "scan_records", "shallow"]
+__all__ = ["ITEM", "Broken", "Mismatch", "Piece", "closed_prefix", "label_of", "scan_records",
+           "shallow"]
 
 ITEM = None
 """A path step meaning "every element of this array" (a key step names an object's member)."""
@@ -131,11 +132,12 @@ class _Scanner:
         decide which structural bytes lie inside strings, and the depth changes only at
         brackets, so the deepest point between two events is the deepest bracket between them.
         """
+        start = self.depth
         marks, delta, after, quotes = self._structure(chunk)
         level = after - (delta > 0)
         previous = np.searchsorted(marks, quotes) - 1
-        quote_level = np.where(previous >= 0, after[np.maximum(previous, 0)] if after.size
-                               else self.depth, self.depth)
+        quote_level = (np.where(previous >= 0, after[np.maximum(previous, 0)], start)
+                       if after.size else np.full(quotes.size, start))
         positions = np.concatenate((marks, quotes))
         levels = np.concatenate((level, quote_level))
         shallow = levels <= self.target
@@ -355,6 +357,27 @@ class _Scanner:
             return
         where = "inside a string" if self.in_string else "before every bracket is closed"
         self._break(f"the file ends {where}")
+
+
+def closed_prefix(head: bytes) -> bytes | None:
+    """The first bytes of a record cut after its last whole member and closed: what can be
+    read of a record too large to hold (None: no member ends within them)."""
+    scanner = _Scanner((ITEM,), len(head), 0)
+    marks, delta, _, _ = scanner._structure(head)
+    commas = np.flatnonzero(np.frombuffer(head, np.uint8)[marks] == _COMMA)
+    if commas.size == 0:
+        return None
+    end = int(marks[commas[-1]])
+    stack: list[int] = []
+    for position, change in zip(marks.tolist(), delta.tolist(), strict=True):
+        if position >= end:
+            break
+        if change > 0:
+            stack.append(head[position])
+        elif change < 0 and stack:
+            stack.pop()
+    closing = bytes(_CLOSES[_OPENS.index(opener)] for opener in reversed(stack))
+    return head[:end] + closing
 
 
 def shallow(data: bytes, keep: int = 2) -> bytes | None:

@@ -19,6 +19,7 @@ from coachgraph.calltree.ingest._scan import (
     Mismatch,
     Piece,
     Step,
+    closed_prefix,
     scan_records,
     shallow,
 )
@@ -134,8 +135,7 @@ def _mismatch(path: Path, found: Mismatch) -> Rejected:
 def _record(source: str, piece: Piece, limits: Limits) -> Any:
     """Parse one scanned record, unless it is over a limit (then a `Rejected` with its head)."""
     if piece.data is None:
-        return Rejected(source=source, reason=limits.over_size(piece.size),
-                        **excerpt(piece.head, limits, size=piece.size))
+        return _too_big(source, piece.head, limits, piece.size)
     if piece.depth > limits.max_depth:
         return _too_deep(source, piece.data, limits, piece.depth)
     try:
@@ -147,13 +147,25 @@ def _record(source: str, piece: Piece, limits: Limits) -> Any:
 
 def _too_deep(source: str, data: bytes, limits: Limits, depth: int | None = None) -> Rejected:
     """A record over the depth limit, with what can be read of its top levels."""
+    return Rejected(source=source, reason=limits.over_depth(depth), partial=_top(data),
+                    **excerpt(data, limits))
+
+
+def _too_big(source: str, head: bytes, limits: Limits, size: int) -> Rejected:
+    """A record over the size limit, with what can be read of its top levels in its head."""
+    prefix = closed_prefix(head)
+    return Rejected(source=source, reason=limits.over_size(size),
+                    partial=_top(prefix) if prefix is not None else None,
+                    **excerpt(head, limits, size=size))
+
+
+def _top(data: bytes) -> Any:
+    """The top two levels of a record's text, deeper values null (None: unreadable)."""
     top = shallow(data)
     try:
-        partial = loads(top, max_depth=2) if top is not None else None
+        return loads(top, max_depth=2) if top is not None else None
     except ValueError:
-        partial = None
-    return Rejected(source=source, reason=limits.over_depth(depth), partial=partial,
-                    **excerpt(data, limits))
+        return None
 
 
 def _json_reason(exc: ValueError) -> str:
@@ -174,9 +186,7 @@ def iter_jsonl(path: Path, limits: Limits = _DEFAULT, *, holds: bool = False
             size = len(line.rstrip(b"\r\n"))
             if size > limits.max_record_bytes:
                 size += 0 if line.endswith(b"\n") else _skip_line(handle)
-                yield source, Rejected(source=source, reason=limits.over_size(size),
-                                       **excerpt(line[:limits.kept_record_bytes], limits,
-                                                 size=size))
+                yield source, _too_big(source, line[:limits.kept_record_bytes], limits, size)
                 continue
             held += size if holds else 0
             if held > limits.max_held_bytes:
@@ -213,8 +223,7 @@ def load_json(path: Path, limits: Limits = _DEFAULT) -> tuple[str, Any]:
     if size > limits.max_record_bytes:
         with path.open("rb") as handle:
             head = handle.read(limits.kept_record_bytes)
-        return str(path), Rejected(source=str(path), reason=limits.over_size(size),
-                                   **excerpt(head, limits, size=size))
+        return str(path), _too_big(str(path), head, limits, size)
     data = path.read_bytes()
     try:
         return str(path), loads(data, max_depth=limits.max_depth)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -9,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from coachgraph.calltree.ingest.limits import Limits
@@ -78,12 +78,15 @@ def excerpt(record: Any, limits: Limits, size: int | None = None) -> dict[str, A
     if isinstance(record, bytes | bytearray):
         data = bytes(record)
     else:
-        try:
-            data = orjson.dumps(record, default=str)
-        except TypeError:
-            data = json.dumps(record, default=str, ensure_ascii=False).encode()
+        data = json.dumps(record, default=_plain, ensure_ascii=False,
+                          separators=(",", ":")).encode()
     kept = data[: limits.kept_record_bytes].decode("utf-8", errors="replace")
     return {"record": kept, "record_bytes": len(data) if size is None else size}
+
+
+def _plain(value: Any) -> Any:
+    """What the quarantine writes for a value JSON has no form for (a decoded span: its fields)."""
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else str(value)
 
 
 class TraceFormat(ABC):

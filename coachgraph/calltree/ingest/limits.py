@@ -59,12 +59,15 @@ _UNITS = {"": 1, "k": 1024, "m": _MIB, "g": 1024 * _MIB}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 
 
-def parse_size(text: str) -> int:
-    """Bytes from a size such as `512`, `64K`, `64MiB` or `1.5G` (binary units).
+def parse_size(text: str | int) -> int:
+    """Bytes from a size such as `512`, `64K`, `64MiB` or `1.5G` (binary units); a number of
+    bytes is taken as it is.
 
-    >>> parse_size("64M"), parse_size("1.5 GiB"), parse_size("100")
-    (67108864, 1610612736, 100)
+    >>> parse_size("64M"), parse_size("1.5 GiB"), parse_size("100"), parse_size(7)
+    (67108864, 1610612736, 100, 7)
     """
+    if isinstance(text, int):
+        return text
     match = _SIZE.match(text)
     if match is None:
         raise ValueError(f"not a size: {text!r} (use e.g. 512K, 64M or 1G)")
