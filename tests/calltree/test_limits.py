@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from coachgraph.calltree import _json
 from coachgraph.calltree._json import depth, loads
-from coachgraph.calltree.ingest import Limits, ingest
-from coachgraph.calltree.ingest import _stream
+from coachgraph.calltree.ingest import Limits, _stream, ingest
 from coachgraph.calltree.ingest._scan import ITEM, Piece, scan_records, shallow
 from coachgraph.calltree.ingest._stream import iter_json_array
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
