@@ -4,11 +4,12 @@ and a bound on nesting depth checked while parsing, before anything deeper is bu
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
 
-from coachgraph.errors import InputLimitError
+from coachgraph.errors import InputError, InputLimitError
 
 __all__ = ["MAX_DEPTH", "depth", "loads"]
 
@@ -27,15 +28,28 @@ def depth(value: Any) -> int:
     >>> depth(1), depth([]), depth({"a": [1, {"b": None}]})
     (0, 1, 3)
     """
-    deepest, stack = 0, [(value, 1)]
+    return _inspect(value)[0]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _inspect(value: Any) -> tuple[int, bool]:
+    """The depth of a parsed value, and whether a string in it holds an unpaired surrogate."""
+    deepest, lone, stack = 0, False, [(value, 1)]
     while stack:
         item, level = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if isinstance(item, str):
+            lone = lone or _SURROGATE.search(item) is not None
+            continue
+        children = (list(item) + list(item.values()) if isinstance(item, dict)
+                    else item if isinstance(item, list) else None)
         if children is None:
             continue
         deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+        stack.extend((child, level + 1) for child in children
+                     if isinstance(child, dict | list | str))
+    return deepest, lone
 
 
 def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
@@ -45,7 +59,8 @@ def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
     moves that stop to `max_depth`, so the bound costs nothing on well-formed input and nothing
     deeper is ever built. What orjson refuses for other reasons (NaN, Infinity, integers beyond
     64 bits, or invalid text) goes to `json.loads`, which raises `JSONDecodeError` with line and
-    column for invalid text; its result is checked against the bound.
+    column for invalid text; its result is checked against the bound, and refused
+    (`InputError`) should a string in it hold an unpaired surrogate, which no store can hold.
 
     >>> loads('{"a": [1, 2.5, "x"]}')
     {'a': [1, 2.5, 'x']}
@@ -81,14 +96,18 @@ def _orjson(data: bytes) -> Any:
 
 
 def _fallback(data: bytes, max_depth: int) -> Any:
+    """`json.loads`, for what orjson refuses; its result is held to the same rules: within the
+    depth bound, and text only (an escaped lone surrogate, `"\\ud800"`, is no character)."""
     try:
         value = json.loads(data)
     except RecursionError:
-        value = None
-        deepest = max_depth + 1
+        value, deepest, lone = None, max_depth + 1, False
     else:
-        deepest = depth(value)
+        deepest, lone = _inspect(value)
     if deepest > max_depth:
         raise InputLimitError(f"nested deeper than {max_depth} levels (the depth limit)",
                               limit="max_depth")
+    if lone:
+        raise InputError("a string holds an unpaired surrogate escape (\\ud800 to \\udfff), "
+                         "which is not text")
     return value

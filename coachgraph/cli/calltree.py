@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -28,6 +29,8 @@ from coachgraph.cli._console import console, err_console, reports_errors
 from coachgraph.errors import CoachgraphError, ConfigError, InputError
 
 __all__ = ["app", "ingest_command", "register"]
+
+logger = logging.getLogger(__name__)
 
 app = typer.Typer(help="Look at, summarise and export stored calling trees.",
                   no_args_is_help=True)
@@ -91,7 +94,15 @@ def ingest_command(
         _fail(str(exc), 2)
     except (OSError, sqlite3.Error) as exc:
         _fail(f"{store}: {exc}", 2)
+    except KeyboardInterrupt:
+        _fail("interrupted: the traces of the batches written before are stored; ingest the "
+              "same inputs again to read the rest (ingest is idempotent)", 130)
+    except Exception as exc:  # one line for the user; the traceback goes to the log (-v)
+        logger.info("ingest failed", exc_info=True)
+        _fail(f"{type(exc).__name__}: {exc} (while ingesting into {store}; -v shows where)", 2)
     _say(console, report.summary())
+    if format_name.value == AUTO and report.files:
+        _say(console, "formats: " + ", ".join(f"{n} ({c} files)" for n, c in report.files.items()))
     for line in report.unread:
         _say(err_console, f"warning: {line}")
     if not report.stored_anything:

@@ -100,7 +100,8 @@ def test_auto_reads_each_file_as_its_format(tmp_path: Path) -> None:
     write_input("seal-tools", tmp_path / "b")
     result = _ingest("--format", "auto", "--store", str(tmp_path / "s.sqlite"), str(tmp_path))
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "ingested 4 traces, 8 nodes; 0 quarantined\n"
+    assert result.stdout == ("ingested 4 traces, 8 nodes; 0 quarantined\n"
+                             "formats: otlp-json (1 files), seal-tools (1 files)\n")
 
 
 @pytest.mark.parametrize(("args", "names"), [

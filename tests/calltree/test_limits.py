@@ -217,3 +217,22 @@ def test_a_deep_json_attribute_stays_text(tmp_path: Path) -> None:
         tree = store.get_tree("aa01")
     assert report.rejected == 0 and tree is not None
     assert tree.node("s2").inputs == deep_text
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["parsed whole", "scanned"])
+def test_a_lone_surrogate_rejects_its_record_only(whole: bool, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the fuzz suite: `"\\ud800"` parses (the standard library allows it) but no
+    store can hold it, and writing it failed a whole run."""
+    if not whole:
+        monkeypatch.setattr(_stream, "WHOLE_FILE_LIMIT", -1)
+    samples = copy.deepcopy(_inputs.NESTFUL_DATA)
+    samples[0]["input"] = "PLACE"
+    (tmp_path / "demo-data.json").write_text(
+        json.dumps(samples).replace("PLACE", "\\\\ud800"[1:]))
+    with SQLiteCallTreeStore(":memory:") as store:
+        report = ingest(store, "nestful", [tmp_path])
+        assert store.trace_ids() == ["nestful:demo:1"]
+    assert [(r.source, r.reason) for r in report.quarantined] == [
+        (f"{tmp_path / 'demo-data.json'}:$[0]", "a string holds an unpaired surrogate escape "
+         "(\\ud800 to \\udfff), which is not text")]

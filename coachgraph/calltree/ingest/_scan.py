@@ -116,6 +116,8 @@ class _Scanner:
         """How the top-level value began: "open" (on the path), "skipping" (a container of the
         wrong kind) or "scalar"; empty before it begins."""
         self.broken = False
+        self.content = False
+        """Whether anything but white space came before the top-level value began."""
         self.out: list[Piece | Mismatch | Broken] = []
 
     @property
@@ -186,6 +188,8 @@ class _Scanner:
 
     def feed(self, chunk: bytes, base: int) -> None:
         """Walk one chunk whose first byte is at file offset `base`."""
+        if not self.rooted and not self.content:
+            self.content = bool(chunk.strip())
         positions, levels, deepest = self.classify(chunk)
         if self.depth < 0:
             self._break("a closing bracket has no opening one")
@@ -350,8 +354,11 @@ class _Scanner:
         self.broken = True
 
     def end(self) -> None:
-        """The file ended: report a record or container left open."""
+        """The file ended: report a record or container left open, or an empty file."""
         if self.broken or (self.closed_at is not None and not self.in_string):
+            return
+        if not self.rooted and not self.content:
+            self._break("the file holds no JSON value")
             return
         if self.closed_at is None and not self.frames and self.depth == 0:
             return

@@ -25,7 +25,7 @@ from coachgraph.calltree.ingest._scan import (
 )
 from coachgraph.calltree.ingest.base import Rejected, excerpt
 from coachgraph.calltree.ingest.limits import Limits
-from coachgraph.errors import InputLimitError
+from coachgraph.errors import InputError, InputLimitError
 
 __all__ = ["WHOLE_FILE_LIMIT", "BadJson", "iter_json_array", "iter_jsonl", "load_json",
            "parse_prefix", "walk"]
@@ -82,7 +82,7 @@ def iter_json_array(path: Path, prefix: str = "item", limits: Limits = _DEFAULT,
     """
     steps = parse_prefix(prefix)
     document = _whole_file(path, steps, limits)
-    if document is not None:
+    if document is not _UNPARSED:
         for label, value in walk(document, steps):
             yield f"{path}:{label}", (_mismatch(path, value) if isinstance(value, Mismatch)
                                       else value)
@@ -90,19 +90,22 @@ def iter_json_array(path: Path, prefix: str = "item", limits: Limits = _DEFAULT,
     yield from _scanned(path, steps, limits, holds)
 
 
+_UNPARSED = object()
+
+
 def _whole_file(path: Path, steps: tuple[Step, ...], limits: Limits) -> Any:
-    """The parsed document of a small file within every limit, or None to scan it instead.
+    """The parsed document of a small file within every limit, or `_UNPARSED` to scan it.
 
     A file that cannot be parsed whole (too deep somewhere, or broken) is scanned, so each bad
     record is reported as the scanner finds it, with every good one still read.
     """
     size = path.stat().st_size
     if size > min(WHOLE_FILE_LIMIT, limits.max_held_bytes, limits.max_record_bytes):
-        return None
+        return _UNPARSED
     try:
         return loads(path.read_bytes(), max_depth=limits.max_depth + len(steps))
     except ValueError:
-        return None
+        return _UNPARSED
 
 
 def _scanned(path: Path, steps: tuple[Step, ...], limits: Limits, holds: bool
@@ -140,6 +143,8 @@ def _record(source: str, piece: Piece, limits: Limits) -> Any:
         return _too_deep(source, piece.data, limits, piece.depth)
     try:
         return loads(piece.data, max_depth=limits.max_depth)
+    except InputError as exc:
+        return Rejected(source=source, reason=str(exc), **excerpt(piece.data, limits))
     except ValueError as exc:
         return BadJson(source=source, reason=f"invalid JSON: {_json_reason(exc)}",
                        **excerpt(piece.data, limits))
@@ -201,6 +206,8 @@ def _line(source: str, line: bytes, limits: Limits) -> Any:
         return loads(line, max_depth=limits.max_depth)
     except InputLimitError:
         return _too_deep(source, line, limits)
+    except InputError as exc:
+        return Rejected(source=source, reason=str(exc), **excerpt(line, limits))
     except ValueError as exc:
         return Rejected(source=source, reason=f"invalid JSON: {_json_reason(exc)}",
                         **excerpt(line, limits))
@@ -229,6 +236,8 @@ def load_json(path: Path, limits: Limits = _DEFAULT) -> tuple[str, Any]:
         return str(path), loads(data, max_depth=limits.max_depth)
     except InputLimitError:
         return str(path), _too_deep(str(path), data, limits)
+    except InputError as exc:
+        return str(path), Rejected(source=str(path), reason=str(exc), **excerpt(data, limits))
     except json.JSONDecodeError as exc:
         source = f"{path}:{exc.lineno}"
         return source, BadJson(source=source, reason=f"invalid JSON: {exc.msg}",

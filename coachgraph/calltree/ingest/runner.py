@@ -186,7 +186,10 @@ class _Run:
             sample = sample_file(file, self.limits)
             found = detect(sample) if sample is not None else None
             if found is None:
-                self.report.unread.append(f"{file}: not a trace format coachgraph reads")
+                self.report.unread.append(
+                    f"{file}: not a trace format coachgraph reads" if sample is not None else
+                    f"{file}: its first record cannot be read (not JSON, or over the limits); "
+                    "name its format with --format to see why")
                 continue
             reader = self.readers.setdefault(found.name, found(self.limits))
             yield file, reader
