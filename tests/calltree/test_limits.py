@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from coachgraph.calltree import _json
 from coachgraph.calltree._json import depth, loads
 from coachgraph.calltree.ingest import Limits, _stream, ingest
-from coachgraph.calltree.ingest._scan import ITEM, Piece, scan_records, shallow
+from coachgraph.calltree.ingest._scan import ITEM, Piece, scan_records
 from coachgraph.calltree.ingest._stream import iter_json_array
+from coachgraph.calltree.ingest._structure import closed_prefix, shallow
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
 from coachgraph.errors import InputLimitError
 from tests.calltree import _inputs
@@ -83,6 +84,13 @@ def test_the_scanner_finds_every_record_at_any_chunk_size(
     assert [json.loads(p.data) for p in found] == values
     assert [p.depth for p in found] == [depth(v) for v in values]
     assert [p.label for p in found] == [f"$.traces[{i}]" for i in range(len(values))]
+
+
+def test_the_head_of_a_large_record_is_closed_after_its_last_whole_member() -> None:
+    head = b'{"id": "q1", "trace_id": "q1", "inputs": {"text": "a, b", "more": [1, [2, 3'
+    assert closed_prefix(head) == (b'{"id": "q1", "trace_id": "q1", "inputs": {"text": "a, b", '
+                                   b'"more": [1, [2]]}}')
+    assert closed_prefix(b'{"id": "q') is None
 
 
 def test_shallow_keeps_the_top_levels() -> None:

@@ -15,8 +15,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-__all__ = ["ITEM", "Broken", "Mismatch", "Piece", "closed_prefix", "label_of", "scan_records",
-           "shallow"]
+from coachgraph.calltree.ingest._structure import CLOSES, OPENS, Structure
+
+__all__ = ["ITEM", "Broken", "Mismatch", "Piece", "label_of", "scan_records"]
 
 ITEM = None
 """A path step meaning "every element of this array" (a key step names an object's member)."""
@@ -24,15 +25,8 @@ ITEM = None
 Step = str | None
 
 _CHUNK = 1 << 20
-_QUOTE, _BACKSLASH, _COMMA, _COLON = 34, 92, 44, 58
-_OPENS, _CLOSES = (91, 123), (93, 125)
+_QUOTE, _COMMA, _COLON = 34, 44, 58
 _PAIRS = {93: 91, 125: 123}
-_MARKED = bytes(int(b in (_QUOTE, _BACKSLASH, *_OPENS, *_CLOSES, _COMMA, _COLON))
-                for b in range(256))
-"""Maps every byte the scanner looks at to 1 and every other byte to 0."""
-_DELTA = np.zeros(256, dtype=np.int64)
-_DELTA[list(_OPENS)] = 1
-_DELTA[list(_CLOSES)] = -1
 _KEY_LIMIT = 4096
 """Keys longer than this are never a path step; their text is not kept."""
 
@@ -106,7 +100,7 @@ class _Scanner:
     def __init__(self, steps: tuple[Step, ...], max_record: int, kept: int) -> None:
         self.steps, self.target = steps, len(steps)
         self.max_record, self.kept = max_record, kept
-        self.escape, self.in_string, self.depth = False, False, 0
+        self.text = Structure()
         self.frames: list[_Frame] = []
         self.record: _Record | None = None
         self.key_from: int | None = None
@@ -134,8 +128,8 @@ class _Scanner:
         decide which structural bytes lie inside strings, and the depth changes only at
         brackets, so the deepest point between two events is the deepest bracket between them.
         """
-        start = self.depth
-        marks, delta, after, quotes = self._structure(chunk)
+        start = self.text.depth
+        marks, delta, after, quotes = self.text.feed(chunk)
         level = after - (delta > 0)
         previous = np.searchsorted(marks, quotes) - 1
         quote_level = (np.where(previous >= 0, after[np.maximum(previous, 0)], start)
@@ -149,41 +143,6 @@ class _Scanner:
         deepest = _segment_maxima(after, np.searchsorted(marks, positions))
         return positions, levels, deepest
 
-    def _structure(self, chunk: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The structural bytes outside strings (positions, depth change, depth after each)
-        and the unescaped quotes of a chunk; the state carries on to the next chunk."""
-        interesting = np.flatnonzero(np.frombuffer(chunk.translate(_MARKED), np.bool_))
-        a = np.frombuffer(chunk, np.uint8)
-        kinds = a[interesting]
-        quotes = _unescaped(interesting[kinds == _QUOTE],
-                            self._escaped(interesting[kinds == _BACKSLASH], a.size))
-        marks = interesting[(kinds != _QUOTE) & (kinds != _BACKSLASH)]
-        marks = marks[(np.searchsorted(quotes, marks) + self.in_string) % 2 == 0]
-        delta = _DELTA[a[marks]]
-        after = np.cumsum(delta) + self.depth
-        self.in_string = bool((quotes.size + self.in_string) % 2)
-        self.depth = int(after[-1]) if after.size else self.depth
-        if after.size and int(after.min()) < 0:
-            self.depth = -1
-        return marks, delta, after, quotes
-
-    def _escaped(self, slashes: np.ndarray, size: int) -> np.ndarray:
-        """Positions of bytes escaped by a backslash (a run's parity carries across chunks)."""
-        first = np.array([0] if self.escape else [], dtype=np.int64)
-        if slashes.size == 0:
-            self.escape = False
-            return first
-        starts_run = np.empty(slashes.size, dtype=bool)
-        starts_run[0] = True
-        starts_run[1:] = np.diff(slashes) != 1
-        run_start = np.maximum.accumulate(np.where(starts_run, np.arange(slashes.size), 0))
-        offset = np.arange(slashes.size) - run_start
-        if self.escape and slashes[0] == 0:
-            offset[run_start == 0] += 1
-        targets = slashes[offset % 2 == 0] + 1
-        self.escape = bool(targets.size and targets[-1] == size)
-        return np.concatenate((first, targets[targets < size]))
-
     # -- walking the shallow structure -----------------------------------------------------
 
     def feed(self, chunk: bytes, base: int) -> None:
@@ -191,7 +150,7 @@ class _Scanner:
         if not self.rooted and not self.content:
             self.content = bool(chunk.strip())
         positions, levels, deepest = self.classify(chunk)
-        if self.depth < 0:
+        if self.text.depth < 0:
             self._break("a closing bracket has no opening one")
             return
         for position, level, before in zip(positions.tolist(), levels.tolist(),
@@ -216,7 +175,7 @@ class _Scanner:
         frame = self.frames[-1]
         if level > frame.level + 1:
             return
-        if byte in _CLOSES and level == frame.level:
+        if byte in CLOSES and level == frame.level:
             self._close(frame, byte, chunk, position, base)
         elif frame.step is ITEM:
             self._in_array(frame, byte, chunk, position, base)
@@ -227,13 +186,13 @@ class _Scanner:
         """An event outside every container on the path: the top-level value begins or ends
         (a top-level value of the wrong kind is passed over whole)."""
         if self.rooted == "skipping":
-            if level == 0 and byte in _CLOSES:
+            if level == 0 and byte in CLOSES:
                 self.closed_at = offset
         elif self.rooted == "scalar" and byte == _QUOTE:
             return
         elif self.rooted:
             self._break("more than one value at the top level")
-        elif byte in _OPENS:
+        elif byte in OPENS:
             self.rooted = "open" if self._open(byte, 0, offset) else "skipping"
         elif byte == _QUOTE:
             self.rooted = "scalar"
@@ -243,7 +202,7 @@ class _Scanner:
     def _open(self, byte: int, level: int, offset: int) -> bool:
         """Enter a container on the path to the records (False: wrong kind, it is skipped)."""
         step = self.steps[level]
-        if (byte == _OPENS[0]) != (step is ITEM):
+        if (byte == OPENS[0]) != (step is ITEM):
             kind = "an array" if step is ITEM else "an object"
             self.out.append(Mismatch(self._label(level), f"expected {kind} here"))
             return False
@@ -271,7 +230,7 @@ class _Scanner:
             frame.filled = False
             if frame.level == self.target - 1:
                 self.record = _Record(start=base + position + 1)
-        elif frame.level < self.target - 1 and byte in _OPENS:
+        elif frame.level < self.target - 1 and byte in OPENS:
             frame.filled = True
             self._open(byte, frame.level + 1, base + position)
 
@@ -296,7 +255,7 @@ class _Scanner:
             if frame.state == "value":
                 self._scalar_value(frame)
             frame.state, frame.key = "key", None
-        elif byte in _OPENS and frame.state == "value":
+        elif byte in OPENS and frame.state == "value":
             frame.state = "done"
             if frame.key == frame.step.encode():
                 self._open(byte, frame.level + 1, base + position)
@@ -355,55 +314,15 @@ class _Scanner:
 
     def end(self) -> None:
         """The file ended: report a record or container left open, or an empty file."""
-        if self.broken or (self.closed_at is not None and not self.in_string):
+        if self.broken or (self.closed_at is not None and not self.text.in_string):
             return
         if not self.rooted and not self.content:
             self._break("the file holds no JSON value")
             return
-        if self.closed_at is None and not self.frames and self.depth == 0:
+        if self.closed_at is None and not self.frames and self.text.depth == 0:
             return
-        where = "inside a string" if self.in_string else "before every bracket is closed"
+        where = "inside a string" if self.text.in_string else "before every bracket is closed"
         self._break(f"the file ends {where}")
-
-
-def closed_prefix(head: bytes) -> bytes | None:
-    """The first bytes of a record cut after its last whole member and closed: what can be
-    read of a record too large to hold (None: no member ends within them)."""
-    scanner = _Scanner((ITEM,), len(head), 0)
-    marks, delta, _, _ = scanner._structure(head)
-    commas = np.flatnonzero(np.frombuffer(head, np.uint8)[marks] == _COMMA)
-    if commas.size == 0:
-        return None
-    end = int(marks[commas[-1]])
-    stack: list[int] = []
-    for position, change in zip(marks.tolist(), delta.tolist(), strict=True):
-        if position >= end:
-            break
-        if change > 0:
-            stack.append(head[position])
-        elif change < 0 and stack:
-            stack.pop()
-    closing = bytes(_CLOSES[_OPENS.index(opener)] for opener in reversed(stack))
-    return head[:end] + closing
-
-
-def shallow(data: bytes, keep: int = 2) -> bytes | None:
-    """A record's text with every array or object nested deeper than `keep` levels replaced
-    by `null`: enough to read, say, which trace an over-deep span belongs to (None: the text
-    is not balanced JSON)."""
-    scanner = _Scanner((ITEM,), len(data), 0)
-    marks, delta, after, _ = scanner._structure(data)
-    if scanner.depth != 0 or scanner.in_string:
-        return None
-    starts = marks[(delta > 0) & (after == keep + 1)]
-    ends = marks[(delta < 0) & (after == keep)]
-    if starts.size != ends.size:
-        return None
-    pieces, last = [], 0
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        pieces += [data[last:start], b"null"]
-        last = end + 1
-    return b"".join([*pieces, data[last:]])
 
 
 def scan_records(handle: BinaryIO, steps: tuple[Step, ...], max_record: int, kept: int, *,
@@ -427,14 +346,6 @@ def scan_records(handle: BinaryIO, steps: tuple[Step, ...], max_record: int, kep
         return
     scanner.end()
     yield from scanner.out
-
-
-def _unescaped(quotes: np.ndarray, escaped: np.ndarray) -> np.ndarray:
-    """The quote positions that no backslash escapes (both arrays sorted)."""
-    if escaped.size == 0 or quotes.size == 0:
-        return quotes
-    at = np.minimum(np.searchsorted(escaped, quotes), escaped.size - 1)
-    return quotes[escaped[at] != quotes]
 
 
 def _segment_maxima(after: np.ndarray, cuts: np.ndarray) -> np.ndarray:

@@ -13,16 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from coachgraph.calltree._json import loads
-from coachgraph.calltree.ingest._scan import (
-    ITEM,
-    Broken,
-    Mismatch,
-    Piece,
-    Step,
-    closed_prefix,
-    scan_records,
-    shallow,
-)
+from coachgraph.calltree.ingest._scan import ITEM, Broken, Mismatch, Piece, Step, scan_records
+from coachgraph.calltree.ingest._structure import closed_prefix, shallow
 from coachgraph.calltree.ingest.base import Rejected, excerpt
 from coachgraph.calltree.ingest.limits import Limits
 from coachgraph.errors import InputError, InputLimitError

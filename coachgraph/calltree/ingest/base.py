@@ -145,8 +145,8 @@ class TraceFormat(ABC):
         field (by JSON path) and what it should be, and keeping the record."""
         try:
             return build()
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError,
-                ValidationError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError,
+                RecursionError, ValidationError) as exc:
             return Rejected(source=source, reason=describe_error(exc, record_path(source)),
                             **excerpt(record, self.limits))
 
