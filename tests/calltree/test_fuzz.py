@@ -99,7 +99,7 @@ def test_bad_agent_rec_record_is_named(tmp_path: Path) -> None:
     assert "node_9" in report.quarantined[0].reason
 
 
-EXAMPLES = 30
+EXAMPLES = 100
 """Hostile inputs per format in CI (the worker's `--examples` runs more)."""
 
 

@@ -36,16 +36,26 @@ def sample_file(path: Path, limits: Limits) -> Sample | None:
         return Sample(path, "array", record) if record is not None else None
     if start != b"{":
         return None
+    if len(window) < SAMPLE_BYTES:
+        return _whole(path, window, limits)
     for prefix, layout in _OBJECT_PATHS:
         record = _first_at(window, prefix, limits)
         if record is not None:
             return Sample(path, layout, record)
-    if len(window) == SAMPLE_BYTES:
-        return None
+    return None
+
+
+def _whole(path: Path, text: bytes, limits: Limits) -> Sample | None:
+    """A whole small object file, parsed once: an envelope, a `traces` object, or a record."""
     try:
-        return Sample(path, "object", loads(window, max_depth=limits.max_depth))
+        document = loads(text, max_depth=limits.max_depth + len(parse_prefix(SPANS)))
     except ValueError:
         return None
+    for prefix, layout in _OBJECT_PATHS:
+        first = next((v for _, v in walk(document, parse_prefix(prefix))), None)
+        if isinstance(first, dict):
+            return Sample(path, layout, first)
+    return Sample(path, "object", document)
 
 
 def _first_at(window: bytes, prefix: str, limits: Limits) -> object | None:
