@@ -92,7 +92,9 @@ def ingest_command(
               f"in {where})", 3)
     except CoachgraphError as exc:
         _fail(str(exc), 2)
-    except (OSError, sqlite3.Error) as exc:
+    except OSError as exc:
+        _fail(f"{exc.filename or store}: {exc.strerror or exc}", 2)
+    except sqlite3.Error as exc:
         _fail(f"{store}: {exc}", 2)
     except KeyboardInterrupt:
         _fail("interrupted: the traces of the batches written before are stored; ingest the "

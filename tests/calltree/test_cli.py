@@ -140,3 +140,14 @@ def test_an_unreadable_file_is_quarantined_and_the_rest_ingested(tmp_path: Path)
     result = _ingest("--format", "who-and-when", "--store", str(tmp_path / "s.sqlite"),
                      str(folder))
     assert result.exit_code == 0 and result.stdout.startswith("ingested 2 traces")
+
+
+def test_a_quarantine_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    folder = write_input("who-and-when", tmp_path / "logs")
+    (folder / "Hand-Crafted" / "9.json").write_text('{"question": null, "history": []}')
+    result = _ingest("--format", "who-and-when", "--store", str(tmp_path / "s.sqlite"),
+                     "--quarantine", str(blocker / "q.jsonl"), str(folder))
+    assert result.exit_code == 2
+    assert _last_error(result).startswith(f"error: {blocker}")
