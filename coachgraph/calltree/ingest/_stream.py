@@ -35,7 +35,7 @@ class BadJson(Rejected):
 
 
 def parse_prefix(prefix: str) -> tuple[Step, ...]:
-    """Path steps from an ijson-style prefix (`item` for array elements, else object keys).
+    """Path steps from a dotted prefix (`item` for array elements, other parts object keys).
 
     >>> parse_prefix("resourceSpans.item"), parse_prefix("item")
     (('resourceSpans', None), (None,))
