@@ -69,3 +69,13 @@ def test_the_report_keeps_a_bounded_sample(tmp_path: Path) -> None:
         report = ingest(store, "seal-tools", [folder], quarantine=tmp_path / "q.jsonl")
     assert (report.rejected, len(report.quarantined), report.traces) == (250, 100, 1)
     assert len(_lines(tmp_path / "q.jsonl")) == 250
+
+
+def test_each_entry_is_one_line_whatever_the_record_holds(tmp_path: Path) -> None:
+    """Found by the fuzz suite: a record holding U+0085 split its entry for `splitlines`."""
+    bad = {"id": "b", "query": 1, "calling": [], "text": "a\u0085b\u2028c\u2029d\ne"}
+    folder = _queries(tmp_path / "in", bad)
+    with SQLiteCallTreeStore(":memory:") as store:
+        ingest(store, "seal-tools", [folder], quarantine=tmp_path / "q.jsonl")
+    (entry,) = _lines(tmp_path / "q.jsonl")
+    assert json.loads(entry["record"]) == bad

@@ -19,6 +19,9 @@ from coachgraph.calltree.ingest.base import Rejected
 
 __all__ = ["Quarantine", "write_quarantine"]
 
+_LINE_BREAKS = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
+"""Characters some readers split lines at: written escaped, so one entry stays one line."""
+
 
 class Quarantine:
     """Appends the rejected records of one run to a JSON Lines file, opened at the first one
@@ -45,7 +48,7 @@ class Quarantine:
             self._handle = self.path.open("a", encoding="utf-8")
         entry = {"run": self.run, "started": self.started,
                  "format": format_name or self.format_name, **rejected.model_dump()}
-        self._handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self._handle.write(json.dumps(entry, ensure_ascii=False).translate(_LINE_BREAKS) + "\n")
         self._handle.flush()
 
     def close(self) -> None:
