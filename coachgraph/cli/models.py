@@ -6,7 +6,7 @@ import typer
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from rich.table import Table
 
-from coachgraph.cli._console import console, err_console, reports_errors
+from coachgraph.cli._console import console, err_console, reports_errors, styled, working
 from coachgraph.config import Settings
 from coachgraph.errors import InputError
 from coachgraph.models import CHAT_MODELS, load_chat_model
@@ -42,10 +42,11 @@ def generate(
     if not prompt.strip():
         raise InputError("the prompt is empty: give a non-blank PROMPT", source="PROMPT")
     model = model or Settings.from_env().inference_model
-    chat_model = load_chat_model(model, temperature=temperature, top_p=top_p, max_tokens=max_tokens)
+    with working(f"loading {model}"):
+        chat_model = load_chat_model(model, temperature=temperature, top_p=top_p, max_tokens=max_tokens)
     messages: list[BaseMessage] = [SystemMessage(system)] if system else []
     messages.append(HumanMessage(prompt))
-    console.print(chat_model.invoke(messages).text, markup=False, highlight=False)
+    console.print(chat_model.invoke(messages).text)
 
 
 @reports_errors
@@ -59,22 +60,23 @@ def chat(
 ) -> None:
     """Talk with a model in the terminal; answers stream as they are generated."""
     model = model or Settings.from_env().inference_model
-    chat_model = load_chat_model(model, temperature=temperature, max_tokens=max_tokens)
+    with working(f"loading {model}"):
+        chat_model = load_chat_model(model, temperature=temperature, max_tokens=max_tokens)
     history: list[BaseMessage] = [SystemMessage(system)] if system else []
-    err_console.print(f"[dim]chatting with {model}; an empty line ends[/]")
+    err_console.print(styled((f"chatting with {model}; an empty line ends", "dim")))
     while True:
         try:
-            line = console.input("[bold cyan]you>[/] ")
+            line = console.input(styled(("you> ", "bold cyan")))
         except EOFError:
             break
         if not line.strip():
             break
         history.append(HumanMessage(line))
-        console.print("[bold green]model>[/] ", end="")
+        console.print(styled(("model> ", "bold green")), end="")
         answer = ""
         for chunk in chat_model.stream(history):
             answer += chunk.text
-            console.print(chunk.text, end="", markup=False, highlight=False)
+            console.print(chunk.text, end="")
         console.print()
         history.append(AIMessage(answer))
 
