@@ -13,6 +13,8 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
+from coachgraph.errors import InputError
+
 __all__ = ["Settings", "cache_dir", "default_inference_model"]
 
 
@@ -44,7 +46,8 @@ class Settings:
     default_embeddings: str = "minilm"
     """Embedding spec used when a command is given none."""
     threads: int = 0
-    """Torch intra-op threads; 0 keeps torch's default (all cores)."""
+    """Torch intra-op threads the command line sets for the whole command; 0 keeps torch's
+    default (all cores). Library code never changes the thread count."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,5 +57,16 @@ class Settings:
             default_model=os.environ.get("COACHGRAPH_MODEL", "smollm2"),
             inference_model=os.environ.get("COACHGRAPH_INFERENCE_MODEL") or default_inference_model(),
             default_embeddings=os.environ.get("COACHGRAPH_EMBEDDINGS", "minilm"),
-            threads=int(os.environ.get("COACHGRAPH_THREADS", "0")),
+            threads=_count(os.environ.get("COACHGRAPH_THREADS") or "0", "COACHGRAPH_THREADS"),
         )
+
+
+def _count(text: str, name: str) -> int:
+    """A non-negative integer read from environment variable `name`.
+
+    >>> _count("4", "COACHGRAPH_THREADS")
+    4
+    """
+    if not text.strip().isdigit():
+        raise InputError(f"expected a whole number of at least 0, got {text!r}", source=name)
+    return int(text)

@@ -7,6 +7,7 @@ import typer
 from coachgraph.cli import bench, calltree, graphs, models, recommend, skills, train
 from coachgraph.cli._console import setup_logging
 from coachgraph.cli._errors import OneLineErrorGroup
+from coachgraph.config import Settings
 
 __all__ = ["app"]
 
@@ -21,6 +22,16 @@ app = typer.Typer(
 @app.callback()
 def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Show library logs.")) -> None:
     setup_logging(verbose)
+    _set_threads(Settings.from_env().threads)
+
+
+def _set_threads(threads: int) -> None:
+    """Torch's intra-op threads for the whole command (``COACHGRAPH_THREADS``; 0: torch's default).
+    The thread count is process-wide, so only the command line sets it, never the library."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 models.register(app)

@@ -13,7 +13,15 @@ from coachgraph.models.registry import register_chat_model
 
 __all__: list[str] = []
 
-_LOCAL_OPTIONS = ("precision", "max_batch", "threads")
+_LOCAL_OPTIONS = ("precision", "max_batch")
+
+
+def _refuse_threads(name: str, options: dict[str, Any]) -> None:
+    """Torch's thread count is process-wide, so a local model takes none (llama.cpp's is per model)."""
+    if "threads" in options:
+        raise ModelSpecError(f"{name}: 'threads' is not an option of the local backend; torch's thread count is "
+                             "process-wide, so the program sets it (torch.set_num_threads), or COACHGRAPH_THREADS "
+                             "for the command line")
 
 
 def _local(path: Path, name: str, options: dict[str, Any]) -> BaseChatModel:
@@ -30,12 +38,14 @@ def _local(path: Path, name: str, options: dict[str, Any]) -> BaseChatModel:
 def _smollm2(argument: str, **options: Any) -> BaseChatModel:
     from coachgraph.models.weights import packaged_checkpoint
 
+    _refuse_threads("smollm2", options)
     return _local(packaged_checkpoint("smollm2"), "smollm2", options)
 
 
 @register_chat_model("hf", "hf:<path>", "any local transformers checkpoint folder", takes_argument=True,
                      trainable=True)
 def _hf(argument: str, **options: Any) -> BaseChatModel:
+    _refuse_threads(f"hf:{argument}", options)
     path = Path(argument).expanduser()
     if not (path / "config.json").is_file():
         raise ModelSpecError(f"hf:{argument}: no transformers checkpoint (config.json) in {path}")

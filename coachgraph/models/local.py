@@ -78,16 +78,17 @@ class LocalLM:
             ``"fp32"`` (transformers' arithmetic) or ``"bf16"`` (for CPUs with fast bf16 units).
             In every precision a row's tokens do not depend on what else shares its batch.
         max_batch: most rows run in one forward pass; larger requests are split.
-        threads: torch intra-op threads (0 keeps torch's default).
+
+    It uses torch's intra-op threads as the program set them (`torch.set_num_threads`, or the
+    command line's ``COACHGRAPH_THREADS``): a thread count is process-wide, so a model never
+    changes it.
     """
 
-    def __init__(self, path: str | Path, precision: str = "int8", max_batch: int = 64, threads: int = 0) -> None:
+    def __init__(self, path: str | Path, precision: str = "int8", max_batch: int = 64) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if precision not in PRECISIONS:
             raise InputError(f"unknown precision {precision!r}; known: {sorted(PRECISIONS)}", source="precision")
-        if threads:
-            torch.set_num_threads(threads)
         self.path = Path(path)
         self.precision = precision
         self.max_batch = max_batch

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import torch
 from typer.testing import CliRunner
 
 from coachgraph.cli.main import app
+from coachgraph.models import load_chat_model
 
 runner = CliRunner()
 
@@ -36,3 +38,25 @@ def test_generate_and_chat_on_tiny_checkpoint(tiny_checkpoint):
                          input="one two\nthree\n\n")
     assert chat.exit_code == 0, chat.output
     assert chat.output.count("model>") == 2
+
+
+def test_threads_come_from_the_environment_for_the_command_only(tiny_checkpoint, monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        loaded = load_chat_model(f"hf:{tiny_checkpoint}", max_tokens=2)
+        assert loaded.invoke("one two").content is not None
+        assert torch.get_num_threads() == before  # loading and generating leave the count alone
+        monkeypatch.setenv("COACHGRAPH_THREADS", "1")
+        result = runner.invoke(app, ["generate", "--model", f"hf:{tiny_checkpoint}", "--max-tokens", "2", "one"])
+        assert result.exit_code == 0, result.output
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_bad_thread_count_is_one_line_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("COACHGRAPH_THREADS", "-2")
+    result = runner.invoke(app, ["models", "list"])
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "COACHGRAPH_THREADS" in lines[0] and "'-2'" in lines[0]

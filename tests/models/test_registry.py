@@ -63,3 +63,9 @@ def test_unknown_embeddings_spec():
 def test_onnx_embeddings_name_a_folder_without_a_model(tmp_path):
     with pytest.raises(WeightsNotFoundError, match=str(tmp_path)):
         load_embeddings(f"onnx:{tmp_path}")
+
+
+@pytest.mark.parametrize("spec", ["smollm2", "hf:{folder}"])
+def test_local_specs_take_no_thread_count(spec, tmp_path):
+    with pytest.raises(ModelSpecError, match="process-wide"):
+        load_chat_model(spec.format(folder=tmp_path), threads=2)
