@@ -1,22 +1,20 @@
-"""Generation speed of the embedded SmolLM2, every engine through its public interface, in one run.
+"""Generation speed and batch invariance of the embedded SmolLM2: coachgraph's local decoder beside
+llama.cpp, every engine through its public interface, in one run.
 
-Four columns, greedy, a fixed number of new tokens (end tokens ignored), the same prompts:
+Engines (greedy, a fixed number of new tokens with end tokens ignored, the same chat prompts):
 
-- ``default``: coachgraph's default inference spec (`Settings.from_env().inference_model`,
-  ``llamacpp`` where llama-cpp-python is installed): `invoke()` at batch 1, `batch()` above;
-- ``local``: coachgraph's ``smollm2`` spec (int8 lean decoder): `invoke()` at batch 1, `batch()`
-  above (concurrent calls coalesced into shared forward passes);
-- ``llama.cpp``: llama-cpp-python's `Llama.generate` on the chat-template prompt of the same GGUF
-  file; at batch 8 and 32 the prompts run one after another, since the binding's `Llama`
-  generates one sequence at a time (it batches only embeddings);
+- ``ours``: the ``smollm2`` spec (the lean decoder, int8 by default), a langchain-core chat
+  model: `invoke()` at batch 1, `batch()` above (its calls share forward passes);
+- ``llamacpp``: the ``llamacpp`` spec on the same model's GGUF file, the same chat-model
+  interface (its `batch()` runs the prompts one after another: llama-cpp-python's `Llama`
+  generates one sequence at a time);
+- ``llama-cpp-python``: the binding driven directly (`Llama.generate` on the chat-template
+  prompt), which shows what the ``llamacpp`` spec's log-probs and sampling cost;
 - ``transformers``: `model.generate` on the float32 weights, the batch left-padded.
 
-Goals, checked in the same run: the default spec's `invoke()` at batch 1 at least llama.cpp's
-tokens/s, and the local `batch()` at batch 32 at least twice llama.cpp's aggregate tokens/s.
-
-Prints a table and, with ``--json PATH``, writes the figures, the goals, load times, peak RSS,
-how many local greedy outputs equal plain float32 generation, and how many of the local
-`batch()` outputs equal the same prompt's `invoke()` alone.
+Prints tokens/s per engine and batch size with ours / llamacpp beside them, how many `batch()`
+answers equal the same prompt's `invoke()` alone (batch invariance), how many greedy answers
+equal float32 transformers', and load times. ``--json PATH`` writes the same figures.
 
 Run: ``python benchmarks/bench_generate.py --json bench-out/generate.json``
 """
@@ -35,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -52,11 +51,13 @@ PROMPTS = [
     "Describe a mountain at sunrise.", "What is the largest ocean?",
 ]
 
-ENGINES = ("default", "local", "llama.cpp", "transformers")
+ENGINES = ("ours", "llamacpp", "llama-cpp-python", "transformers")
+CHAT_ENGINES = ("ours", "llamacpp")
+"""The engines that are coachgraph chat models (checked for batch invariance)."""
 
 _LOAD_SNIPPET = (
-    "import time, sys; t = time.perf_counter(); "
-    "from coachgraph.models import load_chat_model; m = load_chat_model('smollm2'); "
+    "import sys, time; t = time.perf_counter(); "
+    "from coachgraph.models import load_chat_model; load_chat_model(sys.argv[1]); "
     "print(time.perf_counter() - t)"
 )
 
@@ -64,14 +65,31 @@ Runner = Callable[[list[str]], list[list[int]]]
 """Generates for a list of prompts; returns each prompt's new token ids."""
 
 
-def measure_load(cache: Path) -> float:
-    """Seconds `load_chat_model('smollm2')` takes in a fresh process with this cache folder."""
+def prompts_for(batch: int) -> list[str]:
+    """The first `batch` prompts (repeated past the end of the list)."""
+    return list(itertools.islice(itertools.cycle(PROMPTS), batch))
+
+
+def measure_load(spec: str, cache: Path) -> float:
+    """Seconds `load_chat_model(spec)` takes in a fresh process with this cache folder, imports included."""
     env = {**os.environ, "COACHGRAPH_CACHE_DIR": str(cache)}
-    out = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", _LOAD_SNIPPET, spec], env=env, capture_output=True, text=True,
+                         check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def chat_runner(chat, new_tokens: int) -> Runner:
+def load_times() -> dict[str, Any]:
+    """The local spec's first load (GGUF dequantized into an empty cache) and later loads, and
+    the llamacpp spec's load."""
+    with tempfile.TemporaryDirectory() as cache:
+        cold = measure_load("smollm2", Path(cache))
+        cached = [round(measure_load("smollm2", Path(cache)), 2) for _ in range(3)]
+        llamacpp = [round(measure_load("llamacpp", Path(cache)), 2) for _ in range(3)]
+    return {"ours_cold_s": round(cold, 2), "ours_cached_s": statistics.median(cached), "ours_cached_samples": cached,
+            "llamacpp_s": statistics.median(llamacpp), "llamacpp_samples": llamacpp}
+
+
+def chat_runner(chat: Any, new_tokens: int) -> Runner:
     """A coachgraph chat model: `invoke()` for one prompt, `batch()` for several."""
 
     def run(prompts: list[str]) -> list[list[int]]:
@@ -82,12 +100,12 @@ def chat_runner(chat, new_tokens: int) -> Runner:
     return run
 
 
-def llama_cpp_runner(path: Path, new_tokens: int, threads: int) -> Runner:
+def binding_runner(path: Path, new_tokens: int, threads: int) -> Runner:
     """llama-cpp-python as its users drive it: the GGUF file's chat template, then `generate`."""
     from llama_cpp import Llama
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    llama = Llama(str(path), n_ctx=2048, n_threads=threads or None, n_threads_batch=threads or None, verbose=False)
+    llama = Llama(str(path), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
     eos, bos = (llama.detokenize([t], special=True).decode() for t in (llama.token_eos(), llama.token_bos()))
     formatter = Jinja2ChatFormatter(llama.metadata["tokenizer.chat_template"], eos_token=eos, bos_token=bos)
 
@@ -122,9 +140,19 @@ def transformers_runner(folder: Path, new_tokens: int) -> Runner:
     return run
 
 
-def _matching_prefix(a: list[int], b: list[int]) -> int:
-    """How many leading tokens two greedy outputs share."""
-    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+def build_runners(args: argparse.Namespace) -> dict[str, Runner]:
+    """The engines `args.engines` names, loaded, each with `args.threads` threads."""
+    from coachgraph.models import load_chat_model
+    from coachgraph.models.weights import PACKAGED_WEIGHTS, packaged_checkpoint
+
+    factories: dict[str, Callable[[], Runner]] = {
+        "ours": lambda: chat_runner(load_chat_model("smollm2", precision=args.precision), args.new_tokens),
+        "llamacpp": lambda: chat_runner(load_chat_model("llamacpp", threads=args.threads), args.new_tokens),
+        "llama-cpp-python": lambda: binding_runner(PACKAGED_WEIGHTS["smollm2"].path(), args.new_tokens,
+                                                   args.threads),
+        "transformers": lambda: transformers_runner(packaged_checkpoint("smollm2"), args.new_tokens),
+    }
+    return {name: factories[name]() for name in ENGINES if name in args.engines}
 
 
 def _timed(runner: Runner, prompts: list[str]) -> tuple[list[list[int]], float]:
@@ -134,19 +162,20 @@ def _timed(runner: Runner, prompts: list[str]) -> tuple[list[list[int]], float]:
 
 
 def measure_speed(runners: dict[str, Runner], args: argparse.Namespace) -> tuple[dict, dict]:
-    """Best tokens/s of each engine at each batch size (engines alternate, so that all of them
-    see the same machine load), and the last outputs of each."""
+    """Best tokens/s of each engine at each batch size (the engines take turns, so that all of
+    them see the same machine load), and the outputs of each."""
     tok_s: dict[str, dict[str, float]] = {name: {} for name in runners}
     outputs: dict[str, dict[int, list[list[int]]]] = {name: {} for name in runners}
     for batch in args.batches:
-        prompts = (PROMPTS * 4)[:batch]
+        prompts = prompts_for(batch)
         for runner in runners.values():
             runner(prompts[:1])  # warm-up: builds decoders, touches the weights
         best = dict.fromkeys(runners, float("inf"))
         for _ in range(args.repeats):
             for name, runner in runners.items():
                 outputs[name][batch], seconds = _timed(runner, prompts)
-                assert all(len(t) == args.new_tokens for t in outputs[name][batch]), name
+                if any(len(t) != args.new_tokens for t in outputs[name][batch]):
+                    raise SystemExit(f"{name} did not generate {args.new_tokens} tokens for every prompt")
                 best[name] = min(best[name], seconds)
         for name in runners:
             tok_s[name][str(batch)] = round(batch * args.new_tokens / best[name], 1)
@@ -155,47 +184,72 @@ def measure_speed(runners: dict[str, Runner], args: argparse.Namespace) -> tuple
     return tok_s, outputs
 
 
-def run(args: argparse.Namespace) -> dict:
-    from coachgraph.config import Settings
-    from coachgraph.models import load_chat_model
-    from coachgraph.models.weights import PACKAGED_WEIGHTS, packaged_checkpoint
+def _matching_prefix(a: list[int], b: list[int]) -> int:
+    """How many leading tokens two greedy outputs share.
 
-    with tempfile.TemporaryDirectory() as cache:
-        load_cold = measure_load(Path(cache))
-        cached_samples = [measure_load(Path(cache)) for _ in range(3)]
-    spec = Settings.from_env().inference_model
-    extra = {"threads": args.llama_threads} if spec.startswith("llamacpp") and args.llama_threads else {}
-    local = load_chat_model("smollm2", precision=args.precision)
-    runners = {
-        "default": chat_runner(load_chat_model(spec, **extra), args.new_tokens),
-        "local": chat_runner(local, args.new_tokens),
-        "llama.cpp": llama_cpp_runner(PACKAGED_WEIGHTS["smollm2"].path(), args.new_tokens, args.llama_threads),
-        "transformers": transformers_runner(packaged_checkpoint("smollm2"), args.new_tokens),
-    }
+    >>> _matching_prefix([1, 2, 3], [1, 2, 4])
+    2
+    """
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def batch_invariance(runner: Runner, outputs: dict[int, list[list[int]]]) -> str:
+    """How many answers of the batched runs equal the same prompt's answer alone, as ``k/n``."""
+    batched = [(p, tokens) for batch, rows in outputs.items() if batch > 1 for p, tokens in
+               zip(prompts_for(batch), rows, strict=True)]
+    alone = {p: runner([p])[0] for p in dict.fromkeys(p for p, _ in batched)}
+    return f"{sum(alone[p] == tokens for p, tokens in batched)}/{len(batched)}"
+
+
+def agreement(ours: dict[int, list[list[int]]], reference: dict[int, list[list[int]]]) -> dict[str, Any]:
+    """How many greedy answers equal the reference's, and their mean matching prefix in tokens."""
+    rows = [(a, b) for batch in ours for a, b in zip(ours[batch], reference[batch], strict=True)]
+    return {"identical": f"{sum(a == b for a, b in rows)}/{len(rows)}",
+            "mean_matching_prefix": round(statistics.mean(_matching_prefix(a, b) for a, b in rows), 1)}
+
+
+def ratios(tok_s: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Ours over llamacpp's tokens/s at each batch size."""
+    if not {"ours", "llamacpp"} <= tok_s.keys():
+        return {}
+    return {batch: round(tok_s["ours"][batch] / tok_s["llamacpp"][batch], 2) for batch in tok_s["ours"]}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Every figure of the comparison, as the JSON file holds them."""
+    result: dict[str, Any] = {"precision": args.precision, "new_tokens": args.new_tokens, "threads": args.threads,
+                              "load": None if args.skip_load else load_times()}
+    runners = build_runners(args)
     tok_s, outputs = measure_speed(runners, args)
-    result: dict = {"tok_s": tok_s, "default_spec": spec, "precision": args.precision, "new_tokens": args.new_tokens,
-                    "llama_threads": args.llama_threads or "llama-cpp-python default"}
-    top = str(max(args.batches))
-    result["goals"] = {
-        "default_invoke_vs_llama_cpp_batch_1": round(tok_s["default"]["1"] / tok_s["llama.cpp"]["1"], 2)
-        if "1" in tok_s["default"] else None,
-        f"local_batch_vs_llama_cpp_batch_{top}": round(tok_s["local"][top] / tok_s["llama.cpp"][top], 2),
-    }
-    result["goals_met"] = ((result["goals"]["default_invoke_vs_llama_cpp_batch_1"] or 0) >= 1.0
-                           and result["goals"][f"local_batch_vs_llama_cpp_batch_{top}"] >= 2.0)
-    rows = [(a, b) for batch in args.batches for a, b in zip(outputs["local"][batch], outputs["transformers"][batch],
-                                                             strict=True)]
-    result["local_identical_to_fp32"] = f"{sum(a == b for a, b in rows)}/{len(rows)}"
-    result["local_mean_matching_prefix"] = round(statistics.mean(_matching_prefix(a, b) for a, b in rows), 1)
-    alone = {p: chat_runner(local, args.new_tokens)([p])[0] for p in (PROMPTS * 4)[:max(args.batches)]}
-    batched = [(alone[p], t) for batch in args.batches for p, t in zip((PROMPTS * 4)[:batch], outputs["local"][batch],
-                                                                       strict=True)]
-    result["local_batch_equals_alone"] = f"{sum(a == b for a, b in batched)}/{len(batched)}"
-    result["load_s_cold"] = round(load_cold, 2)
-    result["load_s_cached"] = round(statistics.median(cached_samples), 2)
-    result["load_s_cached_samples"] = [round(x, 2) for x in cached_samples]
+    result.update(tok_s=tok_s, ours_over_llamacpp=ratios(tok_s))
+    result["batch_equals_alone"] = {name: batch_invariance(runners[name], outputs[name])
+                                    for name in CHAT_ENGINES if name in runners and max(args.batches) > 1}
+    if "transformers" in runners:
+        result["equal_to_fp32_transformers"] = {name: agreement(outputs[name], outputs["transformers"])
+                                                for name in runners if name != "transformers"}
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
+
+
+def report(result: dict[str, Any], args: argparse.Namespace) -> None:
+    """The side-by-side table and the invariance and agreement lines."""
+    names = list(result["tok_s"])
+    print(f"\ntok/s, greedy, {args.new_tokens} new tokens, {args.threads} threads, ours in {args.precision}")
+    print("| batch | " + " | ".join(names) + (" | ours / llamacpp |" if result["ours_over_llamacpp"] else " |"))
+    for batch in map(str, args.batches):
+        ratio = result["ours_over_llamacpp"].get(batch)
+        print(f"| {batch} | " + " | ".join(f"{result['tok_s'][n][batch]:.1f}" for n in names)
+              + (f" | {ratio:.2f} |" if ratio is not None else " |"))
+    for name, share in result["batch_equals_alone"].items():
+        print(f"{name}: batch() answers equal to invoke() alone: {share}")
+    for name, agree in result.get("equal_to_fp32_transformers", {}).items():
+        print(f"{name}: greedy answers equal to float32 transformers {agree['identical']} "
+              f"(mean matching prefix {agree['mean_matching_prefix']} of {args.new_tokens} tokens)")
+    if result["load"]:
+        load = result["load"]
+        print(f"load in a fresh process: ours cold {load['ours_cold_s']} s, cached {load['ours_cached_s']} s; "
+              f"llamacpp {load['llamacpp_s']} s")
+    print(f"peak RSS {result['peak_rss_mb']} MB")
 
 
 def main() -> None:
@@ -203,22 +257,16 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--precision", default="int8", choices=["int8", "fp32", "bf16"], help="of the local spec")
-    parser.add_argument("--llama-threads", type=int, default=0,
-                        help="llama.cpp threads for both llama.cpp columns (0: llama-cpp-python's defaults)")
+    parser.add_argument("--precision", default="int8", choices=["int8", "fp32", "bf16"], help="of ours")
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                        help="threads of every engine: torch's and llama.cpp's (default: torch's default)")
+    parser.add_argument("--skip-load", action="store_true", help="do not measure load times")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     result = run(args)
-    print(f"goals: default invoke / llama.cpp at batch 1 = {result['goals']['default_invoke_vs_llama_cpp_batch_1']} "
-          f"(>= 1), local batch / llama.cpp at batch {max(args.batches)} = "
-          f"{result['goals'][f'local_batch_vs_llama_cpp_batch_{max(args.batches)}']} (>= 2): "
-          f"{'met' if result['goals_met'] else 'NOT met'}")
-    print(f"default spec {result['default_spec']}; local {result['precision']}: greedy outputs identical to float32 "
-          f"transformers {result['local_identical_to_fp32']} (mean matching prefix "
-          f"{result['local_mean_matching_prefix']} of {args.new_tokens}), batch() equal to invoke() alone "
-          f"{result['local_batch_equals_alone']}")
-    print(f"load: cold {result['load_s_cold']} s, cached {result['load_s_cached']} s; "
-          f"peak RSS {result['peak_rss_mb']} MB")
+    report(result, args)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

@@ -41,8 +41,8 @@ class Settings:
     default_model: str = "smollm2"
     """Model spec used when a command is given none (and for a student, which trains)."""
     inference_model: str = field(default_factory=default_inference_model)
-    """Model spec for roles that generate and never train (teacher, critic, planner, tutor,
-    pool agents, `coachgraph generate` and `chat`)."""
+    """Model spec of `coachgraph generate` and `chat` when given none: a model that generates
+    and never trains."""
     default_embeddings: str = "minilm"
     """Embedding spec used when a command is given none."""
     threads: int = 0

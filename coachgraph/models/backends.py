@@ -57,7 +57,7 @@ _LLAMACPP_OPTIONS = ("context", "threads")
 
 @register_chat_model(
     "llamacpp", "llamacpp[:<path.gguf>]",
-    "any GGUF file through llama.cpp, on CPU (default: the embedded SmolLM2); the fastest for roles that do not train",
+    "any GGUF file through llama.cpp, on CPU (default: the embedded SmolLM2), for roles that do not train",
     takes_argument=True, argument_required=False)
 def _llamacpp(argument: str, **options: Any) -> BaseChatModel:
     from coachgraph.models.chat_llamacpp import LlamaCppChatModel, LlamaCppLM
