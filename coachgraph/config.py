@@ -6,13 +6,14 @@ and pass it down.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from platformdirs import user_cache_dir
 
-__all__ = ["Settings", "cache_dir"]
+__all__ = ["Settings", "cache_dir", "default_inference_model"]
 
 
 def cache_dir() -> Path:
@@ -23,6 +24,12 @@ def cache_dir() -> Path:
     return path
 
 
+def default_inference_model() -> str:
+    """The spec for roles that only generate: llama.cpp on the embedded GGUF where
+    llama-cpp-python is installed (the fastest on a CPU), else the local transformers backend."""
+    return "llamacpp" if importlib.util.find_spec("llama_cpp") is not None else "smollm2"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Settings of one process."""
@@ -30,7 +37,10 @@ class Settings:
     cache: Path = field(default_factory=cache_dir)
     """Where converted weights and embedding caches are kept."""
     default_model: str = "smollm2"
-    """Model spec used when a command is given none."""
+    """Model spec used when a command is given none (and for a student, which trains)."""
+    inference_model: str = field(default_factory=default_inference_model)
+    """Model spec for roles that generate and never train (teacher, critic, planner, tutor,
+    pool agents, `coachgraph generate` and `chat`)."""
     default_embeddings: str = "minilm"
     """Embedding spec used when a command is given none."""
     threads: int = 0
@@ -38,9 +48,11 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Read ``COACHGRAPH_MODEL``, ``COACHGRAPH_EMBEDDINGS`` and ``COACHGRAPH_THREADS``."""
+        """Read ``COACHGRAPH_MODEL``, ``COACHGRAPH_INFERENCE_MODEL``, ``COACHGRAPH_EMBEDDINGS`` and
+        ``COACHGRAPH_THREADS``."""
         return cls(
             default_model=os.environ.get("COACHGRAPH_MODEL", "smollm2"),
+            inference_model=os.environ.get("COACHGRAPH_INFERENCE_MODEL") or default_inference_model(),
             default_embeddings=os.environ.get("COACHGRAPH_EMBEDDINGS", "minilm"),
             threads=int(os.environ.get("COACHGRAPH_THREADS", "0")),
         )

@@ -7,6 +7,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from rich.table import Table
 
 from coachgraph.cli._console import console, err_console, reports_errors, styled, working
+from coachgraph.config import Settings
 from coachgraph.errors import InputError
 from coachgraph.models import CHAT_MODELS, load_chat_model
 from coachgraph.models.registry import parse_spec
@@ -29,7 +30,9 @@ def list_models() -> None:
 @reports_errors
 def generate(
     prompt: str = typer.Argument(..., help="The user message."),
-    model: str = typer.Option("smollm2", "--model", "-m", help="Model spec (see `models list`)."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model spec (see `models list`); default COACHGRAPH_INFERENCE_MODEL, else "
+        "llamacpp where llama-cpp-python is installed, else smollm2."),
     max_tokens: int = typer.Option(256, "--max-tokens", min=1, help="Most new tokens."),
     temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0 is greedy."),
     top_p: float = typer.Option(1.0, "--top-p", min=0.0, max=1.0),
@@ -38,6 +41,7 @@ def generate(
     """Print the model's completion of PROMPT."""
     if not prompt.strip():
         raise InputError("the prompt is empty: give a non-blank PROMPT", source="PROMPT")
+    model = model or Settings.from_env().inference_model
     with working(f"loading {model}"):
         chat_model = load_chat_model(model, temperature=temperature, top_p=top_p, max_tokens=max_tokens)
     messages: list[BaseMessage] = [SystemMessage(system)] if system else []
@@ -47,12 +51,15 @@ def generate(
 
 @reports_errors
 def chat(
-    model: str = typer.Option("smollm2", "--model", "-m", help="Model spec (see `models list`)."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help="Model spec (see `models list`); default COACHGRAPH_INFERENCE_MODEL, else "
+        "llamacpp where llama-cpp-python is installed, else smollm2."),
     max_tokens: int = typer.Option(256, "--max-tokens", min=1),
     temperature: float = typer.Option(0.0, "--temperature", min=0.0),
     system: str | None = typer.Option(None, "--system", help="Optional system message."),
 ) -> None:
     """Talk with a model in the terminal; answers stream as they are generated."""
+    model = model or Settings.from_env().inference_model
     with working(f"loading {model}"):
         chat_model = load_chat_model(model, temperature=temperature, max_tokens=max_tokens)
     history: list[BaseMessage] = [SystemMessage(system)] if system else []

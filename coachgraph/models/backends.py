@@ -42,6 +42,23 @@ def _hf(argument: str, **options: Any) -> BaseChatModel:
     return _local(path, f"hf:{argument}", options)
 
 
+_LLAMACPP_OPTIONS = ("context", "threads")
+
+
+@register_chat_model(
+    "llamacpp", "llamacpp[:<path.gguf>]",
+    "any GGUF file through llama.cpp, on CPU (default: the embedded SmolLM2); the fastest for roles that do not train",
+    takes_argument=True, argument_required=False)
+def _llamacpp(argument: str, **options: Any) -> BaseChatModel:
+    from coachgraph.models.chat_llamacpp import LlamaCppChatModel, LlamaCppLM
+    from coachgraph.models.weights import PACKAGED_WEIGHTS
+
+    path = Path(argument).expanduser() if argument else PACKAGED_WEIGHTS["smollm2"].path()
+    engine_options = {k: options.pop(k) for k in _LLAMACPP_OPTIONS if k in options}
+    name = f"llamacpp:{argument}" if argument else "llamacpp"
+    return LlamaCppChatModel(engine=LlamaCppLM(path, **engine_options), model_name=name, **options)
+
+
 @register_chat_model(
     "openai",
     "openai:<base_url>#<model>",

@@ -16,7 +16,7 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict, Field
 
 from coachgraph.errors import MissingDependencyError
-from coachgraph.models.chat_local import to_chat_messages
+from coachgraph.models.chat_base import to_chat_messages
 
 __all__ = ["VLLMChatModel", "import_vllm"]
 

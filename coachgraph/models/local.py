@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 from coachgraph.errors import InputError
-from coachgraph.models.decoders import PRECISIONS, Decoder, HFDecoder, make_decoder
+from coachgraph.models.decoders import Decoder, HFDecoder, make_decoder
+from coachgraph.models.linears import PRECISIONS
 from coachgraph.models.sampling import (
     DecodeResult,
     SamplingParams,
@@ -30,7 +31,7 @@ from coachgraph.models.sampling import (
     iter_decode,
 )
 
-__all__ = ["Completion", "LocalLM", "Message"]
+__all__ = ["Completion", "LocalLM", "Message", "cut_at_stop", "held_back"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +73,10 @@ class LocalLM:
 
     Args:
         path: checkpoint folder readable by `AutoModelForCausalLM.from_pretrained`.
-        precision: storage of the decoder's linear layers: ``"int8"`` (default; dynamic
-            quantization after activation smoothing, about twice as fast on CPU), ``"fp32"``
-            (the transformers forward, bit for bit) or ``"bf16"`` (for CPUs with fast bf16 units).
-            int8 scales activations per batch, so its outputs can change with what else shares
-            the batch; fp32 outputs do not.
+        precision: storage of the decoder's linear layers: ``"int8"`` (default; int8 weights
+            and per-row int8 activations after activation smoothing, the fastest on CPU),
+            ``"fp32"`` (transformers' arithmetic) or ``"bf16"`` (for CPUs with fast bf16 units).
+            In every precision a row's tokens do not depend on what else shares its batch.
         max_batch: most rows run in one forward pass; larger requests are split.
         threads: torch intra-op threads (0 keeps torch's default).
     """
@@ -98,6 +98,7 @@ class LocalLM:
         self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=torch.float32).eval()
         self.eos_ids = _eos_ids(self.model, self.tokenizer)
         self._decoder: Decoder | None = None
+        self._token_texts: dict[int, str] = {}
         self._lock = threading.RLock()
         self._queue: list[_Request] = []
         self._queue_cv = threading.Condition()
@@ -121,6 +122,14 @@ class LocalLM:
 
     def detokenize(self, token_ids: list[int]) -> str:
         return self.tokenizer.decode(token_ids, skip_special_tokens=True)
+
+    def token_text(self, token_id: int) -> str:
+        """The text of one token, special tokens included (cached: log-prob metadata asks for
+        the same few thousand ids again and again)."""
+        text = self._token_texts.get(token_id)
+        if text is None:
+            text = self._token_texts[token_id] = self.tokenizer.decode([token_id])
+        return text
 
     # -------------------------------------------------------------- generation
     @property
@@ -194,10 +203,14 @@ class LocalLM:
         with self._lock:
             events = iter_decode(self.decoder, ids, mask, params, [seed], self.eos_ids, self.detokenize, results)
             for _ in events:
-                text = _cut_at_stop(self.detokenize([t.token_id for t in results[0].tokens]), params.stop)
-                if len(text) > len(emitted) and not text.endswith("\ufffd"):
-                    yield text[len(emitted):]
-                    emitted = text
+                text = cut_at_stop(self.detokenize([t.token_id for t in results[0].tokens]), params.stop)
+                ready = text[:len(text) - held_back(text, params.stop)]
+                if len(ready) > len(emitted) and not ready.endswith("\ufffd"):
+                    yield ready[len(emitted):]
+                    emitted = ready
+        text = cut_at_stop(self.detokenize([t.token_id for t in results[0].tokens]), params.stop)
+        if len(text) > len(emitted):
+            yield text[len(emitted):]
 
     def _run(self, rows: list[list[Message]], params: SamplingParams, seeds: list[int]) -> list[Completion]:
         texts = [self.render(c) for c in rows]
@@ -213,7 +226,7 @@ class LocalLM:
         return out
 
     def _completion(self, result: DecodeResult, params: SamplingParams, prompt_tokens: int) -> Completion:
-        text = _cut_at_stop(self.detokenize([t.token_id for t in result.tokens]), params.stop)
+        text = cut_at_stop(self.detokenize([t.token_id for t in result.tokens]), params.stop)
         return Completion(text=text, tokens=result.tokens, finish_reason=result.finish_reason,
                           prompt_tokens=prompt_tokens)
 
@@ -269,9 +282,25 @@ def _group_by_params(requests: list[_Request]) -> list[list[_Request]]:
     return list(groups.values())
 
 
-def _cut_at_stop(text: str, stop: Sequence[str]) -> str:
+def cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """`text` up to the first stop string in it.
+
+    >>> cut_at_stop("2 + 3 = 5. Next", ["."])
+    '2 + 3 = 5'
+    """
     cut = min((text.find(s) for s in stop if s in text), default=-1)
     return text if cut < 0 else text[:cut]
+
+
+def held_back(text: str, stop: Sequence[str]) -> int:
+    """How many trailing characters of `text` could be the start of a stop string (a stream
+    waits for the next token before showing them).
+
+    >>> held_back("The end", ["ending"]), held_back("The end", ["."])
+    (3, 0)
+    """
+    return max((k for s in stop for k in range(min(len(s) - 1, len(text)), 0, -1) if text.endswith(s[:k])),
+               default=0)
 
 
 def _eos_ids(model: torch.nn.Module, tokenizer: object) -> list[int]:

@@ -1,5 +1,5 @@
-"""Chat models by spec string: ``smollm2``, ``hf:<path>``, ``openai:<base_url>#<model>``,
-``vllm:<model>``.
+"""Chat models by spec string: ``smollm2``, ``hf:<path>``, ``llamacpp[:<path>]``,
+``openai:<base_url>#<model>``, ``vllm:<model>``.
 
 A spec names a backend (the part before the first ``:``) and, for most backends, an argument.
 Backends register themselves in `CHAT_MODELS` with `register_chat_model` (the built-in ones when
@@ -31,6 +31,8 @@ class ChatModelEntry:
     takes_argument: bool
     trainable: bool = False
     """Whether the backend's models can be trained as a student (local transformers weights)."""
+    argument_required: bool = True
+    """With `takes_argument`: False lets the spec stand alone too (a default argument)."""
 
 
 CHAT_MODELS: dict[str, ChatModelEntry] = {}
@@ -38,12 +40,14 @@ CHAT_MODELS: dict[str, ChatModelEntry] = {}
 
 
 def register_chat_model(
-    name: str, usage: str, description: str, takes_argument: bool, trainable: bool = False
+    name: str, usage: str, description: str, takes_argument: bool, trainable: bool = False,
+    argument_required: bool = True,
 ) -> Callable[[Callable[..., BaseChatModel]], Callable[..., BaseChatModel]]:
     """Decorator that adds a backend factory to `CHAT_MODELS` under `name`."""
 
     def decorate(factory: Callable[..., BaseChatModel]) -> Callable[..., BaseChatModel]:
-        CHAT_MODELS[name] = ChatModelEntry(factory, usage, description, takes_argument, trainable)
+        CHAT_MODELS[name] = ChatModelEntry(factory, usage, description, takes_argument, trainable,
+                                           argument_required)
         return factory
 
     return decorate
@@ -55,7 +59,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     entry = CHAT_MODELS.get(name)
     if entry is None:
         raise ModelSpecError(f"unknown model spec {spec!r}; known specs: {known_specs()}")
-    if entry.takes_argument and not argument:
+    if entry.takes_argument and entry.argument_required and not argument:
         raise ModelSpecError(f"model spec {spec!r} needs an argument: {entry.usage}")
     if not entry.takes_argument and argument:
         raise ModelSpecError(f"model spec {spec!r} takes no argument: use {entry.usage!r}")

@@ -1,10 +1,10 @@
 """Activation smoothing before int8 quantization of a lean Llama decoder.
 
-Dynamic int8 quantization gives each activation tensor a single scale, so a few outlier
-channels (small LMs have them) crush every other channel to a handful of levels. Smoothing
+Int8 quantization gives each activation row a single scale, so a few outlier channels (small
+LMs have them) crush every other channel of the row to a handful of levels. Smoothing
 divides each input channel ``j`` of a linear layer by ``s_j = max|X_j|^a / max|W_j|^(1-a)``
 and multiplies the layer's weight column ``j`` by ``s_j``: the float function is unchanged,
-but the activations become flat enough for one scale. The division is folded into whatever
+but the activations become flat enough for one scale per row. The division is folded into whatever
 produces the input, so it costs nothing at run time:
 
 - q/k/v and gate/up read RMS-normed hidden states: divide the norm weights;
@@ -17,28 +17,39 @@ produces the input, so it costs nothing at run time:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
-from torch import nn
 
-__all__ = ["calibrate", "smooth"]
+from coachgraph.models.linears import Linear
+
+__all__ = ["PeakRecorder", "calibrate", "smooth"]
 
 
-def calibrate(forward: Callable[[], object], layers: dict[str, nn.Linear]) -> dict[str, torch.Tensor]:
-    """Per-input-channel max |activation| of each named linear layer over one `forward()` run."""
-    stats: dict[str, torch.Tensor] = {}
-    hooks = []
-    for name, layer in layers.items():
-        def record(_: nn.Module, args: tuple[torch.Tensor, ...], name: str = name) -> None:
-            peak = args[0].detach().abs().reshape(-1, args[0].shape[-1]).amax(dim=0)
-            stats[name] = torch.maximum(stats[name], peak) if name in stats else peak
-        hooks.append(layer.register_forward_pre_hook(record))
+class PeakRecorder(Linear):
+    """Wraps a linear layer and keeps the largest |input| seen on each input channel."""
+
+    def __init__(self, inner: Linear) -> None:
+        self.inner = inner
+        self.row_block = inner.row_block
+        self.peak: torch.Tensor | None = None
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        peak = x.detach().abs().reshape(-1, x.shape[-1]).amax(dim=0)
+        self.peak = peak if self.peak is None else torch.maximum(self.peak, peak)
+        return self.inner(x)
+
+
+def calibrate(decoder: Any, forward: Callable[[], object]) -> dict[str, torch.Tensor]:
+    """Per-input-channel max |activation| of each of `decoder`'s linear layers over `forward()`."""
+    original = decoder.linears()
+    recorders = {name: PeakRecorder(layer) for name, layer in original.items()}
+    decoder.replace_linears(recorders)
     try:
         forward()
     finally:
-        for hook in hooks:
-            hook.remove()
-    return stats
+        decoder.replace_linears(original)
+    return {name: r.peak for name, r in recorders.items() if r.peak is not None}
 
 
 def _factors(act_max: torch.Tensor, weight: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -46,7 +57,7 @@ def _factors(act_max: torch.Tensor, weight: torch.Tensor, alpha: float) -> torch
     return (act_max.clamp(min=1e-5) ** alpha / w_max ** (1 - alpha)).clamp(min=1e-2, max=1e2)
 
 
-def smooth(decoder: object, stats: dict[str, torch.Tensor], alpha: float = 0.5) -> None:
+def smooth(decoder: Any, stats: dict[str, torch.Tensor], alpha: float = 0.5) -> None:
     """Apply smoothing in place to an fp32 `LlamaDecoder` (before it is quantized)."""
     hd, n_head, n_kv = decoder.head_dim, decoder.n_head, decoder.n_kv
     for i, blk in enumerate(decoder.blocks):
@@ -68,7 +79,7 @@ def smooth(decoder: object, stats: dict[str, torch.Tensor], alpha: float = 0.5) 
         decoder.head.weight.mul_(s)
 
 
-def _smooth_o(blk: nn.Module, act_max: torch.Tensor, alpha: float, hd: int, n_head: int, n_kv: int) -> None:
+def _smooth_o(blk: Any, act_max: torch.Tensor, alpha: float, hd: int, n_head: int, n_kv: int) -> None:
     s = _factors(act_max, blk.o.weight, alpha).view(n_head, hd)  # (nh, hd)
     group = n_head // n_kv
     s_kv = s.view(n_kv, group, hd).amax(dim=1)  # one factor per (kv head, dim): (nkv, hd)
