@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from coachgraph.agents import Objective
 from coachgraph.cli._console import console, err_console, reports_errors
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.errors import ConfigError, InputError
@@ -39,6 +40,7 @@ LIBRARY = typer.Option(None, help="Shared skill library (default: one in the run
 JSON_OUT = typer.Option(..., "--json", help="Where to write the summary.")
 TEACHER_OPTION = typer.Option(
     [], "--teacher-option", help="NAME.FIELD=VALUE over the run's teacher defaults, e.g. alp-gmm.fit_rate=32.")
+OBJECTIVE = typer.Option(_AGENTS.objective, help="Training objective: sft, grpo, nsr, w-reinforce, redi.")
 BENCH_OUT = typer.Option(Path("runs/bench-curriculum"), "--out", help="Folder of the runs (resumable).")
 
 
@@ -165,7 +167,9 @@ def train(
     domain: str = typer.Option(_DEFAULT.domain, help="Task domain: arithmetic, or jsonl:<path> (GSM8K-style)."),
     student: str = typer.Option(_DEFAULT.student, help="Student model spec (trainable: smollm2 or hf:<path>)."),
     precision: Literal["fp32", "bf16", "int8"] = typer.Option(_DEFAULT.precision, help="Generation precision of the student."),
-    objective: Literal["sft", "grpo"] = typer.Option(_AGENTS.objective, help="Training objective."),
+    objective: Objective = OBJECTIVE,
+    positive_weight: float = typer.Option(_AGENTS.positive_weight, min=0.0, help="lambda of w-reinforce (weight of correct answers)."),
+    negative_weight: float = typer.Option(_AGENTS.negative_weight, min=0.0, help="alpha of redi (weight of wrong answers)."),
     batch_size: int = typer.Option(_AGENTS.batch_size, min=1, help="Problems per step."),
     samples: int = typer.Option(_AGENTS.samples, min=1, help="Answers sampled per problem (G)."),
     eval_every: int = typer.Option(_DEFAULT.eval_every, min=0, help="Steps between held-out evaluations."),

@@ -217,12 +217,14 @@ class LocalLM:
         out: list[Completion] = []
         for start in range(0, len(texts), self.max_batch):
             chunk = texts[start:start + self.max_batch]
-            ids, mask = self.encode(chunk)
+            distinct = {text: k for k, text in enumerate(dict.fromkeys(chunk))}  # each prompt prefilled once
+            sources = [distinct[text] for text in chunk]
+            ids, mask = self.encode(list(distinct))
             with self._lock:
                 results = decode(self.decoder, ids, mask, params, seeds[start:start + len(chunk)],
-                                 self.eos_ids, self.detokenize)
+                                 self.eos_ids, self.detokenize, sources=sources)
             prompt_lens = mask.sum(-1).tolist()
-            out.extend(self._completion(r, params, int(n)) for r, n in zip(results, prompt_lens, strict=True))
+            out.extend(self._completion(r, params, int(prompt_lens[k])) for r, k in zip(results, sources, strict=True))
         return out
 
     def _completion(self, result: DecodeResult, params: SamplingParams, prompt_tokens: int) -> Completion:

@@ -45,7 +45,12 @@ class AgentConfig(_Settings):
     samples: int = Field(default=4, ge=1)
     """Answers sampled per problem (G); GRPO needs at least 2 to see any advantage."""
     objective: Objective = "sft"
-    """Training objective of the learn node (a key of `OBJECTIVES`)."""
+    """Training objective of the learn node (a key of `OBJECTIVES`): ``sft``, ``grpo``, ``nsr``,
+    ``w-reinforce`` or ``redi``."""
+    positive_weight: float = Field(default=0.1, ge=0.0)
+    """lambda of ``w-reinforce``: the weight of correct answers (wrong ones weigh -1)."""
+    negative_weight: float = Field(default=0.8, ge=0.0)
+    """alpha of ``redi``: the weight of each pair's wrong answer (its positive weighs 1)."""
     eval_size: int = Field(default=16, ge=1)
     """Held-out problems per skill in each evaluation (a prefix of the fixed set)."""
     max_tokens: int = Field(default=48, ge=1)

@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 
 from coachgraph.agents import (
     OBJECTIVES,
+    ObjectiveWeights,
     SkillOutcome,
     answer_items,
     answerer,
@@ -95,8 +96,9 @@ def learn_node(state: CurriculumState, runtime: Runtime[CurriculumContext]) -> C
     metrics = {}
     if ctx.trainer is not None:
         done = trainer_folder(ctx.run_dir, step)
-        trainer = ctx.trainer
-        metrics = train_or_load(trainer, lambda: OBJECTIVES[ctx.agents.objective](trainer, items), done,
+        trainer, cfg = ctx.trainer, ctx.agents
+        weights = ObjectiveWeights(positive=cfg.positive_weight, negative=cfg.negative_weight)
+        metrics = train_or_load(trainer, lambda: OBJECTIVES[cfg.objective](trainer, items, weights), done,
                                 save=_save_due(state, step, ctx.library is not None))
         if done.exists():
             prune_states(done)
