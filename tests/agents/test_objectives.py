@@ -60,10 +60,10 @@ def _logp(trainer: StudentTrainer, item: StepItem, ids: list[int]) -> float:
     return float(torch.log_softmax(logits, -1).gather(-1, torch.tensor(ids)[:, None]).sum())
 
 
-def _loss(tiny: Path, name: str, weights: ObjectiveWeights = ObjectiveWeights()) -> tuple[float, StudentTrainer, list[StepItem]]:
+def _loss(tiny: Path, name: str, weights: ObjectiveWeights | None = None) -> tuple[float, StudentTrainer, list[StepItem]]:
     trainer = _trainer(tiny)
     items = _items(trainer)
-    metrics = OBJECTIVES[name](trainer, items, weights)
+    metrics = OBJECTIVES[name](trainer, items, weights or ObjectiveWeights())
     fresh = _trainer(tiny)  # the same weights as before the step
     return metrics["loss"], fresh, _items(fresh)
 
