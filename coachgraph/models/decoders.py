@@ -46,6 +46,11 @@ class Decoder(ABC):
         """Keep only `rows` (indices into the current batch, in that order): finished rows stop
         costing compute. An index may repeat: each repeat continues from a copy of that row."""
 
+    def load_weights(self, model: nn.Module) -> bool:
+        """Take `model`'s updated weights in place; by default False: the caller builds a new
+        decoder instead. Decoders that copy weights override it to skip that rebuild."""
+        return False
+
 
 class HFDecoder(Decoder):
     """Generic decoder: the model's own forward with a `DynamicCache`, one row at a time.

@@ -98,6 +98,7 @@ class LocalLM:
         self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=torch.float32).eval()
         self.eos_ids = _eos_ids(self.model, self.tokenizer)
         self._decoder: Decoder | None = None
+        self._stale = False
         self._token_texts: dict[int, str] = {}
         self._lock = threading.RLock()
         self._queue: list[_Request] = []
@@ -134,10 +135,24 @@ class LocalLM:
     # -------------------------------------------------------------- generation
     @property
     def decoder(self) -> Decoder:
-        """The generation decoder, rebuilt after `weights_changed()`."""
+        """The generation decoder; after `weights_changed()` it takes the new weights in place
+        where it can, else it is rebuilt."""
+        if self._decoder is not None and self._stale and not self._load_weights(self._decoder):
+            self._decoder = None
+        self._stale = False
         if self._decoder is None:
             self._decoder = self._build_decoder()
         return self._decoder
+
+    def _load_weights(self, decoder: Decoder) -> bool:
+        """Refresh `decoder` from the current weights, LoRA adapters folded in."""
+        if not hasattr(self.model, "merge_adapter"):
+            return decoder.load_weights(self.model)
+        self.model.merge_adapter()
+        try:
+            return decoder.load_weights(self.model.get_base_model())
+        finally:
+            self.model.unmerge_adapter()
 
     def _build_decoder(self) -> Decoder:
         """A decoder over the current weights; LoRA adapters are folded in for the lean path."""
@@ -161,7 +176,7 @@ class LocalLM:
     def weights_changed(self) -> None:
         """Call after updating `model`'s weights (training) so generation uses the new ones."""
         with self._lock:
-            self._decoder = None
+            self._stale = True
 
     def generate(
         self,
