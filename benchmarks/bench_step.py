@@ -38,12 +38,26 @@ import coachgraph
 from coachgraph.calltree.stores import open_store
 from coachgraph.graphs.curriculum import RunConfig, train_run
 
-__all__ = ["main", "node_seconds"]
+__all__ = ["CpuClock", "main", "node_seconds"]
 
 STEP_NODES = ("planner", "teacher", "student", "critic", "learn")
 """The nodes every training step runs."""
 DEFAULT_RUN = RunConfig()
 _STEP_NODE = re.compile(r":step-(\d+):(\w+)$")
+
+
+class CpuClock:
+    """Process CPU seconds (all threads) spent in each node, read at every node's end: less
+    sensitive than wall time to other programs sharing the machine."""
+
+    def __init__(self) -> None:
+        self.last = time.process_time()
+        self.seconds: dict[str, list[float]] = defaultdict(list)
+
+    def __call__(self, node: str, values: Any) -> None:
+        now = time.process_time()
+        self.seconds[node].append(now - self.last)
+        self.last = now
 
 
 def commit_of_package() -> str:
@@ -69,7 +83,7 @@ def node_seconds(calltrees: Path, trace_id: str) -> dict[str, list[tuple[int, fl
     found: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for node in tree.nodes if tree else []:
         match = _STEP_NODE.search(node.id)
-        if match and node.duration_s is not None:
+        if match and node.duration_s is not None and not match.group(2).startswith("__"):
             found[match.group(2)].append((int(match.group(1)), node.duration_s))
     return {name: sorted(calls) for name, calls in found.items()}
 
@@ -84,11 +98,12 @@ def _per_run_share(name: str) -> float:
     return 1.0
 
 
-def summarize(seconds: dict[str, list[tuple[int, float]]]) -> dict[str, Any]:
-    """Mean seconds per call of each node, the training step, and the step with its share of
-    evaluation and reflection in a default run."""
+def summarize(seconds: dict[str, list[tuple[int, float]]], cpu: dict[str, list[float]]) -> dict[str, Any]:
+    """Mean seconds per call of each node (wall and CPU), the training step, and the step with
+    its share of evaluation and reflection in a default run."""
     nodes = {name: {"calls": len(calls), "mean_s": statistics.fmean(s for _, s in calls),
-                    "per_step_in_default_run_s": statistics.fmean(s for _, s in calls) * _per_run_share(name)}
+                    "per_step_in_default_run_s": statistics.fmean(s for _, s in calls) * _per_run_share(name),
+                    "mean_cpu_s": statistics.fmean(cpu[name]) if cpu.get(name) else 0.0}
              for name, calls in seconds.items()}
     step = sum(nodes[n]["mean_s"] for n in STEP_NODES if n in nodes)
     amortized = sum(v["per_step_in_default_run_s"] for v in nodes.values())
@@ -97,12 +112,14 @@ def summarize(seconds: dict[str, list[tuple[int, float]]]) -> dict[str, Any]:
 
 def _table(summary: dict[str, Any]) -> str:
     order = [*STEP_NODES, "evaluate", "reflect"]
-    rows = ["| node | calls | mean s per call | s per step of a default run |", "|---|---|---|---|"]
+    rows = ["| node | calls | mean s per call | s per step of a default run | mean CPU s per call |",
+            "|---|---|---|---|---|"]
     for name in sorted(summary["nodes"], key=lambda n: order.index(n) if n in order else len(order)):
         node = summary["nodes"][name]
-        rows.append(f"| {name} | {node['calls']} | {node['mean_s']:.2f} | {node['per_step_in_default_run_s']:.2f} |")
-    rows.append(f"| training step ({' + '.join(STEP_NODES)}) | | {summary['training_step_s']:.2f} | |")
-    rows.append(f"| step of a default run (with evaluation and reflection) | | | {summary['default_run_step_s']:.2f} |")
+        rows.append(f"| {name} | {node['calls']} | {node['mean_s']:.2f} | {node['per_step_in_default_run_s']:.2f} "
+                    f"| {node['mean_cpu_s']:.2f} |")
+    rows.append(f"| training step ({' + '.join(STEP_NODES)}) | | {summary['training_step_s']:.2f} | | |")
+    rows.append(f"| step of a default run (with evaluation and reflection) | | | {summary['default_run_step_s']:.2f} | |")
     return "\n".join(rows)
 
 
@@ -118,12 +135,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         torch.set_num_threads(args.threads)
     config = DEFAULT_RUN.model_copy(update={"steps": args.steps, "seed": args.seed, "export": False,
                                             "reflect_every": args.steps, "threads": args.threads})
+    commit, clock = commit_of_package(), CpuClock()
     load_before, started = os.getloadavg()[0], time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         run_dir = args.out or Path(scratch) / "run"
-        result = train_run(config, run_dir)
-        summary = summarize(node_seconds(run_dir / "calltrees.sqlite", result.run_id))
-    report = {"commit": commit_of_package(), "torch_threads": torch.get_num_threads(), "steps": args.steps,
+        result = train_run(config, run_dir, progress=clock)
+        summary = summarize(node_seconds(run_dir / "calltrees.sqlite", result.run_id), clock.seconds)
+    report = {"commit": commit, "torch_threads": torch.get_num_threads(), "steps": args.steps,
               "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
               "wall_s": round(time.perf_counter() - started, 1), **summary}
     print(f"coachgraph {report['commit']}; torch threads {report['torch_threads']}; "
