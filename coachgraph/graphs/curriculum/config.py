@@ -53,6 +53,9 @@ class AgentConfig(_Settings):
     """alpha of ``redi``: the weight of each pair's wrong answer (its positive weighs 1)."""
     eval_size: int = Field(default=16, ge=1)
     """Held-out problems per skill in each evaluation (a prefix of the fixed set)."""
+    eval_skills: tuple[str, ...] = ()
+    """Skills evaluated on their held-out sets; empty evaluates the run's skills. A run can
+    practise every skill and be scored on the ones it can learn."""
     max_tokens: int = Field(default=48, ge=1)
     """Longest student answer, in tokens."""
     temperature: float = Field(default=1.0, ge=0.0)
