@@ -95,8 +95,9 @@ class RunConfig(_Settings):
     student: str = "smollm2"
     """Chat model spec of the student; it must be trainable (``smollm2``, ``hf:<path>``)."""
     precision: Literal["fp32", "bf16", "int8"] = "fp32"
-    """Decoder precision of the student (``fp32``, ``bf16``, ``int8``). The decoder is rebuilt
-    after every weight update: fp32 rebuilds in about 3 s, int8 needs a calibration pass (about 20 s)."""
+    """Decoder precision of the student (``fp32``, ``bf16``, ``int8``). After every weight update
+    the fp32 decoder copies the new weights in place; the others are rebuilt (int8 with a
+    calibration pass)."""
     teacher_model: str | None = None
     """Chat model spec that rewrites failed problems and writes new ones."""
     lr: float = Field(default=5e-5, gt=0.0)
