@@ -172,5 +172,9 @@ def run_curriculum_bench(config: BenchConfig, out_dir: str | Path,
                "wall_s": round(time.perf_counter() - started, 1)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    (out / "summary.md").write_text(f"# Curriculum benchmark\n\n{bench_table(summary)}\n", encoding="utf-8")
+    scored = ", ".join(config.scored) or "every evaluated skill"
+    header = (f"{config.seeds} seeds x {config.base.steps} steps, scored on {scored}; "
+              f"random's final accuracy {summary['random_final']:.3f}; {summary['wall_s']:.0f} s wall clock")
+    (out / "summary.md").write_text(f"# Curriculum benchmark\n\n{header}\n\n{bench_table(summary)}\n",
+                                    encoding="utf-8")
     return summary

@@ -132,7 +132,8 @@ def test_a_benchmark_scores_the_evaluated_skills_problem_by_problem(tiny: Path, 
             assert final["accuracy"]["add-2d"] == final["correct"]["add-2d"].count("1") / 3
     assert summary["teachers"]["sec"]["paired_vs_random"]["problems"] == 3
     assert summary["teachers"]["sec"]["paired_vs_random"]["seeds"] == 2
-    assert (tmp_path / "summary.md").read_text(encoding="utf-8").count("| sec |") == 1
+    report = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert report.count("| sec |") == 1 and "2 seeds x 1 steps, scored on add-2d;" in report
 
 
 def test_a_scored_skill_that_is_not_evaluated_is_rejected_before_training(tiny: Path, tmp_path: Path) -> None:
