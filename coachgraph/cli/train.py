@@ -253,4 +253,5 @@ def bench_curriculum(
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     console.print(bench_table(summary))
-    console.print(f"random's final accuracy {summary['random_final']:.3f}; best other teacher: {summary['best']}")
+    console.print(f"untrained accuracy {summary['initial']:.3f}, random's final {summary['random_final']:.3f}; "
+                  f"best other teacher: {summary['best']}")

@@ -89,13 +89,15 @@ def summarize(results: Mapping[str, Sequence[RunResult]], steps: int, scored: Se
     and the paired difference to random.
 
     `results` maps each teacher to its runs (one per seed, in seed order); it must include ``random``.
+    When random ends no higher than the untrained student, reaching its final accuracy says nothing,
+    and no teacher is given a step for it.
     """
     curves = {t: _mean_curve(rs, scored) for t, rs in results.items()}
     finals = {t: [_score(r.history[-1], scored) for r in rs] for t, rs in results.items()}
-    target = statistics.fmean(finals["random"])
+    target, initial = statistics.fmean(finals["random"]), curves["random"][0]["mean"]
     teachers: dict[str, Any] = {}
     for name, runs in results.items():
-        reach = _first_reaching(curves[name], target)
+        reach = _first_reaching(curves[name], target) if target > initial else None
         teachers[name] = {
             "final_accuracy": statistics.fmean(finals[name]),
             "final_spread": statistics.pstdev(finals[name]),
@@ -109,16 +111,17 @@ def summarize(results: Mapping[str, Sequence[RunResult]], steps: int, scored: Se
         }
     others = {t: v for t, v in teachers.items() if t != "random"}
     best = max(others, key=lambda t: others[t]["final_accuracy"]) if others else None
-    return {"steps": steps, "scored_skills": list(scored), "random_final": target, "best": best,
-            "teachers": teachers}
+    return {"steps": steps, "scored_skills": list(scored), "initial": initial, "random_final": target,
+            "random_improved": target > initial, "best": best, "teachers": teachers}
 
 
 def bench_table(summary: Mapping[str, Any]) -> str:
     """Markdown table: one row per teacher."""
     rows = ["| teacher | final accuracy | spread over seeds | paired vs random [95% CI] | steps to random's final "
             "| share of random's steps |", "|---|---|---|---|---|---|"]
+    unreached = "not reached" if summary["random_improved"] else "random did not improve"
     for name, t in summary["teachers"].items():
-        reach = "not reached" if t["steps_to_random_final"] is None else str(t["steps_to_random_final"])
+        reach = unreached if t["steps_to_random_final"] is None else str(t["steps_to_random_final"])
         share = "" if t["fraction_of_random_steps"] is None else f"{t['fraction_of_random_steps']:.0%}"
         pair = t["paired_vs_random"]
         paired = "—" if pair is None else f"{pair['mean']:+.3f} [{pair['low']:+.3f}, {pair['high']:+.3f}]"
@@ -174,7 +177,8 @@ def run_curriculum_bench(config: BenchConfig, out_dir: str | Path,
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     scored = ", ".join(config.scored) or "every evaluated skill"
     header = (f"{config.seeds} seeds x {config.base.steps} steps, scored on {scored}; "
-              f"random's final accuracy {summary['random_final']:.3f}; {summary['wall_s']:.0f} s wall clock")
+              f"untrained {summary['initial']:.3f}, random's final {summary['random_final']:.3f}; "
+              f"{summary['wall_s']:.0f} s wall clock")
     (out / "summary.md").write_text(f"# Curriculum benchmark\n\n{header}\n\n{bench_table(summary)}\n",
                                     encoding="utf-8")
     return summary

@@ -66,6 +66,14 @@ def test_summary_by_hand() -> None:
     assert f"| sec | 0.450 | ±0.050 | +0.200 [{paired['low']:+.3f}, {paired['high']:+.3f}] | 4 | 50% |" in table
 
 
+def test_no_teacher_reaches_the_final_accuracy_of_a_random_that_did_not_improve() -> None:
+    results = {"random": [_run([(0, 0.4, 0.4), (4, 0.2, 0.2)])], "sec": [_run([(0, 0.4, 0.4), (4, 0.6, 0.6)])]}
+    summary = summarize(results, steps=4)
+    assert summary["initial"] == pytest.approx(0.4) and summary["random_improved"] is False
+    assert all(t["steps_to_random_final"] is None for t in summary["teachers"].values())
+    assert "| random did not improve |" in bench_table(summary)
+
+
 def test_the_summary_scores_only_the_named_skills() -> None:
     summary = summarize(_hand_results(), steps=8, scored=("a",))
     sec = summary["teachers"]["sec"]
