@@ -23,6 +23,7 @@ from typing import Any
 from coachgraph.curriculum import TaskSpace, make_teacher
 from coachgraph.curriculum.compare import Variant, first_at_least, mean_interval, parse_variant
 from coachgraph.curriculum.simulated import LearnerConfig, SimulatedLearner, run_simulation
+from coachgraph.skills import prerequisites_within
 from coachgraph.tasks.skills import PREREQUISITES, SKILLS
 
 __all__ = ["main", "run_variant"]
@@ -37,11 +38,13 @@ INITIAL = {"add-1d": 0.9, "sub-1d": 0.8, "mul-1d": 0.7}
 def run_variant(variant: Variant, learner: LearnerConfig, args: argparse.Namespace
                 ) -> dict[str, Any]:
     """Every seed's accuracy curve and final per-skill accuracy."""
-    configs = {"prereq-gate": {"prerequisites": PREREQUISITES}, **variant.configs}
+    skills = args.skills or SKILLS
+    graph = prerequisites_within(PREREQUISITES, skills)
+    configs = {"prereq-gate": {"prerequisites": graph}, **variant.configs}
     curves, finals, mastered, started = [], [], [], time.perf_counter()
     for seed in range(args.seeds):
-        teacher = make_teacher(variant.spec, TaskSpace.of(SKILLS), seed=seed, configs=configs)
-        history = run_simulation(teacher, SimulatedLearner(PREREQUISITES, learner, seed=seed),
+        teacher = make_teacher(variant.spec, TaskSpace.of(skills), seed=seed, configs=configs)
+        history = run_simulation(teacher, SimulatedLearner(graph, learner, seed=seed),
                                  args.steps, args.batch, args.samples)
         curves.append([statistics.fmean(h.values()) for h in history])
         finals.append(history[-1])
@@ -73,7 +76,7 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
     """A markdown table with one row per teacher."""
     first = results[0]["teacher"]
     print(f"| teacher | final true accuracy (mean [95% CI]) | paired vs {first} | "
-          f"skills >= {args.mastery} of {len(SKILLS)} | steps to {args.target} (seeds reaching) |")
+          f"skills >= {args.mastery} of {len(args.skills or SKILLS)} | steps to {args.target} (seeds reaching) |")
     print("|---|---|---|---|---|")
     for res in results:
         s = res["summary"]
@@ -95,9 +98,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--target", type=float, default=0.6, help="mean true accuracy to reach")
     parser.add_argument("--mastery", type=float, default=0.8, help="accuracy of a mastered skill")
     parser.add_argument("--signal", default="correct", help="what answers teach: correct, contrast")
+    parser.add_argument("--skills", type=lambda text: tuple(s for s in text.split(",") if s), default=(),
+                        help="comma-separated skills (default: all twelve); prerequisites outside "
+                             "them are replaced by their nearest ones inside")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args(argv)
-    learner = LearnerConfig(initial=INITIAL, signal=args.signal)
+    learner = LearnerConfig(initial={s: c for s, c in INITIAL.items() if s in (args.skills or SKILLS)},
+                            signal=args.signal)
     variants = [parse_variant(t) for t in args.teachers.split(",") if t.strip()]
     results = [run_variant(v, learner, args) for v in variants]
     for res in results:

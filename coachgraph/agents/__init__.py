@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from coachgraph.agents.context import BaseContext, shared_chat_model, shared_domain, shared_library
 from coachgraph.agents.critic import first_wrong_step, grade_items, judge
-from coachgraph.agents.learn import OBJECTIVES, Objective, graded_outcome, reference_solution
+from coachgraph.agents.learn import (
+    OBJECTIVES,
+    Objective,
+    ObjectiveWeights,
+    graded_outcome,
+    reference_solution,
+)
 from coachgraph.agents.planner import plan_practice, restore_curriculum
 from coachgraph.agents.prompts import load_prompts, render_prompt
 from coachgraph.agents.reflector import (
@@ -31,6 +37,7 @@ __all__ = (
     "OBJECTIVES",
     "BaseContext",
     "Objective",
+    "ObjectiveWeights",
     "SkillOutcome",
     "answer_items",
     "answerer",

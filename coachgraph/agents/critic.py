@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from langchain_core.language_models import BaseChatModel
 
 from coachgraph.agents.prompts import render_prompt
-from coachgraph.models import can_score, crew
+from coachgraph.models import can_score, crew, sampled_crew
 from coachgraph.tasks import check_answer, normalize_number
 from coachgraph.types import Attempt, ChatMessage, StepItem, Task, Verdict
 
@@ -126,13 +126,18 @@ def process_reward(scores: Sequence[float], mode: str, eta: float = 0.5) -> floa
     return float(sum(refined))
 
 
-def _confidence(model: BaseChatModel, chat: Sequence[ChatMessage], text: str, answer: str) -> float | None:
-    """CRew of a correct answer: the student's mean probability of its answer tokens (None for
-    models that cannot score tokens)."""
-    cut = text.rfind(answer)
+def _confidence(model: BaseChatModel, chat: Sequence[ChatMessage], attempt: Attempt, answer: str) -> float | None:
+    """CRew of a correct answer: the student's mean probability of its answer tokens, read from
+    the log-probs recorded while it was sampled where there are some, else scored with a forward
+    pass (None for models that can do neither)."""
+    if attempt.logprobs:
+        recorded = sampled_crew(model, attempt.token_ids, attempt.logprobs, attempt.text, answer)
+        if recorded is not None:
+            return recorded
+    cut = attempt.text.rfind(answer)
     if not can_score(model) or cut < 0:
         return None
-    return crew(model, list(chat), text[:cut], text[cut:cut + len(answer)])
+    return crew(model, list(chat), attempt.text[:cut], attempt.text[cut:cut + len(answer)])
 
 
 def judge(task: Task, attempt: Attempt, chat: Sequence[ChatMessage] = (),
@@ -147,7 +152,7 @@ def judge(task: Task, attempt: Attempt, chat: Sequence[ChatMessage] = (),
     dense = process_reward(step_scores(len(task.steps), step), process) if task.steps else 0.0
     scores = {"reward": (1.0 if ok else 0.0) + dense, "outcome": 1.0 if ok else 0.0}
     if ok and model is not None and chat and extracted is not None:
-        confidence = _confidence(model, chat, attempt.text, extracted)
+        confidence = _confidence(model, chat, attempt, extracted)
         scores.update({} if confidence is None else {"crew": confidence})
     feedback = render_prompt("critic", "correct" if ok else "wrong", answer=task.answer,
                              extracted=extracted, step=step,

@@ -58,8 +58,8 @@ def answer_items(model: BaseChatModel, items: Sequence[StepItem], library: Skill
     rows = sample_replies(model, chats, n=samples, seed=seed, temperature=temperature, max_tokens=max_tokens)
     return [item.model_copy(update={
         "prompt": chat, "skills": names,
-        "attempts": [Attempt(task_id=item.task.id, text=r.text, sample=j, token_ids=list(r.token_ids))
-                     for j, r in enumerate(row)]})
+        "attempts": [Attempt(task_id=item.task.id, text=r.text, sample=j, token_ids=list(r.token_ids),
+                             logprobs=list(r.logprobs) or None) for j, r in enumerate(row)]})
         for item, chat, names, row in zip(items, chats, shown, rows, strict=True)]
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from coachgraph.agents import Objective
 from coachgraph.cli._console import console, err_console, reports_errors
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.errors import ConfigError, InputError
@@ -39,6 +40,8 @@ LIBRARY = typer.Option(None, help="Shared skill library (default: one in the run
 JSON_OUT = typer.Option(..., "--json", help="Where to write the summary.")
 TEACHER_OPTION = typer.Option(
     [], "--teacher-option", help="NAME.FIELD=VALUE over the run's teacher defaults, e.g. alp-gmm.fit_rate=32.")
+OBJECTIVE = typer.Option(_AGENTS.objective, help="Training objective: sft, grpo, nsr, w-reinforce, redi.")
+EVAL_SKILLS = typer.Option("", help="Comma-separated skills evaluated on their held-out sets (empty: the run's).")
 BENCH_OUT = typer.Option(Path("runs/bench-curriculum"), "--out", help="Folder of the runs (resumable).")
 
 
@@ -144,8 +147,9 @@ def _option_values(ctx: typer.Context, only_given: bool) -> dict[str, Any]:
         if name in _CLI_ONLY or (only_given and getattr(source, "name", None) != "COMMANDLINE"):
             continue
         values[name] = value
-    if "skills" in values:
-        values["skills"] = _skills(values["skills"])
+    for name in ("skills", "eval_skills"):
+        if name in values:
+            values[name] = _skills(values[name])
     if "teacher_option" in values:
         values["teacher_options"] = _teacher_options(values.pop("teacher_option"))
     if "library" in values:
@@ -165,12 +169,15 @@ def train(
     domain: str = typer.Option(_DEFAULT.domain, help="Task domain: arithmetic, or jsonl:<path> (GSM8K-style)."),
     student: str = typer.Option(_DEFAULT.student, help="Student model spec (trainable: smollm2 or hf:<path>)."),
     precision: Literal["fp32", "bf16", "int8"] = typer.Option(_DEFAULT.precision, help="Generation precision of the student."),
-    objective: Literal["sft", "grpo"] = typer.Option(_AGENTS.objective, help="Training objective."),
+    objective: Objective = OBJECTIVE,
+    positive_weight: float = typer.Option(_AGENTS.positive_weight, min=0.0, help="lambda of w-reinforce (weight of correct answers)."),
+    negative_weight: float = typer.Option(_AGENTS.negative_weight, min=0.0, help="alpha of redi (weight of wrong answers)."),
     batch_size: int = typer.Option(_AGENTS.batch_size, min=1, help="Problems per step."),
     samples: int = typer.Option(_AGENTS.samples, min=1, help="Answers sampled per problem (G)."),
     eval_every: int = typer.Option(_DEFAULT.eval_every, min=0, help="Steps between held-out evaluations."),
     eval_size: int = typer.Option(_AGENTS.eval_size, min=1, help="Held-out problems per skill."),
     skills: str = typer.Option(",".join(_DEFAULT.skills), help="Comma-separated skills (empty: all)."),
+    eval_skills: str = EVAL_SKILLS,
     max_tokens: int = typer.Option(_AGENTS.max_tokens, min=1, help="Longest student answer."),
     lr: float = typer.Option(_DEFAULT.lr, min=1e-12, help="Learning rate (> 0)."),
     lora_rank: int = typer.Option(_DEFAULT.lora_rank, min=0, help="LoRA rank (0: train all weights)."),
@@ -205,21 +212,35 @@ def train(
     _print_result(result)
 
 
+_BENCH = BenchConfig()
+
+
 @reports_errors
 def bench_curriculum(
-    teachers: str = typer.Option("random,sec,alp-gmm,irt,stat-sel", help="Comma-separated teacher specs."),
-    steps: int = typer.Option(BenchConfig().base.steps, min=1, help="Training steps per run."),
-    seeds: int = typer.Option(BenchConfig().seeds, min=1, help="Seeds per teacher."),
+    teachers: str = typer.Option(",".join(_BENCH.teachers), help="Comma-separated teacher specs."),
+    steps: int = typer.Option(_BENCH.base.steps, min=1, help="Training steps per run."),
+    seeds: int = typer.Option(_BENCH.seeds, min=1, help="Seeds per teacher."),
     json_out: Path = JSON_OUT,
     out: Path = BENCH_OUT,
     student: str = typer.Option(_DEFAULT.student, help="Student model spec."),
-    skills: str = typer.Option(",".join(BenchConfig().base.skills), help="Comma-separated skills."),
+    skills: str = typer.Option(",".join(_BENCH.base.skills), help="Comma-separated skills practised."),
+    eval_skills: str = EVAL_SKILLS,
+    scored: str = typer.Option("", help="Comma-separated evaluated skills the comparison is scored on (empty: all)."),
+    batch_size: int = typer.Option(_BENCH.base.agents.batch_size, min=1, help="Problems per step."),
+    samples: int = typer.Option(_BENCH.base.agents.samples, min=1, help="Answers sampled per problem (G)."),
+    objective: Objective = OBJECTIVE,
+    eval_every: int = typer.Option(_BENCH.base.eval_every, min=0, help="Steps between held-out evaluations."),
+    eval_size: int = typer.Option(_BENCH.base.agents.eval_size, min=1, help="Held-out problems per skill."),
     threads: int = typer.Option(0, min=0, help="Torch threads (0: torch's default)."),
 ) -> None:
-    """Every teacher trains the same student on the same budget and held-out sets; compare them."""
-    base = BenchConfig().base.model_copy(update={"steps": steps, "student": student, "skills": _skills(skills),
-                                                 "threads": threads})
-    config = BenchConfig(teachers=_skills(teachers), seeds=seeds, base=base)
+    """Every teacher trains the same student on the same budget and held-out sets; compare them,
+    paired with random by seed and held-out problem."""
+    agents = _BENCH.base.agents.model_copy(update={
+        "batch_size": batch_size, "samples": samples, "objective": objective, "eval_size": eval_size,
+        "eval_skills": _skills(eval_skills)})
+    base = _BENCH.base.model_copy(update={"steps": steps, "student": student, "skills": _skills(skills),
+                                          "threads": threads, "eval_every": eval_every, "agents": agents})
+    config = BenchConfig(teachers=_skills(teachers), seeds=seeds, base=base, scored=_skills(scored))
     for teacher in config.teachers:
         check_run(base.model_copy(update={"teacher": teacher}))
     if threads:
@@ -232,4 +253,5 @@ def bench_curriculum(
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     console.print(bench_table(summary))
-    console.print(f"random's final accuracy {summary['random_final']:.3f}; best other teacher: {summary['best']}")
+    console.print(f"untrained accuracy {summary['initial']:.3f}, random's final {summary['random_final']:.3f}; "
+                  f"best other teacher: {summary['best']}")

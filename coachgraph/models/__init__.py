@@ -4,7 +4,7 @@
 ``openai:<base_url>#<model>`` or ``vllm:<model>``; `load_student(spec)` gives a trainable one
 with its trainer; `sample_replies` samples many answers at once (with token ids where the model
 reports them); `load_embeddings("minilm")` gives `Embeddings`; `score_completion`, `rsr` and
-`crew` score given text under a model.
+`crew` score given text under a model (`sampled_crew` reads CRew from a sample's own log-probs).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from coachgraph.models.scoring import (
     crew,
     rsr,
     rsr_dataset,
+    sampled_crew,
     score_completion,
 )
 from coachgraph.models.student import Student, check_trainable, load_student
@@ -38,5 +39,6 @@ __all__ = [
     "rsr",
     "rsr_dataset",
     "sample_replies",
+    "sampled_crew",
     "score_completion",
 ]

@@ -12,6 +12,7 @@ prompts, their lengths, padding) never changes a row's tokens.
 
 from __future__ import annotations
 
+import copy
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -43,7 +44,12 @@ class Decoder(ABC):
     @abstractmethod
     def keep(self, rows: torch.Tensor) -> None:
         """Keep only `rows` (indices into the current batch, in that order): finished rows stop
-        costing compute."""
+        costing compute. An index may repeat: each repeat continues from a copy of that row."""
+
+    def load_weights(self, model: nn.Module) -> bool:
+        """Take `model`'s updated weights in place; by default False: the caller builds a new
+        decoder instead. Decoders that copy weights override it to skip that rebuild."""
+        return False
 
 
 class HFDecoder(Decoder):
@@ -69,7 +75,9 @@ class HFDecoder(Decoder):
         return torch.cat([self._forward(t.view(1, 1), cache) for t, cache in zip(tokens, self.caches, strict=True)])
 
     def keep(self, rows: torch.Tensor) -> None:
-        self.caches = [self.caches[i] for i in rows.tolist()]
+        indices = rows.tolist()
+        self.caches = [self.caches[i] if i not in indices[:k] else copy.deepcopy(self.caches[i])
+                       for k, i in enumerate(indices)]
 
     def _forward(self, ids: torch.Tensor, cache: object) -> torch.Tensor:
         out = self.model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1)

@@ -82,6 +82,22 @@ def _block(layer: nn.Module, n_head: int, n_kv: int, head_dim: int) -> _Block:
     )
 
 
+def _copy_block(blk: _Block, layer: nn.Module, n_head: int, n_kv: int, head_dim: int) -> None:
+    """Write `layer`'s weights into the float32 storage of `blk`, laid out as `_block` lays them."""
+    attn, mlp = layer.self_attn, layer.mlp
+    nq, nk = n_head * head_dim, n_kv * head_dim
+    inter = mlp.gate_proj.weight.shape[0]
+    blk.qkv.weight[:nq].copy_(_pairs_adjacent(attn.q_proj.weight.detach(), n_head, head_dim) * head_dim**-0.5)
+    blk.qkv.weight[nq:nq + nk].copy_(_pairs_adjacent(attn.k_proj.weight.detach(), n_kv, head_dim))
+    blk.qkv.weight[nq + nk:].copy_(attn.v_proj.weight)
+    blk.gate_up.weight[:inter].copy_(mlp.gate_proj.weight)
+    blk.gate_up.weight[inter:].copy_(mlp.up_proj.weight)
+    blk.o.weight.copy_(attn.o_proj.weight)
+    blk.down.weight.copy_(mlp.down_proj.weight)
+    blk.norm_in.copy_(layer.input_layernorm.weight)
+    blk.norm_post.copy_(layer.post_attention_layernorm.weight)
+
+
 def _rope_table(cfg: object, head_dim: int) -> torch.Tensor:
     """``exp(i * position * inv_freq)`` for every position the model supports, (P, head_dim/2)."""
     params = getattr(cfg, "rope_parameters", None) or {}
@@ -129,6 +145,20 @@ class LlamaDecoder(Decoder):
         for i, blk in enumerate(self.blocks):
             named.update({f"{i}.qkv": blk.qkv, f"{i}.o": blk.o, f"{i}.gate_up": blk.gate_up, f"{i}.down": blk.down})
         return named
+
+    def load_weights(self, model: nn.Module) -> bool:
+        """Copy `model`'s current weights into this decoder's float32 storage in place: after a
+        training step, no new buffers and the same numbers as a decoder built afresh. False
+        (nothing changed) when the linear layers are stored in another precision."""
+        if not all(isinstance(layer, FP32Linear) for layer in self.linears().values()):
+            return False
+        with torch.no_grad():
+            self.embed.copy_(model.model.embed_tokens.weight)
+            self.norm_final.copy_(model.model.norm.weight)
+            self.head.weight.copy_(model.lm_head.weight)
+            for blk, layer in zip(self.blocks, model.model.layers, strict=True):
+                _copy_block(blk, layer, self.n_head, self.n_kv, self.head_dim)
+        return True
 
     def replace_linears(self, named: dict[str, Linear]) -> None:
         """Swap linear layers by the names `linears` gives."""

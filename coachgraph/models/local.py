@@ -99,6 +99,7 @@ class LocalLM:
         self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=torch.float32).eval()
         self.eos_ids = _eos_ids(self.model, self.tokenizer)
         self._decoder: Decoder | None = None
+        self._stale = False
         self._token_texts: dict[int, str] = {}
         self._lock = threading.RLock()
         self._queue: list[_Request] = []
@@ -135,10 +136,24 @@ class LocalLM:
     # -------------------------------------------------------------- generation
     @property
     def decoder(self) -> Decoder:
-        """The generation decoder, rebuilt after `weights_changed()`."""
+        """The generation decoder; after `weights_changed()` it takes the new weights in place
+        where it can, else it is rebuilt."""
+        if self._decoder is not None and self._stale and not self._load_weights(self._decoder):
+            self._decoder = None
+        self._stale = False
         if self._decoder is None:
             self._decoder = self._build_decoder()
         return self._decoder
+
+    def _load_weights(self, decoder: Decoder) -> bool:
+        """Refresh `decoder` from the current weights, LoRA adapters folded in."""
+        if not hasattr(self.model, "merge_adapter"):
+            return decoder.load_weights(self.model)
+        self.model.merge_adapter()
+        try:
+            return decoder.load_weights(self.model.get_base_model())
+        finally:
+            self.model.unmerge_adapter()
 
     def _build_decoder(self) -> Decoder:
         """A decoder over the current weights; LoRA adapters are folded in for the lean path."""
@@ -162,7 +177,7 @@ class LocalLM:
     def weights_changed(self) -> None:
         """Call after updating `model`'s weights (training) so generation uses the new ones."""
         with self._lock:
-            self._decoder = None
+            self._stale = True
 
     def generate(
         self,
@@ -218,12 +233,14 @@ class LocalLM:
         out: list[Completion] = []
         for start in range(0, len(texts), self.max_batch):
             chunk = texts[start:start + self.max_batch]
-            ids, mask = self.encode(chunk)
+            distinct = {text: k for k, text in enumerate(dict.fromkeys(chunk))}  # each prompt prefilled once
+            sources = [distinct[text] for text in chunk]
+            ids, mask = self.encode(list(distinct))
             with self._lock:
                 results = decode(self.decoder, ids, mask, params, seeds[start:start + len(chunk)],
-                                 self.eos_ids, self.detokenize)
+                                 self.eos_ids, self.detokenize, sources=sources)
             prompt_lens = mask.sum(-1).tolist()
-            out.extend(self._completion(r, params, int(n)) for r, n in zip(results, prompt_lens, strict=True))
+            out.extend(self._completion(r, params, int(prompt_lens[k])) for r, k in zip(results, sources, strict=True))
         return out
 
     def _completion(self, result: DecodeResult, params: SamplingParams, prompt_tokens: int) -> Completion:

@@ -31,10 +31,12 @@ _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One sampled answer: its text and, for models that report them, its token ids."""
+    """One sampled answer: its text and, for models that report them, its token ids and each
+    token's log-probability under the (untempered) model."""
 
     text: str
     token_ids: tuple[int, ...] = ()
+    logprobs: tuple[float, ...] = ()
 
 
 def to_langchain(conversation: Sequence[Message]) -> list[BaseMessage]:
@@ -54,7 +56,8 @@ def _report(model: BaseChatModel, conversations: Sequence[Sequence[Message]],
 def _local(model: LocalChatModel, conversations: Sequence[Sequence[Message]], n: int, seed: int,
            params: SamplingParams) -> list[list[Reply]]:
     rows = model.lm.generate(conversations, params, n=n, seed=seed)
-    replies = [[Reply(c.text, tuple(t.token_id for t in c.tokens)) for c in row] for row in rows]
+    replies = [[Reply(c.text, tuple(t.token_id for t in c.tokens), tuple(t.logprob for t in c.tokens)) for c in row]
+               for row in rows]
     _report(model, conversations, replies)
     return replies
 

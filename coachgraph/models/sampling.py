@@ -81,6 +81,7 @@ def iter_decode(
     eos_ids: Sequence[int],
     detokenize: Callable[[list[int]], str],
     results: list[DecodeResult],
+    sources: Sequence[int] | None = None,
 ) -> Iterator[tuple[int, TokenLogprob]]:
     """Generate for a left-padded batch, yielding ``(row, token)`` as tokens are chosen.
 
@@ -88,13 +89,20 @@ def iter_decode(
     generator seeded with its own seed, so a row's text does not depend on what else shares
     its batch. Stop strings are checked on the detokenized text of each row, so they work
     across token boundaries; the caller cuts the text at the stop string.
+
+    With `sources`, the batch holds distinct prompts and row ``r`` continues prompt
+    ``sources[r]``: each prompt is prefilled once and its cache copied to every row that
+    continues it (G samples of one prompt cost one prefill).
     """
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]
-    batch = list(range(input_ids.shape[0]))  # original row of each position in the decoder's batch
-    active = set(batch)
+    batch = list(range(len(sources) if sources is not None else input_ids.shape[0]))
+    active = set(batch)  # `batch`: the original row of each position in the decoder's batch
     eos = torch.tensor(sorted(set(eos_ids)), dtype=torch.long)
     with torch.inference_mode():
         logits = decoder.prefill(input_ids, attention_mask, params.max_new_tokens).float()
+        if sources is not None:
+            decoder.keep(torch.tensor(list(sources)))
+            logits = logits[list(sources)]
         for step in range(params.max_new_tokens):
             logprobs = torch.log_softmax(logits, dim=-1)
             chosen = _pick(logits, params, [generators[row] for row in batch])
@@ -123,10 +131,11 @@ def decode(
     seeds: Sequence[int],
     eos_ids: Sequence[int],
     detokenize: Callable[[list[int]], str],
+    sources: Sequence[int] | None = None,
 ) -> list[DecodeResult]:
     """`iter_decode` run to the end; returns one `DecodeResult` per row."""
-    results = [DecodeResult() for _ in range(input_ids.shape[0])]
-    for _ in iter_decode(decoder, input_ids, attention_mask, params, seeds, eos_ids, detokenize, results):
+    results = [DecodeResult() for _ in range(len(sources) if sources is not None else input_ids.shape[0])]
+    for _ in iter_decode(decoder, input_ids, attention_mask, params, seeds, eos_ids, detokenize, results, sources):
         pass
     return results
 

@@ -25,7 +25,7 @@ from coachgraph.models.chat_local import LocalChatModel
 from coachgraph.models.chat_vllm import VLLMChatModel, import_vllm
 from coachgraph.models.local import Message
 
-__all__ = ["TokenScores", "can_score", "crew", "rsr", "rsr_dataset", "score_completion"]
+__all__ = ["TokenScores", "can_score", "crew", "rsr", "rsr_dataset", "sampled_crew", "score_completion"]
 
 RSR_MAX_RANK = 100
 """Ranks are clipped here before summing (card 10)."""
@@ -167,3 +167,26 @@ def crew(model: Any, question: str | Sequence[Message], rationale: str, answer: 
         raise InputError("the answer to score is empty", source="answer")
     answer_scores = score_completion(model, question, [rationale, answer]).segment(1)
     return sum(math.exp(lp) for lp in answer_scores.logprobs) / len(answer_scores.logprobs)
+
+
+def sampled_crew(model: Any, token_ids: Sequence[int], logprobs: Sequence[float], text: str,
+                 answer: str) -> float | None:
+    """CRew of a sampled answer from the log-probs recorded while it was sampled: the mean
+    probability of the tokens that spell the last occurrence of `answer` in `text`.
+
+    The sampler records each chosen token's log-probability under the untempered distribution,
+    so these are the model's own probabilities of its answer tokens given the question and its
+    rationale, as `crew` computes them with a second forward pass; here the tokens are the ones
+    sampled rather than the answer re-tokenized on its own. None when the model cannot map its
+    tokens to text (not a local model), the log-probs do not match the tokens, or `answer` is
+    not in `text`.
+    """
+    lm = getattr(model, "lm", None) if isinstance(model, LocalChatModel) else None
+    start = text.rfind(answer) if answer else -1
+    if lm is None or start < 0 or not token_ids or len(token_ids) != len(logprobs):
+        return None
+    end = start + len(answer)
+    ends = [len(lm.detokenize(list(token_ids[:k + 1]))) for k in range(len(token_ids))]
+    begins = [0, *ends[:-1]]
+    chosen = [lp for lp, b, e in zip(logprobs, begins, ends, strict=True) if b < end and e > start]
+    return sum(math.exp(lp) for lp in chosen) / len(chosen) if chosen else None

@@ -1,15 +1,18 @@
-"""Student training on a local model: SFT on verified solutions and a GRPO-style objective.
+"""Student training on a local model: one weighted log-likelihood step that every objective uses.
 
 The curriculum loop needs control at every step (which problems, how many samples, when to
 evaluate, when to checkpoint), so training is a small loop of our own over the `LocalLM`'s
 float32 weights rather than a trainer that owns the data loader. After each optimiser step the
 generation decoder is marked stale and rebuilt from the new weights on the next call.
 
-GRPO here: G completions per problem, rewards normalised within the group
-(``A = (r - mean) / (std + eps)``), loss ``-sum_t A * log pi(y_t)`` over completion tokens,
-averaged over all completion tokens of the batch (one on-policy update per batch, so the
-importance ratio is 1 and clipping never binds). The mean absolute advantage per group is
-returned as well: it is SEC's reward for the problem's category.
+Every objective is a `policy_step`: ``-(1/D) * sum_i w_i * sum_t log pi(y_it)`` over weighted
+completions, on packed rows (`coachgraph.models.packing`). SFT gives each target weight 1 and
+averages over target tokens. GRPO here: G completions per problem, rewards normalised within the
+group (``A = (r - mean) / std``), weight A, averaged over the tokens of completions with a
+non-zero advantage (one on-policy update per batch, so the importance ratio is 1 and clipping
+never binds); the mean absolute advantage per group is returned as well: it is SEC's reward for
+the problem's category. The objectives of the curriculum graph (`coachgraph.agents.learn`) add
+NSR, W-REINFORCE and REDI on the same step.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ import torch
 
 from coachgraph.errors import InputError
 from coachgraph.models.local import LocalLM, Message
+from coachgraph.models.packing import PackedRow, pack_trees, prompt_trees
 from coachgraph.types import group_advantages
 
-__all__ = ["GroupRollout", "SFTExample", "StudentTrainer", "TrainConfig"]
+__all__ = ["GroupRollout", "SFTExample", "StudentTrainer", "TrainConfig", "WeightedCompletion"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +49,10 @@ class TrainConfig:
     lora_rank: int = 0
     """0 trains every weight; > 0 trains LoRA adapters of this rank on the attention and MLP projections."""
     lora_alpha: int = 16
-    micro_batch: int = 4
-    """Rows per forward/backward pass; gradients of a step's micro-batches are accumulated, so
-    activation memory stays bounded whatever the step's batch (the result is the same loss)."""
+    pack_tokens: int = 1024
+    """Most positions per forward/backward pass: prompts with their completions are packed into
+    rows of this many tokens (`coachgraph.models.packing`) and the rows' gradients accumulated,
+    so activation memory stays bounded whatever the step's batch (the loss is the same)."""
     seed: int = 0
     """Seeds the initial LoRA adapter weights, so runs repeat exactly."""
 
@@ -58,6 +63,15 @@ class SFTExample:
 
     messages: Sequence[Message]
     target: str
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedCompletion:
+    """A completion (token ids) of a prompt whose log-likelihood enters the loss with one weight."""
+
+    messages: Sequence[Message]
+    completion: Sequence[int]
+    weight: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,79 +108,69 @@ class StudentTrainer:
         self.lm.weights_changed()
 
     # ------------------------------------------------------------------ steps
-    def sft_step(self, examples: Sequence[SFTExample]) -> dict[str, float]:
-        """One optimiser step of next-token loss on the targets (prompt tokens are masked)."""
+    def sft_step(self, examples: Sequence[SFTExample]) -> dict[str, Any]:
+        """One optimiser step of next-token loss on the targets (prompt tokens are not scored),
+        averaged over all target tokens."""
         if not examples:
             raise InputError("an SFT step needs at least one example", source="examples")
-        rows = [self._encode(e.messages, self._target_ids(e.target)) for e in examples]
-        weights = [[1.0] * len(target) for _, target in rows]
-        loss, tokens = self._backward(rows, weights)
-        self._apply()
-        return {"loss": loss, "tokens": float(tokens)}
+        return self.policy_step([WeightedCompletion(e.messages, self.target_ids(e.target), 1.0) for e in examples])
 
     def grpo_step(self, groups: Sequence[GroupRollout]) -> dict[str, Any]:
-        """One optimiser step of the group-normalised policy gradient."""
-        rows, weights, abs_adv = [], [], []
+        """One optimiser step of the group-normalised policy gradient, averaged over the tokens of
+        the completions whose advantage is not zero."""
+        completions, abs_adv = [], []
         for group in groups:
             advantages = group_advantages(group.rewards)
             abs_adv.append(float(np.mean(np.abs(advantages))))
-            for completion, adv in zip(group.completions, advantages, strict=True):
-                if adv != 0.0 and completion:
-                    rows.append(self._encode(group.messages, list(completion)))
-                    weights.append([adv] * len(completion))
-        if not rows:  # every group had equal rewards: nothing to learn from
-            return {"loss": 0.0, "tokens": 0.0, "mean_abs_advantage": abs_adv, "updated": False}
-        loss, tokens = self._backward(rows, weights)
-        self._apply()
-        return {"loss": loss, "tokens": float(tokens), "mean_abs_advantage": abs_adv, "updated": True}
+            completions += [WeightedCompletion(group.messages, c, a)
+                            for c, a in zip(group.completions, advantages, strict=True)]
+        return {**self.policy_step(completions), "mean_abs_advantage": abs_adv}
 
-    def _target_ids(self, target: str) -> list[int]:
+    def policy_step(self, completions: Sequence[WeightedCompletion], denominator: float | None = None
+                    ) -> dict[str, Any]:
+        """One optimiser step of ``-(1/D) * sum_i w_i * sum_t log pi(y_it | x_i, y_i<t)``.
+
+        `D` is `denominator`, or by default the number of tokens of the completions whose weight
+        is not zero. Completions of weight zero cost nothing; when none is left, no step is taken
+        (``updated`` is False). The returned loss is the value before the step.
+        """
+        live = [c for c in completions if c.weight != 0.0 and c.completion]
+        if not live:
+            return {"loss": 0.0, "tokens": 0.0, "updated": False}
+        tokens = sum(len(c.completion) for c in live)
+        loss = self._backward(live, float(denominator if denominator is not None else tokens))
+        self._apply()
+        return {"loss": loss, "tokens": float(tokens), "updated": True}
+
+    def target_ids(self, target: str) -> list[int]:
+        """Token ids of an answer text to imitate, ending with the end-of-turn token."""
         ids = self.lm.tokenizer(target, add_special_tokens=False)["input_ids"]
         return ids + self.lm.eos_ids[:1]
 
-    def _encode(self, messages: Sequence[Message], completion: list[int]) -> tuple[list[int], list[int]]:
-        prompt = self.lm.tokenizer(self.lm.render(list(messages)), add_special_tokens=False)["input_ids"]
-        return prompt, completion
-
-    def _backward(self, rows: list[tuple[list[int], list[int]]], weights: list[list[float]]) -> tuple[float, int]:
-        """Gradients of the mean weighted NLL over all completion tokens, micro-batch by micro-batch."""
-        total = sum(sum(1 for x in ws if x != 0) for ws in weights)
-        size = max(self.config.micro_batch, 1)
+    def _backward(self, completions: Sequence[WeightedCompletion], denominator: float) -> float:
+        """Gradients of the weighted NLL over `denominator`, one packed row at a time; returns the loss."""
+        texts = [self.lm.render(list(c.messages)) for c in completions]
+        ids = {t: self.lm.tokenizer(t, add_special_tokens=False)["input_ids"] for t in dict.fromkeys(texts)}
+        trees = prompt_trees([ids[t] for t in texts], [list(c.completion) for c in completions],
+                             [c.weight for c in completions])
         self.optimizer.zero_grad(set_to_none=True)
-        loss = 0.0
-        for start in range(0, len(rows), size):
-            nll = self._weighted_nll(rows[start:start + size], weights[start:start + size])
-            (nll / max(total, 1)).backward()
-            loss += float(nll.detach())
-        return loss / max(total, 1), total
-
-    def _weighted_nll(self, rows: list[tuple[list[int], list[int]]], weights: list[list[float]]) -> torch.Tensor:
-        """Sum of ``-w_t * log p(y_t)`` over the completion tokens of `rows`."""
-        pad = self.lm.tokenizer.pad_token_id
-        length = max(len(p) + len(c) for p, c in rows)
-        ids = torch.full((len(rows), length), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), length), dtype=torch.long)
-        w = torch.zeros((len(rows), length))
-        for i, ((prompt, completion), ws) in enumerate(zip(rows, weights, strict=True)):
-            seq = prompt + completion
-            ids[i, :len(seq)] = torch.tensor(seq)  # right padding: positions stay 0..n-1
-            mask[i, :len(seq)] = 1
-            w[i, len(prompt):len(seq)] = torch.tensor(ws)
         self.lm.model.train()
-        # Only completion positions are scored, so the vocabulary projection runs on those alone:
-        # full (B, T, V) logits of a 49k vocabulary would dominate both memory and time.
-        keep = w[:, 1:] != 0  # (B, T-1): position t predicts token t + 1
-        hidden = self._backbone(ids, mask)[:, :-1][keep]  # (N, H)
-        logits = self._head(hidden).float()  # (N, V)
-        logprobs = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:][keep][:, None])[:, 0]  # (N,)
-        return -(w[:, 1:][keep] * logprobs).sum()
+        loss = 0.0
+        for row in pack_trees(trees, max(self.config.pack_tokens, 1)):
+            nll = self._weighted_nll(row)
+            (nll / denominator).backward()
+            loss += float(nll.detach())
+        return loss / denominator
 
-    def _backbone(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Last hidden states ``(B, T, H)`` of the causal LM, without its output projection."""
-        return self.lm.model.get_decoder()(input_ids=ids, attention_mask=mask).last_hidden_state
-
-    def _head(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.lm.model.get_output_embeddings()(hidden)
+    def _weighted_nll(self, row: PackedRow) -> torch.Tensor:
+        """Sum of ``-w * log p(y)`` over the scored tokens of one packed row."""
+        hidden = self.lm.model.get_decoder()(input_ids=row.ids[None], attention_mask=row.mask,
+                                             position_ids=row.positions[None]).last_hidden_state[0]  # (L, H)
+        # Only scored positions go through the vocabulary projection: full (L, V) logits of a 49k
+        # vocabulary would dominate both memory and time.
+        logits = self.lm.model.get_output_embeddings()(hidden[row.predictors]).float()  # (N, V)
+        logprobs = torch.log_softmax(logits, dim=-1).gather(-1, row.targets[:, None])[:, 0]
+        return -(row.weights * logprobs).sum()
 
     def _apply(self) -> None:
         params = [p for p in self.lm.model.parameters() if p.requires_grad]

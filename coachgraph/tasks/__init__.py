@@ -14,7 +14,12 @@ from coachgraph.tasks.base import (
     task_kind,
 )
 from coachgraph.tasks.domain import ArithmeticDomain, DomainConfig
-from coachgraph.tasks.evaluate import heldout_accuracy, task_accuracy
+from coachgraph.tasks.evaluate import (
+    heldout_accuracy,
+    heldout_outcomes,
+    outcome_accuracy,
+    task_accuracy,
+)
 from coachgraph.tasks.formats import format_instruction
 from coachgraph.tasks.gsm8k import JsonlDomain, load_gsm8k
 from coachgraph.tasks.skills import PREREQUISITES, SKILLS
@@ -32,6 +37,8 @@ __all__ = (
     "extract_answer",
     "format_instruction",
     "heldout_accuracy",
+    "heldout_outcomes",
+    "outcome_accuracy",
     "load_domain",
     "load_gsm8k",
     "normalize_number",

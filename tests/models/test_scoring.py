@@ -107,3 +107,27 @@ def test_empty_inputs_are_rejected(tiny_checkpoint):
         crew(chat, "cat", "one", " ")
     with pytest.raises(InputError):
         rsr_dataset([])
+
+
+def test_sampled_crew_reads_the_answer_tokens_probabilities_recorded_while_sampling(tiny_checkpoint):
+    from coachgraph.models import sample_replies, sampled_crew
+
+    chat = load_chat_model(f"hf:{tiny_checkpoint}", precision="fp32")
+    lm = chat.lm
+    conversation = [{"role": "user", "content": "what is two plus three"}]
+    reply = sample_replies(chat, [conversation], n=1, seed=3, temperature=1.0, max_tokens=8)[0][0]
+    ids = list(reply.token_ids)
+    pieces = [lm.detokenize(ids[:k + 1]) for k in range(len(ids))]
+    text = lm.detokenize(ids)
+    # a token whose text occurs in the answer for the last time where that token wrote it
+    k = max(k for k in range(1, len(ids)) if len(pieces[k]) > len(pieces[k - 1])
+            and text.rfind(pieces[k][len(pieces[k - 1]):]) == len(pieces[k - 1]))
+    answer = pieces[k][len(pieces[k - 1]):]
+    prompt = lm.tokenizer(lm.render(conversation), add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        logits = lm.model(input_ids=torch.tensor([prompt + ids])).logits[0, len(prompt) - 1:-1]
+    logprob = float(torch.log_softmax(logits, -1)[k, ids[k]])
+    assert sampled_crew(chat, ids, reply.logprobs, text, answer) == pytest.approx(math.exp(logprob), rel=1e-4)
+    assert sampled_crew(chat, ids, reply.logprobs, text, "not in the text") is None
+    assert sampled_crew(chat, ids, reply.logprobs[:-1], text, answer) is None
+    assert sampled_crew(object(), ids, reply.logprobs, text, answer) is None

@@ -13,6 +13,7 @@ from coachgraph.models.training import (
     SFTExample,
     StudentTrainer,
     TrainConfig,
+    WeightedCompletion,
 )
 from coachgraph.types import group_advantages
 
@@ -91,17 +92,24 @@ def test_lora_trains_adapters_only_and_generation_sees_them(tiny_checkpoint, tmp
     assert reloaded.invoke("one two").content == adapted  # merged weights generate the same text
 
 
-def test_micro_batches_give_the_full_batch_gradient(tiny_checkpoint):
-    chat = [{"role": "user", "content": "What is 2 + 3?"}]
-    targets = ["5", "2 + 3 = 5, so the answer is 5", "five"]
-    results = []
-    for micro in (1, 8):
-        lm = _fresh(tiny_checkpoint)
-        trainer = StudentTrainer(lm, TrainConfig(micro_batch=micro))
-        rows = [trainer._encode(chat, trainer._target_ids(t)) for t in targets]
-        loss, tokens = trainer._backward(rows, [[1.0] * len(c) for _, c in rows])
-        grads = {n: p.grad.clone() for n, p in lm.model.named_parameters() if p.grad is not None}
-        results.append((loss, tokens, grads))
-    (loss_one, tokens_one, g_one), (loss_all, tokens_all, g_all) = results
-    assert tokens_one == tokens_all and loss_one == pytest.approx(loss_all, rel=1e-5)
-    assert g_one.keys() == g_all.keys() and all(torch.allclose(g_one[k], g_all[k], atol=1e-6) for k in g_one)
+def test_packed_rows_give_each_sequence_its_own_loss_and_gradient(tiny_checkpoint):
+    chats = [[{"role": "user", "content": "What is 2 + 3?"}], [{"role": "user", "content": "one two"}]]
+    answers = [(0, "5", 1.0), (0, "2 + 3 = 5, so the answer is 5", -0.5), (1, "three four", 2.0), (0, "five", 1.0)]
+    lm = _fresh(tiny_checkpoint)
+    trainer = StudentTrainer(lm, TrainConfig())
+    completions = [WeightedCompletion(chats[c], trainer.target_ids(text), w) for c, text, w in answers]
+    lm.model.zero_grad()
+    reference = 0.0
+    for c in completions:  # each sequence alone, in an ordinary forward pass
+        prompt = lm.tokenizer(lm.render(c.messages), add_special_tokens=False)["input_ids"]
+        logits = lm.model(input_ids=torch.tensor([prompt + list(c.completion)])).logits[0, len(prompt) - 1:-1]
+        logp = torch.log_softmax(logits, -1).gather(-1, torch.tensor(c.completion)[:, None]).sum()
+        term = -c.weight * logp / 7.0
+        term.backward()
+        reference += float(term)
+    expected = {n: p.grad.clone() for n, p in lm.model.named_parameters()}
+    for budget in (1, 4096):  # every tree in a row of its own, then all in one row
+        trainer = StudentTrainer(lm, TrainConfig(pack_tokens=budget))
+        loss = trainer._backward(completions, denominator=7.0)
+        assert loss == pytest.approx(reference, rel=1e-5)
+        assert all(torch.allclose(p.grad, expected[n], atol=1e-5) for n, p in lm.model.named_parameters())

@@ -45,9 +45,17 @@ class AgentConfig(_Settings):
     samples: int = Field(default=4, ge=1)
     """Answers sampled per problem (G); GRPO needs at least 2 to see any advantage."""
     objective: Objective = "sft"
-    """Training objective of the learn node (a key of `OBJECTIVES`)."""
+    """Training objective of the learn node (a key of `OBJECTIVES`): ``sft``, ``grpo``, ``nsr``,
+    ``w-reinforce`` or ``redi``."""
+    positive_weight: float = Field(default=0.1, ge=0.0)
+    """lambda of ``w-reinforce``: the weight of correct answers (wrong ones weigh -1)."""
+    negative_weight: float = Field(default=0.8, ge=0.0)
+    """alpha of ``redi``: the weight of each pair's wrong answer (its positive weighs 1)."""
     eval_size: int = Field(default=16, ge=1)
     """Held-out problems per skill in each evaluation (a prefix of the fixed set)."""
+    eval_skills: tuple[str, ...] = ()
+    """Skills evaluated on their held-out sets; empty evaluates the run's skills. A run can
+    practise every skill and be scored on the ones it can learn."""
     max_tokens: int = Field(default=48, ge=1)
     """Longest student answer, in tokens."""
     temperature: float = Field(default=1.0, ge=0.0)
@@ -87,8 +95,9 @@ class RunConfig(_Settings):
     student: str = "smollm2"
     """Chat model spec of the student; it must be trainable (``smollm2``, ``hf:<path>``)."""
     precision: Literal["fp32", "bf16", "int8"] = "fp32"
-    """Decoder precision of the student (``fp32``, ``bf16``, ``int8``). The decoder is rebuilt
-    after every weight update: fp32 rebuilds in about 3 s, int8 needs a calibration pass (about 20 s)."""
+    """Decoder precision of the student (``fp32``, ``bf16``, ``int8``). After every weight update
+    the fp32 decoder copies the new weights in place; the others are rebuilt (int8 with a
+    calibration pass)."""
     teacher_model: str | None = None
     """Chat model spec that rewrites failed problems and writes new ones."""
     lr: float = Field(default=5e-5, gt=0.0)

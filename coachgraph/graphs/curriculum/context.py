@@ -100,10 +100,11 @@ def _curriculum(config: RunConfig, domain: TaskDomain, skills: tuple[str, ...]) 
 
 
 def _skills(config: RunConfig, domain: TaskDomain) -> tuple[str, ...]:
-    unknown = [s for s in config.skills if s not in domain.skills]
-    if unknown:
-        raise InputError(f"unknown skill {unknown[0]!r} in domain {domain.name}; known: {', '.join(domain.skills)}",
-                         source="skills")
+    for source, names in (("skills", config.skills), ("agents.eval_skills", config.agents.eval_skills)):
+        unknown = [s for s in names if s not in domain.skills]
+        if unknown:
+            raise InputError(f"unknown skill {unknown[0]!r} in domain {domain.name}; known: "
+                             f"{', '.join(domain.skills)}", source=source)
     return config.skills or domain.skills
 
 

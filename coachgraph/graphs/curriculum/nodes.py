@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 
 from coachgraph.agents import (
     OBJECTIVES,
+    ObjectiveWeights,
     SkillOutcome,
     answer_items,
     answerer,
@@ -35,11 +36,11 @@ from coachgraph.graphs.curriculum.context import CurriculumContext
 from coachgraph.graphs.curriculum.state import CurriculumState, dump_items, read_items
 from coachgraph.graphs.curriculum.students import prune_states, train_or_load, trainer_folder
 from coachgraph.seeding import derive_rng, derive_seed
-from coachgraph.tasks import heldout_accuracy
+from coachgraph.tasks import heldout_outcomes, outcome_accuracy
 from coachgraph.types import CurriculumStep, StepItem, Task
 
-__all__ = ["critic_node", "evaluate_node", "learn_node", "planner_node", "reflect_node", "student_node",
-           "teacher_node"]
+__all__ = ["critic_node", "evaluate_node", "evaluated_skills", "learn_node", "planner_node", "reflect_node",
+           "student_node", "teacher_node"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +96,9 @@ def learn_node(state: CurriculumState, runtime: Runtime[CurriculumContext]) -> C
     metrics = {}
     if ctx.trainer is not None:
         done = trainer_folder(ctx.run_dir, step)
-        trainer = ctx.trainer
-        metrics = train_or_load(trainer, lambda: OBJECTIVES[ctx.agents.objective](trainer, items), done,
+        trainer, cfg = ctx.trainer, ctx.agents
+        weights = ObjectiveWeights(positive=cfg.positive_weight, negative=cfg.negative_weight)
+        metrics = train_or_load(trainer, lambda: OBJECTIVES[cfg.objective](trainer, items, weights), done,
                                 save=_save_due(state, step, ctx.library is not None))
         if done.exists():
             prune_states(done)
@@ -137,23 +139,34 @@ def reflect_node(state: CurriculumState, runtime: Runtime[CurriculumContext]) ->
     return {"reflections": [record]}
 
 
+def evaluated_skills(ctx: CurriculumContext) -> tuple[str, ...]:
+    """The skills a run evaluates: the agents' `eval_skills`, else the run's skills."""
+    return ctx.agents.eval_skills or ctx.skills
+
+
 def _initial(ctx: CurriculumContext) -> dict[str, float] | None:
     """The step-0 accuracy given in the config, checked to cover exactly the evaluated skills."""
-    given = ctx.agents.initial_accuracy
+    given, skills = ctx.agents.initial_accuracy, evaluated_skills(ctx)
     if given is None:
         return None
-    if sorted(given) != sorted(ctx.skills):
-        raise InputError(f"initial_accuracy covers {sorted(given)}, the run evaluates {sorted(ctx.skills)}",
+    if sorted(given) != sorted(skills):
+        raise InputError(f"initial_accuracy covers {sorted(given)}, the run evaluates {sorted(skills)}",
                          source="initial_accuracy")
-    return {s: float(given[s]) for s in ctx.skills}
+    return {s: float(given[s]) for s in skills}
 
 
 def evaluate_node(state: CurriculumState, runtime: Runtime[CurriculumContext]) -> CurriculumState:
-    """Record greedy held-out accuracy per skill (at step 0, the given initial accuracy if any)."""
+    """Record greedy held-out accuracy per skill and, as a string of 0s and 1s per skill, which
+    problems were right (at step 0, only the given initial accuracy if any)."""
     ctx, step = runtime.context, state.get("step", 0)
     cfg = ctx.agents
-    accuracy = (_initial(ctx) if step == 0 else None) or heldout_accuracy(
+    initial = _initial(ctx) if step == 0 else None
+    if initial is not None:
+        return {"history": [{"step": step, "accuracy": initial}]}
+    outcomes = heldout_outcomes(
         ctx.domain, answerer(ctx.student, ctx.library, skills_k=cfg.skills_k, seed=ctx.seed, max_tokens=cfg.max_tokens),
-        ctx.skills, size=cfg.eval_size)
+        evaluated_skills(ctx), size=cfg.eval_size)
+    accuracy = outcome_accuracy(outcomes)
     logger.info("step %d held-out accuracy: %s", step, accuracy)
-    return {"history": [{"step": step, "accuracy": accuracy}]}
+    correct = {s: "".join("1" if ok else "0" for ok in right) for s, right in outcomes.items()}
+    return {"history": [{"step": step, "accuracy": accuracy, "correct": correct}]}

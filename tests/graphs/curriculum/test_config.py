@@ -66,3 +66,17 @@ def test_a_new_run_that_cannot_start_leaves_no_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--out", str(tmp_path / "new"), "--skills", "add-9d"])
     assert result.exit_code == 2 and "unknown skill 'add-9d'" in result.output
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("command", [["train", "--out"], ["bench", "curriculum", "--json", "x.json", "--out"]])
+def test_an_unknown_evaluated_skill_is_refused_before_anything_runs(tmp_path: Path, command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, str(tmp_path / "new"), "--eval-skills", "add-1d,add-9d"])
+    assert result.exit_code == 2 and "unknown skill 'add-9d'" in result.output
+    assert not (tmp_path / "new").exists() and not (tmp_path / "x.json").exists()
+
+
+def test_a_benchmark_scored_on_skills_it_does_not_evaluate_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["bench", "curriculum", "--json", str(tmp_path / "x.json"), "--out",
+                                      str(tmp_path / "b"), "--eval-skills", "add-2d", "--scored", "sub-2d"])
+    assert result.exit_code == 2 and "scored skill 'sub-2d' is not evaluated" in result.output
+    assert not (tmp_path / "b").exists() and not (tmp_path / "x.json").exists()

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 from langgraph.runtime import Runtime
 
 from coachgraph.agents import reformulate, student_messages
+from coachgraph.errors import InputError
 from coachgraph.graphs.curriculum.nodes import (
     critic_node,
     evaluate_node,
@@ -130,7 +132,22 @@ def test_evaluate_records_greedy_accuracy_per_skill(make_context: MakeContext) -
                                 by_marker={t.question: f"#### {t.answer}" for t in held[:2]})
     ctx = make_context(student, skills=("add-1d",), eval_size=3)
     update = evaluate_node({"step": 4}, Runtime(context=ctx))
-    assert update == {"history": [{"step": 4, "accuracy": {"add-1d": 2 / 3}}]}
+    assert update == {"history": [{"step": 4, "accuracy": {"add-1d": 2 / 3}, "correct": {"add-1d": "110"}}]}
+
+
+def test_evaluate_scores_the_evaluated_skills_and_takes_their_initial_accuracy(make_context: MakeContext) -> None:
+    held = ArithmeticDomain().heldout("add-2d")[:2]
+    student = ScriptedChatModel(answers=["#### -1"], by_marker={held[1].question: f"#### {held[1].answer}"})
+    ctx = make_context(student, skills=("add-1d", "add-2d"), eval_size=2, eval_skills=("add-2d",))
+    assert evaluate_node({"step": 3}, Runtime(context=ctx)) == {
+        "history": [{"step": 3, "accuracy": {"add-2d": 0.5}, "correct": {"add-2d": "01"}}]}
+    given = make_context(student, skills=("add-1d", "add-2d"), eval_skills=("add-2d",),
+                         initial_accuracy={"add-2d": 0.25})
+    assert evaluate_node({"step": 0}, Runtime(context=given)) == {"history": [{"step": 0, "accuracy": {"add-2d": 0.25}}]}
+    wrong = make_context(student, skills=("add-1d", "add-2d"), eval_skills=("add-2d",),
+                         initial_accuracy={"add-1d": 0.9, "add-2d": 0.25})
+    with pytest.raises(InputError, match="initial_accuracy"):
+        evaluate_node({"step": 0}, Runtime(context=wrong))
 
 
 def _graded_state(ctx: Any, model: Any) -> CurriculumState:
