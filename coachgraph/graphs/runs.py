@@ -1,5 +1,6 @@
 """What every graph run needs: a checkpointer and a store (SQLite or PostgreSQL), a calling-tree
-tracer that writes as the run goes, a driver that streams the graph, and the resume point.
+tracer that writes as the run goes, a driver that streams the graph, the resume point, and
+pruning of old checkpoints.
 
 A location is a file path (SQLite, the embedded default) or a ``postgresql://`` DSN, for the
 checkpointer, LangGraph's store and the calling-tree store alike.
@@ -20,9 +21,10 @@ from langgraph.store.base import BaseStore
 
 from coachgraph.calltree.stores import open_store
 from coachgraph.calltree.tracer import CallTreeTracer
-from coachgraph.errors import MissingDependencyError
+from coachgraph.errors import ConfigError, MissingDependencyError
 
-__all__ = ["Progress", "drive", "graph_store", "is_postgres", "open_checkpointer", "traced"]
+__all__ = ["Progress", "checkpoint_count", "drive", "graph_store", "is_postgres", "open_checkpointer",
+           "prune_checkpoints", "thread_ids", "traced"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,3 +123,48 @@ def drive(graph: Pregel, inputs: Mapping[str, Any] | None, config: dict[str, Any
     finally:
         if tracer is not None:
             tracer.flush()
+
+
+def thread_ids(saver: BaseCheckpointSaver) -> list[str]:
+    """Every thread that has a checkpoint in `saver`."""
+    return sorted({c.config["configurable"]["thread_id"] for c in saver.list(None)})
+
+
+def checkpoint_count(saver: BaseCheckpointSaver, thread_id: str) -> int:
+    """Checkpoints kept of one thread."""
+    return sum(1 for _ in saver.list({"configurable": {"thread_id": thread_id}}))
+
+
+def _prune_sqlite(saver: Any, thread_id: str) -> None:
+    """Keep the latest root checkpoint of a SQLite thread (and its pending writes)."""
+    with saver.cursor() as cur:
+        cur.execute("SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
+                    "ORDER BY checkpoint_id DESC LIMIT 1", (thread_id,))
+        row = cur.fetchone()
+        if row is None:
+            return
+        cur.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id != ?", (thread_id, row[0]))
+        cur.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id != ?", (thread_id, row[0]))
+
+
+def prune_checkpoints(saver: BaseCheckpointSaver, threads: list[str]) -> dict[str, tuple[int, int]]:
+    """Drop every checkpoint of `threads` but the latest (what a resume needs); returns, per
+    thread, the checkpoints kept before and after.
+
+    PostgreSQL uses the saver's own ``prune(strategy="keep_latest")``; SQLite, whose saver has
+    none, deletes the older rows and their writes in one transaction.
+
+    Raises:
+        ConfigError: the saver can neither prune nor is a SQLite saver.
+    """
+    before = {t: checkpoint_count(saver, t) for t in threads}
+    try:
+        saver.prune(threads, strategy="keep_latest")
+    except NotImplementedError:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        if not isinstance(saver, SqliteSaver):
+            raise ConfigError(f"{type(saver).__name__} cannot prune checkpoints") from None
+        for thread in threads:
+            _prune_sqlite(saver, thread)
+    return {t: (before[t], checkpoint_count(saver, t)) for t in threads}
