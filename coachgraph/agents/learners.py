@@ -27,7 +27,7 @@ from coachgraph.agents.prompts import render_prompt
 from coachgraph.types import Task
 
 __all__ = ["LearnerProfile", "ModelLearner", "ParametricLearner", "PopulationConfig", "SimulatedLearner",
-           "sample_learner"]
+           "sample_learner", "typical_wrong_answer"]
 
 
 class SimulatedLearner(Protocol):
@@ -52,16 +52,22 @@ class LearnerProfile:
 class PopulationConfig:
     """How learners' hidden profiles are drawn."""
 
-    known_at_root: float = 0.7
-    """P(a skill without prerequisites is known at the start)."""
-    known_decay: float = 0.45
-    """Each level deeper in the prerequisite graph multiplies that probability by this."""
+    level: tuple[float, float] = (0.0, 4.0)
+    """Range of learners' levels: a learner tends to know the skills less deep in the
+    prerequisite graph than their level (roots are at depth 0)."""
+    known_below: float = 0.85
+    """P(a skill below the learner's level is known at the start, given its prerequisites are)."""
+    known_above: float = 0.1
+    """... and of a skill at or above it."""
     learn: tuple[float, float] = (0.12, 0.35)
-    """Range of per-skill learning rates."""
+    """Range of per-skill learning rates, before the learner's ability factor."""
+    ability_spread: float = 0.4
+    """Standard deviation of the log of each learner's ability, which scales all their learning rates."""
     guess: tuple[float, float] = (0.05, 0.25)
     slip: tuple[float, float] = (0.03, 0.12)
     hint_learn: tuple[float, float] = (0.05, 0.2)
-    forget: tuple[float, float] = (0.0, 0.004)
+    forget: tuple[float, float] = (0.0, 0.001)
+    """Range of per-skill, per-turn probabilities of forgetting a known skill not practised."""
     leak: float = 0.1
     """Share of the learning rate left when a prerequisite is not known."""
 
@@ -89,7 +95,7 @@ class ParametricLearner:
         """Answer `task`: right with the skill's probability, else a typical wrong number."""
         profile = self.profiles[task.skill]
         right = 1.0 - profile.slip if task.skill in self.known else profile.guess
-        return task.answer if self.rng.random() < right else _wrong_answer(task, self.rng)
+        return task.answer if self.rng.random() < right else typical_wrong_answer(task, self.rng)
 
     def practise(self, skill: str) -> None:
         """Learning from one answer of `skill`, then forgetting of the skills not practised."""
@@ -110,7 +116,7 @@ class ParametricLearner:
         return self.answer(task) if task is not None else "ready"
 
 
-def _wrong_answer(task: Task, rng: random.Random) -> str:
+def typical_wrong_answer(task: Task, rng: random.Random) -> str:
     """A wrong number a learner would plausibly give for `task`."""
     expression = parse_expression(task.question)
     right = int(float(task.answer)) if task.answer.lstrip("-").replace(".", "", 1).isdigit() else 0
@@ -136,21 +142,24 @@ def sample_learner(prerequisites: Mapping[str, Sequence[str]], seed: int,
                    config: PopulationConfig | None = None) -> ParametricLearner:
     """A learner with a hidden profile drawn from `config` (the same one for the same seed).
 
-    A skill is known at the start only when its prerequisites are, with a probability that
-    falls with its depth in the prerequisite graph.
+    Learners differ in level (how far into the prerequisite graph they already are) and in
+    ability (a factor on all their learning rates); a skill is known at the start only when its
+    prerequisites are.
     """
     cfg, rng = config or PopulationConfig(), random.Random(f"profile:{seed}")
     graph = nx.DiGraph([(p, s) for s, pres in prerequisites.items() for p in pres])
     graph.add_nodes_from(prerequisites)
+    level, ability = _uniform(rng, cfg.level), rng.lognormvariate(0.0, cfg.ability_spread)
     depth: dict[str, int] = {}
     known: set[str] = set()
     for skill in nx.lexicographical_topological_sort(graph):
         depth[skill] = 1 + max((depth[p] for p in prerequisites[skill]), default=-1)
-        chance = cfg.known_at_root * cfg.known_decay ** depth[skill]
+        chance = cfg.known_below if depth[skill] < level else cfg.known_above
         if all(p in known for p in prerequisites[skill]) and rng.random() < chance:
             known.add(skill)
-    profiles = {s: LearnerProfile(_uniform(rng, cfg.learn), _uniform(rng, cfg.guess), _uniform(rng, cfg.slip),
-                                  _uniform(rng, cfg.hint_learn), _uniform(rng, cfg.forget)) for s in sorted(prerequisites)}
+    profiles = {s: LearnerProfile(min(_uniform(rng, cfg.learn) * ability, 0.9), _uniform(rng, cfg.guess),
+                                  _uniform(rng, cfg.slip), min(_uniform(rng, cfg.hint_learn) * ability, 0.9),
+                                  _uniform(rng, cfg.forget)) for s in sorted(prerequisites)}
     return ParametricLearner(prerequisites, profiles, known, leak=cfg.leak, seed=rng.randrange(2**31))
 
 

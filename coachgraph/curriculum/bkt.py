@@ -129,11 +129,15 @@ def _clip(value: float, high: float) -> float:
 
 
 def fit_bkt(sequences: Sequence[Sequence[int]], *, initial: BKTParams | None = None, fit_forget: bool = False,
-            max_guess: float = 0.4, max_slip: float = 0.3, iterations: int = 100, tol: float = 1e-6) -> BKTParams:
+            max_guess: float = 0.3, max_slip: float = 0.3, max_learn: float = 0.5, max_prior: float = 0.9, max_forget: float = 0.02, iterations: int = 100,
+            tol: float = 1e-6) -> BKTParams:
     """Fit one skill's parameters to answer sequences (one per learner) by Baum-Welch.
 
-    Guess and slip are capped (`max_guess`, `max_slip`), as is usual for BKT, so that "knows"
-    stays the state that answers well and the fit cannot swap the two states.
+    Guess, slip and learning rate are bounded (`max_guess`, `max_slip`, `max_learn`), as is
+    usual for BKT, against degenerate fits: with guess or slip near one half the two states
+    swap, and with a learning rate near one any answer, a wrong one included, leaves the skill
+    mastered (which happens when most learners know a skill and the rest learn it within a
+    problem).
 
     Raises:
         ValueError: when no sequence has an answer.
@@ -144,15 +148,15 @@ def fit_bkt(sequences: Sequence[Sequence[int]], *, initial: BKTParams | None = N
     params = initial or BKTParams()
     last = -math.inf
     for _ in range(iterations):
-        params, total = _em_step(data, params, fit_forget, max_guess, max_slip)
+        params, total = _em_step(data, params, fit_forget, (max_guess, max_slip, max_learn, max_prior, max_forget))
         if total - last < tol:
             break
         last = total
     return params
 
 
-def _em_step(data: list[np.ndarray], params: BKTParams, fit_forget: bool, max_guess: float,
-             max_slip: float) -> tuple[BKTParams, float]:
+def _em_step(data: list[np.ndarray], params: BKTParams, fit_forget: bool,
+             bounds: tuple[float, float, float, float, float]) -> tuple[BKTParams, float]:
     """One expectation-maximisation step; returns the new parameters and the old log-likelihood."""
     start, move, emit = _matrices(params)
     first, moved, occupied, correct_in, total = np.zeros(2), np.zeros((2, 2)), np.zeros(2), np.zeros(2), 0.0
@@ -165,12 +169,13 @@ def _em_step(data: list[np.ndarray], params: BKTParams, fit_forget: bool, max_gu
         occupied += gamma.sum(axis=0)
         correct_in += gamma[obs == 1].sum(axis=0)
         total += loglik
+    max_guess, max_slip, max_learn, max_prior, max_forget = bounds
     learn = moved[0, 1] / leaving[0] if leaving[0] > 0 else params.learn
     forget = moved[1, 0] / leaving[1] if fit_forget and leaving[1] > 0 else params.forget
-    return BKTParams(prior=_clip(first[1] / len(data), 1 - _EPS), learn=_clip(learn, 1 - _EPS),
+    return BKTParams(prior=_clip(first[1] / len(data), max_prior), learn=_clip(learn, max_learn),
                      guess=_clip(correct_in[0] / max(occupied[0], _EPS), max_guess),
                      slip=_clip(1.0 - correct_in[1] / max(occupied[1], _EPS), max_slip),
-                     forget=_clip(forget, 1 - _EPS) if fit_forget else params.forget), total
+                     forget=_clip(forget, max_forget) if fit_forget else params.forget), total
 
 
 def fit_skills(histories: Mapping[str, Sequence[Sequence[int]]], *, min_answers: int = 50,

@@ -8,7 +8,7 @@ the model unchanged, so a node that LangGraph re-runs after a kill does not coun
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,10 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from coachgraph.curriculum.bkt import BKTParams, observe, predict_correct
 from coachgraph.skills import prerequisite_dag
 
-__all__ = ["LEARNER_SCHEMA_VERSION", "LearnerModel", "SkillMastery", "knowledge_graph"]
+__all__ = ["LEARNER_SCHEMA_VERSION", "LearnerModel", "SkillMastery", "knowledge_graph", "prerequisite_evidence"]
 
 LEARNER_SCHEMA_VERSION = 1
 """Version of the stored learner model."""
+
+CERTAINTY = 0.99
+"""The most a failure on a skill that builds on a prerequisite may take the prerequisite as
+certain: BKT's mastery approaches 1 after a run of right answers, and from there no evidence
+could bring a forgotten prerequisite back into question within a session."""
 
 
 class SkillMastery(BaseModel):
@@ -30,7 +35,7 @@ class SkillMastery(BaseModel):
     mastery: float = Field(ge=0.0, le=1.0)
     """P(the learner knows the skill), after the answers so far."""
     answers: int = 0
-    """Answers that counted (first attempts at a problem, and problems given up on)."""
+    """Answers that counted (every answer, and a hint or solution asked for before answering)."""
     correct: int = 0
     """Of those, the correct ones."""
     params: BKTParams = Field(default_factory=BKTParams)
@@ -81,8 +86,10 @@ class LearnerModel(BaseModel):
         state = self.skills[skill]
         return predict_correct(state.mastery, state.params)
 
-    def observe(self, skill: str, correct: bool, event: str) -> LearnerModel:
+    def observe(self, skill: str, correct: bool, event: str, prerequisites: Sequence[str] = ()) -> LearnerModel:
         """The model after one counted answer; the same model when `event` was the last applied.
+
+        The answer also moves the skill's direct `prerequisites` (see `prerequisite_evidence`).
 
         >>> m = LearnerModel.start("ada", "arithmetic", {"add": BKTParams(prior=0.3, learn=0.1)})
         >>> m2 = m.observe("add", True, "s1:1")
@@ -92,15 +99,52 @@ class LearnerModel(BaseModel):
         if event == self.last_event:
             return self
         state = self.skills[skill]
-        updated = state.model_copy(update={"mastery": observe(state.mastery, correct, state.params),
-                                           "answers": state.answers + 1, "correct": state.correct + int(correct)})
-        return self.model_copy(update={"skills": {**self.skills, skill: updated}, "events": self.events + 1,
-                                       "last_event": event})
+        skills = dict(self.skills)
+        if state.answers and not correct:
+            for pre in prerequisites:
+                ratio = prerequisite_evidence(state.mastery, correct, state.params)
+                doubted = min(skills[pre].mastery, CERTAINTY)
+                skills[pre] = skills[pre].model_copy(update={"mastery": _times_odds(doubted, ratio)})
+        skills[skill] = state.model_copy(update={"mastery": observe(state.mastery, correct, state.params),
+                                                 "answers": state.answers + 1, "correct": state.correct + int(correct)})
+        return self.model_copy(update={"skills": skills, "events": self.events + 1, "last_event": event})
 
     def with_skills(self, params: Mapping[str, BKTParams]) -> LearnerModel:
         """The model extended with skills it has not seen yet (a domain that grew), at their priors."""
         new = {s: SkillMastery(mastery=p.prior, params=p) for s, p in params.items() if s not in self.skills}
         return self.model_copy(update={"skills": {**self.skills, **new}}) if new else self
+
+
+def prerequisite_evidence(p: float, correct: bool, params: BKTParams) -> float:
+    """How much an answer on a skill changes the odds that a prerequisite of it is known.
+
+    A problem of a skill uses its prerequisites, and the skill is learnt only once they are
+    known; so without the prerequisite the learner answers as one who does not know the skill.
+    Writing ``q`` for P(the skill was unknown after its last answer), ``e1`` and ``e0`` for
+    P(this answer | skill known / unknown) and ``l`` for its learning rate, the answer's
+    likelihood is ``q (l e1 + (1 - l) e0) + (1 - q) e1`` when the prerequisite is known and ``e0``
+    when it is not: a right answer counts for the prerequisites, a skill that keeps failing
+    although it should be known by now counts against them. This is what lets the planner go back
+    to a prerequisite that was wrongly taken as mastered (a lucky guess) or has been forgotten.
+
+    >>> params = BKTParams(learn=0.2, guess=0.2, slip=0.1)
+    >>> round(prerequisite_evidence(0.9, True, params), 4)     # (0.1/0.8*(0.2*0.9+0.8*0.2) + 0.875*0.9) / 0.2
+    4.1
+    >>> round(prerequisite_evidence(0.2, False, params), 4)    # 1 * (0.2*0.1 + 0.8*0.8) / 0.8
+    0.825
+    """
+    q = min(max((1.0 - p) / (1.0 - params.learn), 0.0), 1.0) if params.learn < 1.0 else 0.0
+    e1, e0 = (1.0 - params.slip, params.guess) if correct else (params.slip, 1.0 - params.guess)
+    known = q * (params.learn * e1 + (1.0 - params.learn) * e0) + (1.0 - q) * e1
+    unknown = q * e0 + (1.0 - q) * e1
+    return known / unknown if unknown > 0 else 1.0
+
+
+def _times_odds(p: float, ratio: float) -> float:
+    """`p` with its odds multiplied by `ratio`, kept off 0 and 1."""
+    p = min(max(p, 1e-6), 1.0 - 1e-6)
+    odds = p / (1.0 - p) * ratio
+    return odds / (1.0 + odds)
 
 
 def knowledge_graph(model: LearnerModel, prerequisites: Mapping[str, Iterable[str]]) -> nx.DiGraph:

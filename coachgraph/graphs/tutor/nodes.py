@@ -236,19 +236,23 @@ def _fresh_model(store: BaseStore | None, state: TutorState) -> LearnerModel:
 
 
 def diagnose_node(state: TutorState, runtime: Runtime[TutorContext]) -> TutorState:
-    """Check the answer, update the learner model with BKT once per problem, and keep the answer
-    in the learner's history. As in tutoring logs, what counts is the first action on a problem: a
-    request for a hint or for the worked solution before any answer counts as not solved."""
+    """Check the answer, update the learner model with BKT and its prerequisites' evidence, and
+    keep the answer in the learner's history.
+
+    Every answer is an opportunity: between two attempts at a problem the tutor gives feedback
+    and a hint, which the learner may learn from. A request for a hint or for the worked solution
+    counts as not solved when it is the first action on the problem (as in tutoring logs)."""
     ctx, store = runtime.context, runtime.store
     task, reply = Task.model_validate(state["problem"]), state["reply"]
-    session, turn, number = state["session_id"], state["turn"], state.get("problem_number", 0)
+    session, turn = state["session_id"], state["turn"]
     found = diagnose(task, reply["text"], ctx.library) if reply["kind"] == "answer" else None
     correct = bool(found and found.correct)
-    counts, event_id = not state.get("counted", False), f"{session}:{number}"
+    counts, event_id = reply["kind"] == "answer" or not state.get("counted", False), f"{session}:{turn}"
     before = _fresh_model(store, state)
     rerun = before.last_event == event_id
     predicted = (LearnerModel.model_validate(state["learner_model"]) if rerun else before).predict(task.skill)
-    model = before.observe(task.skill, correct, event_id) if counts else before
+    prerequisites = ctx.domain.prerequisites.get(task.skill, ())
+    model = before.observe(task.skill, correct, event_id, prerequisites) if counts else before
     event = {"domain": model.domain, "skill": task.skill, "correct": correct, "counted": counts,
              "predicted": round(predicted, 6), "session": session, "turn": turn, "seq": model.events,
              "problem_id": task.id, "kind": reply["kind"], "mastery": round(model.mastery[task.skill], 6),

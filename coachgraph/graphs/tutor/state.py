@@ -48,8 +48,8 @@ class TutorState(TypedDict, total=False):
     hint_level: int
     """Hints given on the open problem (the next one is one level more concrete)."""
     counted: bool
-    """Whether the open problem already counted in the learner model (its first answer, or a
-    worked solution asked for before any answer)."""
+    """Whether anything about the open problem counted in the learner model yet (an answer, or
+    a hint or the solution asked for before any answer)."""
     turn: int
     """Learner replies so far."""
     reply: JSON
