@@ -1,13 +1,21 @@
-"""Shared fixtures: the corpora folder, fake models, temporary stores."""
+"""Shared fixtures: the corpora folder, fake models, temporary stores.
+
+Checkpoints are read with LangGraph's strict msgpack (only JSON-like values and a short list of
+safe types), set here before anything imports LangGraph, so a graph whose state holds anything
+else fails its tests; subprocesses the tests start inherit it.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
+os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
 
-from tests.fakes import HashEmbeddings, ScriptedChatModel
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.fakes import HashEmbeddings, ScriptedChatModel  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

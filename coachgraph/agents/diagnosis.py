@@ -75,11 +75,18 @@ def _from_digits(digits: list[int]) -> int:
     return sum(d * 10**i for i, d in enumerate(digits))
 
 
-def _no_carry(e: Expression) -> int | None:
+def _no_carry(e: Expression) -> set[int]:
+    """Column sums without carrying: every column's last digit, or the leftmost sum written whole.
+
+    >>> sorted(_no_carry(Expression(39, "+", 85)))
+    [14, 114]
+    """
     if e.op != "+" or e.op2 or min(e.a, e.b) < 0:
-        return None
+        return set()
     width = max(len(str(e.a)), len(str(e.b)))
-    return _from_digits([(x + y) % 10 for x, y in zip(_digits(e.a, width), _digits(e.b, width), strict=True)])
+    sums = [x + y for x, y in zip(_digits(e.a, width), _digits(e.b, width), strict=True)]
+    dropped = _from_digits([s % 10 for s in sums])
+    return {dropped, dropped - (sums[-1] % 10) * 10 ** (width - 1) + sums[-1] * 10 ** (width - 1)}
 
 
 def _smaller_from_larger(e: Expression) -> int | None:
@@ -111,7 +118,7 @@ def register_detector(name: str, description: str) -> Callable[[Detector], Detec
 
 @register_detector("forgot-carry", "adds each column but drops the carry into the next column")
 def _forgot_carry(e: Expression, value: int) -> bool:
-    return _no_carry(e) == value
+    return value in _no_carry(e)
 
 
 @register_detector("smaller-from-larger", "subtracts the smaller digit from the larger in each column instead of borrowing")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from coachgraph.curriculum.bkt import BKTParams, observe, predict_correct
 from coachgraph.skills import prerequisite_dag
 
-__all__ = ["LEARNER_SCHEMA_VERSION", "LearnerModel", "SkillMastery", "knowledge_graph", "prerequisite_evidence"]
+__all__ = ["CERTAINTY", "LEARNER_SCHEMA_VERSION", "LearnerModel", "SkillMastery", "knowledge_graph", "prerequisite_evidence"]
 
 LEARNER_SCHEMA_VERSION = 1
 """Version of the stored learner model."""
@@ -89,7 +89,8 @@ class LearnerModel(BaseModel):
     def observe(self, skill: str, correct: bool, event: str, prerequisites: Sequence[str] = ()) -> LearnerModel:
         """The model after one counted answer; the same model when `event` was the last applied.
 
-        The answer also moves the skill's direct `prerequisites` (see `prerequisite_evidence`).
+        A wrong answer also lowers the skill's direct `prerequisites` (see `prerequisite_evidence`;
+        each is first taken as at most `CERTAINTY` mastered).
 
         >>> m = LearnerModel.start("ada", "arithmetic", {"add": BKTParams(prior=0.3, learn=0.1)})
         >>> m2 = m.observe("add", True, "s1:1")
@@ -118,19 +119,16 @@ class LearnerModel(BaseModel):
 def prerequisite_evidence(p: float, correct: bool, params: BKTParams) -> float:
     """How much an answer on a skill changes the odds that a prerequisite of it is known.
 
-    A problem of a skill uses its prerequisites, and the skill is learnt only once they are
-    known; so without the prerequisite the learner answers as one who does not know the skill.
+    The learner can learn a skill between two of its answers only if its prerequisites are known.
     Writing ``q`` for P(the skill was unknown after its last answer), ``e1`` and ``e0`` for
     P(this answer | skill known / unknown) and ``l`` for its learning rate, the answer's
-    likelihood is ``q (l e1 + (1 - l) e0) + (1 - q) e1`` when the prerequisite is known and ``e0``
-    when it is not: a right answer counts for the prerequisites, a skill that keeps failing
-    although it should be known by now counts against them. This is what lets the planner go back
-    to a prerequisite that was wrongly taken as mastered (a lucky guess) or has been forgotten.
+    likelihood is ``q (l e1 + (1 - l) e0) + (1 - q) e1`` when the prerequisite is known and
+    ``q e0 + (1 - q) e1`` when not (nothing was learnt). `LearnerModel.observe` applies the ratio
+    of a wrong answer to each direct prerequisite: a skill that keeps failing although it should
+    have been learnt by now puts its prerequisites back in question, which lets the planner go
+    back to one wrongly taken as mastered (a lucky guess) or forgotten since.
 
-    >>> params = BKTParams(learn=0.2, guess=0.2, slip=0.1)
-    >>> round(prerequisite_evidence(0.9, True, params), 4)     # (0.1/0.8*(0.2*0.9+0.8*0.2) + 0.875*0.9) / 0.2
-    4.1
-    >>> round(prerequisite_evidence(0.2, False, params), 4)    # 1 * (0.2*0.1 + 0.8*0.8) / 0.8
+    >>> round(prerequisite_evidence(0.2, False, BKTParams(learn=0.2, guess=0.2, slip=0.1)), 4)   # 0.66 / 0.8
     0.825
     """
     q = min(max((1.0 - p) / (1.0 - params.learn), 0.0), 1.0) if params.learn < 1.0 else 0.0

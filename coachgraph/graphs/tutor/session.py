@@ -32,6 +32,7 @@ from coachgraph.graphs.tutor.learners import (
     load_model,
     save_session,
 )
+from coachgraph.graphs.tutor.replies import parse_reply
 
 __all__ = ["Emit", "SessionView", "TutorSessions"]
 
@@ -155,14 +156,18 @@ class TutorSessions:
             return self.view(session)
 
     def reply(self, session: str, text: Any, emit: Emit | None = None) -> SessionView:
-        """Give the learner's reply (an answer, ``hint``, ``solution`` or ``end``) and run the tutor."""
+        """Give the learner's reply (an answer, ``hint``, ``solution`` or ``end``) and run the tutor.
+
+        The reply is checked first, so a malformed one is refused without touching the session.
+        """
+        reply = parse_reply(text)
         with self._locked(session):
             self._finish_cut_run(session, emit)
             state = self.graph.get_state(self._config(session))
             if not state.interrupts:
                 raise InputError(f"session {session} is not waiting for a reply (status: "
                                  f"{state.values.get('status', 'not started')})", source="session")
-            self._drive(Command(resume=text), session, emit)
+            self._drive(Command(resume=reply), session, emit)
             return self.view(session)
 
     def resume(self, session: str, emit: Emit | None = None) -> SessionView:
