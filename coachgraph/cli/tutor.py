@@ -93,7 +93,7 @@ def _mastery_table(view: SessionView) -> Table:
 def _history(view: SessionView) -> None:
     for entry in view.transcript:
         who = "tutor" if entry["role"] == "tutor" else "you"
-        console.print(Text(f"[{entry['turn']}] {who}: ", style="bold"), Text(str(entry["text"])), soft_wrap=True)
+        console.print(Text.assemble((f"[{entry['turn']}] {who}: ", "bold"), str(entry["text"])), soft_wrap=True)
 
 
 def _header(view: SessionView, db: str, resumed: bool) -> None:
