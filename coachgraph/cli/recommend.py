@@ -99,14 +99,27 @@ def serve_command(
     api_key: Annotated[str | None, typer.Option("--api-key", envvar="COACHGRAPH_API_KEY",
                                                 help="Bearer key required on every request.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes (one per core).")] = 1,
+    tutor_db: Annotated[str | None, typer.Option("--tutor-db", help="Also serve the tutor (page at /tutor) with its "
+                                                                    "sessions here: SQLite file or DSN.")] = None,
+    tutor_domain: Annotated[str, typer.Option("--tutor-domain", help="The tutor's task domain.")] = "arithmetic",
+    tutor_model: Annotated[str | None, typer.Option("--tutor-model", help="The tutor's teacher model spec.")] = None,
+    tutor_library: Annotated[Path | None, typer.Option("--tutor-library", help="The tutor's skill library.")] = None,
 ) -> None:
-    """Serve the recommender over HTTP (FastAPI; OpenAPI schema at /docs)."""
+    """Serve the recommender over HTTP (FastAPI; OpenAPI schema at /docs), and the tutor with --tutor-db."""
     import uvicorn
 
     from coachgraph.server.app import API_KEY_ENV, STORE_ENV, create_app
 
     service = RecommendService.open(store)  # trains once here, so that workers only load it
     options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    if tutor_db is not None:
+        if workers != 1:
+            raise InputError("the tutor is served by one process: drop --workers or --tutor-db", source="--workers")
+        from coachgraph.cli.tutor import tutor_sessions
+
+        with tutor_sessions(tutor_db, tutor_domain, tutor_model, tutor_library) as sessions:
+            uvicorn.run(create_app(store, api_key=api_key, service=service, tutor=sessions), **options)
+        return
     if workers == 1:
         uvicorn.run(create_app(store, api_key=api_key, service=service), **options)
         return

@@ -31,7 +31,7 @@ from coachgraph.skills import SkillLibrary, install_starter
 from coachgraph.tasks import load_domain
 from coachgraph.types import Task
 
-__all__ = ["app", "register"]
+__all__ = ["app", "register", "tutor_sessions"]
 
 DB_ENV = "COACHGRAPH_TUTOR_DB"
 """Environment variable naming the sessions' location when ``--db`` is not given."""
@@ -67,6 +67,12 @@ def _library(folder: Path | None, db: str) -> SkillLibrary:
 def _context(domain: str, model: str | None, library: SkillLibrary, seed: int) -> TutorContext:
     return TutorContext(domain=load_domain(domain), library=library, seed=seed,
                         teacher_model=shared_chat_model(model) if model else None)
+
+
+def tutor_sessions(db: str, domain: str, model: str | None, library: Path | None, seed: int = 0) -> TutorSessions:
+    """Sessions at `db` with the tutor's context (what `coachgraph serve --tutor-db` serves)."""
+    lib = _library(library, db)
+    return TutorSessions(db, _context(domain, model, lib, seed), domain_spec=domain)
 
 
 def _say(text: str) -> None:

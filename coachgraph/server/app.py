@@ -1,4 +1,5 @@
-"""The HTTP API: next-agent and team recommendations over one store (FastAPI, OpenAPI schema).
+"""The HTTP API: next-agent and team recommendations over one store (FastAPI, OpenAPI schema),
+and, when tutoring sessions are given, the tutor's web page and API (`coachgraph.server.tutor`).
 
 Requests are validated by pydantic with size limits, so an oversized or malformed body gets a
 422 naming the field; when an API key is configured, every route but ``/healthz`` requires it as
@@ -19,9 +20,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from coachgraph.errors import InputError
+from coachgraph.graphs.tutor.session import TutorSessions
 from coachgraph.recommend.recommender import Recommendation
 from coachgraph.recommend.service import RecommendService
 from coachgraph.recommend.team import Team
+from coachgraph.server.tutor import tutor_router
 
 __all__ = ["API_KEY_ENV", "STORE_ENV", "NextRequest", "NextResponse", "TeamRequest", "app_from_env", "create_app"]
 
@@ -80,8 +83,10 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     return JSONResponse(status_code=422, content={"detail": detail, "fields": fields})
 
 
-def create_app(store_path: str, api_key: str | None = None, service: RecommendService | None = None) -> FastAPI:
-    """The API over the store at `store_path` (its recommender is loaded, or trained, once)."""
+def create_app(store_path: str, api_key: str | None = None, service: RecommendService | None = None,
+               tutor: TutorSessions | None = None) -> FastAPI:
+    """The API over the store at `store_path` (its recommender is loaded, or trained, once), with
+    the tutor's page and API over `tutor` when given."""
     svc = service or RecommendService.open(store_path)
     app = FastAPI(title="coachgraph recommender", version="1")
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
@@ -107,6 +112,8 @@ def create_app(store_path: str, api_key: str | None = None, service: RecommendSe
         return svc.team(task=body.task, max_size=body.max_size, candidates=body.candidates,
                         costs=body.costs, budget=body.budget)
 
+    if tutor is not None:
+        app.include_router(tutor_router(tutor, guard))
     return app
 
 
