@@ -159,3 +159,16 @@ def test_bad_input_is_refused_naming_it(make_sessions: MakeSessions) -> None:
     view = sessions.reply("s2", "/solution")  # the first action on a problem: counts as not solved
     assert sessions.graph.get_state({"configurable": {"thread_id": "s2"}}).values["answers"][-1]["counted"]
     assert view.turn == 1
+
+
+def test_a_model_backed_learner_plays_a_session(make_sessions: MakeSessions) -> None:
+    from coachgraph.agents import ModelLearner
+
+    learner_model = ScriptedChatModel(answers=["I think it is 5.", "Hmm, no idea", "It's 1000"])
+    learner = ModelLearner(learner_model, seed=1)
+    sessions = make_sessions()
+    view = sessions.start("bot", ["add-2d"], session="b1")
+    for _ in range(3):
+        view = sessions.reply("b1", learner.reply(view.message, None))
+    assert [e["kind"] for e in view.transcript if e["role"] == "learner"] == ["answer", "hint", "answer"]
+    assert "Tutor:" in str(learner_model.calls[0][-1].content) and learner.turns == 3
