@@ -13,6 +13,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import networkx as nx
+
 from coachgraph.agents.prompts import render_prompt
 from coachgraph.curriculum import PrerequisiteGate, Teacher
 from coachgraph.curriculum.bkt import opportunities_to_mastery
@@ -56,21 +58,32 @@ def prerequisites_mastered(learner: LearnerModel, prerequisites: Mapping[str, Se
     return all(learner.mastered(p) for p in prerequisites.get(skill, ()))
 
 
+def _review(graph: nx.DiGraph, learner: LearnerModel, targets: Sequence[str]) -> str:
+    """With every target mastered: the least mastered target, unless a failure has put one of
+    the targets' prerequisites back in question; then the least mastered such skill whose own
+    prerequisites are mastered (one always is: the earliest in question)."""
+    closure = set(targets).union(*(nx.ancestors(graph, t) for t in targets))
+    ready = [s for s in closure if all(learner.mastered(p) for p in graph.predecessors(s))]
+    pool = [s for s in ready if not learner.mastered(s)] or [t for t in targets if t in ready]
+    return min(pool, key=lambda s: (learner.mastery[s], s))
+
+
 def plan_learning(learner: LearnerModel, prerequisites: Mapping[str, Sequence[str]],
                   targets: Sequence[str]) -> dict[str, Any]:
     """The learner's path to `targets` (multi-source multi-sink, greedy set cover; see
     `coachgraph.curriculum.paths`) and the skill to practise next, as JSON.
 
-    When every target is mastered the plan reviews the least mastered target. The next skill
-    is never one whose prerequisites the learner model counts as unmastered.
+    When every target is mastered the plan reviews (see `_review`). The next skill is never one
+    whose prerequisites the learner model counts as unmastered.
     """
     def cost(skill: str) -> float:
         state = learner.skills[skill]
         return opportunities_to_mastery(state.mastery, state.params, learner.threshold)
 
-    plan = plan_paths(knowledge_graph(learner, prerequisites), targets, learner.mastered, cost)
+    graph = knowledge_graph(learner, prerequisites)
+    plan = plan_paths(graph, targets, learner.mastered, cost)
     review = plan.next_skill is None
-    skill = min(targets, key=lambda t: (learner.mastery[t], t)) if review else plan.next_skill
+    skill = plan.next_skill if plan.next_skill is not None else _review(graph, learner, targets)
     ready = ", ".join(f"{p} {learner.mastery[p]:.2f}" for p in prerequisites.get(skill, ()))
     reason = render_prompt("planner", "tutor_reason", skill=skill, review=review, ready=ready,
                            mastery=round(learner.mastery[skill], 2), steps=len(plan.order), targets=", ".join(targets))

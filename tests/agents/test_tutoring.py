@@ -122,6 +122,10 @@ def test_plan_of_a_new_learner_starts_at_the_roots() -> None:
     for i, skill in enumerate(["add-1d", "add-2d", "add-2d-carry"] * 4):
         done = done.observe(skill, True, str(i))
     assert plan_learning(done, PREREQUISITES, ["add-2d-carry"])["review"]
+    doubted = done.model_copy(update={"skills": {**done.skills, "add-2d": done.skills["add-2d"].model_copy(
+        update={"mastery": 0.5})}})
+    review = plan_learning(doubted, PREREQUISITES, ["add-2d-carry"])
+    assert review["review"] and review["next"] == "add-2d"  # not the target: its prerequisite is in question
 
 
 def test_parametric_learners_are_reproducible_and_learn_only_when_ready() -> None:
