@@ -8,5 +8,5 @@ if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 echo "chromium.sh: installing chromium and chromium-driver from Debian packages" >&2
-apt-get update -qq >&2
-apt-get install -y -qq chromium chromium-driver >&2
+# The package lists are fresh when .ci/postgres.sh ran just before: update only when they are not.
+apt-get install -y -qq chromium chromium-driver >&2 || { apt-get update -qq >&2 && apt-get install -y -qq chromium chromium-driver >&2; }

@@ -3,15 +3,17 @@
 Descriptions come from the stored pools; agents and tools seen in traces but in no pool are
 described by their name alone. Vectors are embedded once and cached in an ``.npy`` file keyed
 by a hash of every item text and the embedder's name, so a query never re-embeds the pool.
-Lexical scores use BM25 weights over the same texts, laid out as a sparse item-by-term matrix
-so that any subset of candidates (an allowed set) is scored with one sparse product.
+Lexical scores use BM25 weights over the same texts (`retrieval.bm25.bm25_weights`), a sparse
+item-by-term matrix, so that any subset of candidates (an allowed set) is scored with one sparse
+product. Dense scores are exact cosine similarities over the feasible candidates: retrieval
+always scores a known subset (constraints come first), which a matrix product over its rows
+serves faster than an approximate index over the whole catalogue.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,18 +21,15 @@ from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from scipy import sparse
 
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallTree, PoolEntry
-from coachgraph.retrieval.bm25 import BM25Params
+from coachgraph.recommend.progress import EMBED_ITEMS, Progress, report
+from coachgraph.retrieval.bm25 import bm25_weights
 from coachgraph.retrieval.dense import normalize
-from coachgraph.retrieval.faiss_index import FaissVectorIndex
 from coachgraph.retrieval.text import tokenize
 
 __all__ = ["Catalog", "CatalogItem", "catalog_from_store"]
-
-logger = logging.getLogger(__name__)
 
 ROWS_CACHE = 16
 """Candidate lists whose catalogue rows are remembered (a served catalogue repeats one list)."""
@@ -57,7 +56,7 @@ class CatalogItem:
 
 
 class Catalog:
-    """Items with normalised text vectors, a BM25 matrix and a faiss index over the vectors.
+    """Items with normalised text vectors and a BM25 matrix over their texts.
 
     Args:
         items: the catalogue (unique names).
@@ -66,18 +65,19 @@ class Catalog:
         embedder_name: part of the cache key, so that two embedders never share a file.
         query_cache: how many recent query vectors are kept.
         vectors: item vectors already computed (a loaded recommender); skips embedding.
+        progress: hears when the items are embedded (not when their vectors come from the cache).
     """
 
     def __init__(self, items: Sequence[CatalogItem], embeddings: Embeddings, cache_dir: Path | None = None,
                  embedder_name: str = "embeddings", query_cache: int = 4096,
-                 vectors: np.ndarray | None = None) -> None:
+                 vectors: np.ndarray | None = None, progress: Progress | None = None) -> None:
         self.items = list(items)
         self.index = {item.name: i for i, item in enumerate(self.items)}
         self.embeddings = embeddings
-        self.vectors = self._item_vectors(cache_dir, embedder_name) if vectors is None else vectors  # (n_items, dim)
-        self.faiss = FaissVectorIndex(self.vectors.shape[1])
-        self.faiss.add([item.name for item in self.items], self.vectors)
-        self._vocab, self._weights, self._idf = _bm25_matrix([item.text for item in self.items])
+        if vectors is None:
+            vectors = self._item_vectors(cache_dir, embedder_name, progress)
+        self.vectors = vectors  # (n_items, dim)
+        self._vocab, self._weights = bm25_weights([Counter(tokenize(item.text)) for item in self.items])
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._names: dict[str | None, tuple[str, ...]] = {}
         self._words: dict[str, frozenset[str]] = {}
@@ -111,14 +111,15 @@ class Catalog:
             self._rows[key] = rows
         return rows
 
-    def _item_vectors(self, cache_dir: Path | None, embedder_name: str) -> np.ndarray:
+    def _item_vectors(self, cache_dir: Path | None, embedder_name: str, progress: Progress | None) -> np.ndarray:
         texts = [item.text for item in self.items]
         key = hashlib.sha256("\x1f".join([embedder_name, *texts]).encode("utf-8")).hexdigest()[:20]
         path = cache_dir / f"catalog-{key}.npy" if cache_dir is not None else None
         if path is not None and path.is_file():
             return np.load(path)
-        logger.info("embedding %d catalogue items", len(texts))
+        report(progress, EMBED_ITEMS, 0, len(texts))  # one call: its batches are cut by text length
         vectors = normalize(self.embeddings.embed_documents(texts)) if texts else np.zeros((0, 1), np.float32)
+        report(progress, EMBED_ITEMS, len(texts), len(texts))
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.save(path, vectors)
@@ -189,34 +190,6 @@ class Catalog:
             scores = np.asarray(self._weights @ q).ravel()[np.maximum(rows, 0)]  # (n,) no row copy
         return np.where(rows >= 0, scores, 0.0).astype(np.float32)
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Top `k` items of the whole catalogue for a query vector (faiss inner product)."""
-        return [(hit.id, hit.score) for hit in self.faiss.search_one(query, k)]
-
-
-def _bm25_matrix(texts: Sequence[str], params: BM25Params | None = None) -> tuple[dict[str, int], sparse.csr_matrix, np.ndarray]:
-    """BM25 term weights as an ``(n_items, n_terms)`` CSR matrix, plus the vocabulary and idf."""
-    params = params or BM25Params()
-    vocab: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    tfs: list[float] = []
-    lengths = np.zeros(len(texts), np.float32)
-    for row, text in enumerate(texts):
-        counts = Counter(tokenize(text))
-        lengths[row] = sum(counts.values())
-        for term, tf in counts.items():
-            rows.append(row)
-            cols.append(vocab.setdefault(term, len(vocab)))
-            tfs.append(tf)
-    tf = np.array(tfs, np.float32)
-    df = np.bincount(np.array(cols, np.int64), minlength=len(vocab)).astype(np.float32)
-    idf = np.log1p((len(texts) - df + 0.5) / (df + 0.5))
-    norm = params.k1 * (1 - params.b + params.b * lengths[rows] / max(float(lengths.mean()) if len(texts) else 1.0, 1e-9))
-    data = idf[cols] * tf * (params.k1 + 1) / (tf + norm) if tfs else tf
-    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), len(vocab)), dtype=np.float32)
-    return vocab, matrix, idf
-
 
 def _entries(store: CallTreeStore, trees: Iterable[CallTree]) -> dict[str, CatalogItem]:
     """Pool entries first (they carry descriptions), then every target seen in a trace."""
@@ -241,7 +214,8 @@ def _entries(store: CallTreeStore, trees: Iterable[CallTree]) -> dict[str, Catal
 
 
 def catalog_from_store(store: CallTreeStore, trees: Iterable[CallTree], embeddings: Embeddings,
-                       cache_dir: Path | None = None, embedder_name: str = "embeddings") -> Catalog:
+                       cache_dir: Path | None = None, embedder_name: str = "embeddings",
+                       progress: Progress | None = None) -> Catalog:
     """The catalogue of a store: its pools plus every agent/tool its traces call, sorted by name."""
     found = _entries(store, trees)
-    return Catalog([found[name] for name in sorted(found)], embeddings, cache_dir, embedder_name)
+    return Catalog([found[name] for name in sorted(found)], embeddings, cache_dir, embedder_name, progress=progress)

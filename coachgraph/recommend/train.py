@@ -21,7 +21,7 @@ import torch
 from coachgraph.recommend.candidates import Candidates
 from coachgraph.recommend.context import MAX_PATH, DecisionContext
 
-__all__ = ["Encoded", "TrainConfig", "Trainable", "batch_tensors", "concat", "encode", "held_out_split", "trace_bucket", "train"]
+__all__ = ["Encoded", "ScorerTrainConfig", "Trainable", "batch_tensors", "concat", "encode", "held_out_split", "trace_bucket", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Trainable(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class TrainConfig:
+class ScorerTrainConfig:
     """How a scorer is trained."""
 
     epochs: int = 12
@@ -156,13 +156,14 @@ def batch_tensors(data: Encoded, rows: np.ndarray | slice) -> dict[str, torch.Te
             "items": torch.from_numpy(data.items[rows]), "path": torch.from_numpy(data.path[rows])}
 
 
-def train(model: Trainable, data: Encoded, config: TrainConfig,
+def train(model: Trainable, data: Encoded, config: ScorerTrainConfig,
           callbacks: Mapping[str, Callable[[int, float], None]] | None = None) -> list[float]:
     """Fit `model` on the decisions of `data` whose chosen item is a candidate; mean loss per epoch.
 
     The decisions of a `val_share` of traces are held out (`held_out_split`); the weights of the
     epoch with the lowest held-out loss are kept, and training stops after `patience` epochs without improvement.
-    `callbacks` maps an event name (``"epoch_end"``) to a function of (epoch, loss).
+    `callbacks` maps an event name to a function of two numbers: ``"train_start"`` gets (most
+    epochs the run may take, NaN) before the first epoch, ``"epoch_end"`` (epoch, loss) after each.
     """
     usable = np.flatnonzero(data.targets >= 0)
     if len(usable) == 0:
@@ -187,7 +188,7 @@ def trace_bucket(trace: str, buckets: int) -> int:
     return zlib.crc32(trace.encode()) % buckets
 
 
-def held_out_split(data: Encoded, rows: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+def held_out_split(data: Encoded, rows: np.ndarray, config: ScorerTrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """`rows` cut into (fitted, held out): the held-out traces are drawn by a hash of their id.
 
     Nothing is held out (every row is fitted, every epoch kept) when the held-out share would
@@ -202,7 +203,7 @@ def held_out_split(data: Encoded, rows: np.ndarray, config: TrainConfig) -> tupl
 class _Loop:
     """One training run: epochs of shuffled batches, held-out loss, best weights kept."""
 
-    def __init__(self, model: Trainable, data: Encoded, config: TrainConfig,
+    def __init__(self, model: Trainable, data: Encoded, config: ScorerTrainConfig,
                  callbacks: Mapping[str, Callable[[int, float], None]] | None) -> None:
         self.model, self.data, self.config = model, data, config
         self.callbacks = callbacks or {}
@@ -237,7 +238,10 @@ class _Loop:
             torch.manual_seed(self.config.seed)  # dropout draws come from this seed
             per_epoch = -(-len(fit_rows) // self.config.batch_size)
             every = max(1, -(-self.config.eval_steps // per_epoch))  # epochs between validations
-            for epoch in range(max(self.config.epochs, -(-self.config.min_steps // per_epoch))):
+            n_epochs = max(self.config.epochs, -(-self.config.min_steps // per_epoch))
+            if "train_start" in self.callbacks:
+                self.callbacks["train_start"](n_epochs, float("nan"))
+            for epoch in range(n_epochs):
                 losses.append(self._epoch(fit_rows, generator))
                 if "epoch_end" in self.callbacks:
                     self.callbacks["epoch_end"](epoch, losses[-1])

@@ -1,7 +1,8 @@
 """The tutor over HTTP: a web page at ``/tutor`` and the API it drives under ``/v1/tutor``.
 
-The API follows the server's key rules (a bearer key on every ``/v1`` route when one is set);
-the page and its script hold no data and load without a key, and ask for it. Starting a session
+The API follows the server's key rules (the app's edge guard asks every ``/v1`` request for the
+bearer key when one is set); the page and its assets (`PAGE_PATHS`) hold no data and load
+without a key, and ask for it. Starting a session
 and replying stream the tutor's words as server-sent events (``token`` events with the text as
 it is written, then one ``view`` event with the session as it stands, or an ``error`` event),
 so the page shows the words as they come.
@@ -25,9 +26,11 @@ from coachgraph.graphs.tutor.learners import check_name
 from coachgraph.graphs.tutor.replies import MAX_REPLY_CHARS, parse_reply
 from coachgraph.graphs.tutor.session import SessionView, TutorSessions
 
-__all__ = ["ReplyRequest", "StartRequest", "tutor_router"]
+__all__ = ["PAGE_PATHS", "ReplyRequest", "StartRequest", "tutor_router"]
 
 _ASSETS = {"tutor.js": "text/javascript", "tutor.css": "text/css"}
+PAGE_PATHS = frozenset({"/tutor", *(f"/tutor/{name}" for name in _ASSETS)})
+"""The page and its assets: served without the key."""
 
 
 class StartRequest(BaseModel):
@@ -95,11 +98,11 @@ def _page_routes(router: APIRouter) -> None:
         return Response(_asset(name), media_type=_ASSETS[name])
 
 
-def tutor_router(sessions: TutorSessions, guard: list[Any]) -> APIRouter:
-    """The page and the API over `sessions`; `guard` holds the app's key dependency."""
+def tutor_router(sessions: TutorSessions) -> APIRouter:
+    """The page and the API over `sessions` (the app's edge guard checks the key)."""
     router = APIRouter()
     _page_routes(router)
-    api = APIRouter(prefix="/v1/tutor", dependencies=guard, tags=["tutor"])
+    api = APIRouter(prefix="/v1/tutor", tags=["tutor"])
 
     @api.get("/learners/{learner}/sessions")
     def learner_sessions(learner: str) -> dict[str, Any]:

@@ -13,6 +13,8 @@ every change incrementally (only a changed skill is re-embedded).
 
 from __future__ import annotations
 
+import builtins
+import functools
 import logging
 import shutil
 from collections.abc import Iterable
@@ -45,7 +47,7 @@ class SkillLibrary:
     """Add, get, revise, remove and search skills stored under `root`.
 
     Args:
-        root: the library folder (created if missing).
+        root: the library folder (created by the first write; reading creates nothing).
         embeddings: enables dense retrieval next to BM25; ``None`` keeps BM25 only.
         index_type: vector index type for dense retrieval (a name from `INDEXES`).
         index_options: its options (default `SKILL_VECTORS`), e.g. ``{"factory": "Flat"}`` for faiss.
@@ -54,12 +56,15 @@ class SkillLibrary:
     def __init__(self, root: Path, embeddings: Embeddings | None = None, index_type: str = "faiss", index_options: dict[str, object] | None = None) -> None:
         self.root = Path(root)
         self.state = self.root / STATE_DIR
-        self.state.mkdir(parents=True, exist_ok=True)
-        self.stats = SkillStats(self.state / "stats.sqlite")
         self.embeddings = embeddings
         self.index_type = index_type
         self.index_options = index_options if index_options is not None else dict(SKILL_VECTORS)
         self._retriever: HybridRetriever | None = None
+
+    @functools.cached_property
+    def stats(self) -> SkillStats:
+        """Usage statistics, opened (and created) on first use: reading skills writes nothing."""
+        return SkillStats(self.state / "stats.sqlite")
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -83,6 +88,8 @@ class SkillLibrary:
 
     def names(self) -> list[str]:
         """Names of the current skills, sorted."""
+        if not self.root.is_dir():
+            return []
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "SKILL.md").is_file())
 
     def __contains__(self, name: object) -> bool:
@@ -110,7 +117,7 @@ class SkillLibrary:
             kept.add(read_skill(self.folder(name)).version)
         return sorted(kept)
 
-    def list(self, kind: SkillKind | str | None = None) -> list[Skill]:
+    def list(self, kind: SkillKind | str | None = None) -> builtins.list[Skill]:
         """Current skills, sorted by name, optionally of one kind."""
         skills = [read_skill(self.root / n) for n in self.names()]
         return [s for s in skills if kind is None or s.kind == SkillKind(kind)]
@@ -119,7 +126,7 @@ class SkillLibrary:
         """Validate and store a new skill (version 1 unless it says otherwise)."""
         return self.add_many([skill], overwrite)[0]
 
-    def add_many(self, skills: Iterable[Skill], overwrite: bool = False) -> list[Skill]:
+    def add_many(self, skills: Iterable[Skill], overwrite: bool = False) -> builtins.list[Skill]:
         """`add` for many skills, updating and saving the index once."""
         stored = []
         for skill in skills:
@@ -179,7 +186,7 @@ class SkillLibrary:
         retriever.remove([i for i in retriever.ids() if i not in names])
         self._index(current)
 
-    def search(self, query: str, k: int = 5, kind: SkillKind | str | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 5, kind: SkillKind | str | None = None) -> builtins.list[Hit]:
         """Hybrid search over names and descriptions; optionally only skills of one kind."""
         if kind is None:
             return self.retriever.search(query, k)
