@@ -23,6 +23,7 @@ from coachgraph.cli._progress import progress_bars
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.config import Settings
 from coachgraph.errors import ConfigError, InputError
+from coachgraph.graphs.runs import is_postgres
 from coachgraph.recommend.checkpoint import model_dir, model_file, read_info
 from coachgraph.recommend.evaluate import markdown_table, run_benchmark
 from coachgraph.recommend.fingerprint import compare, store_fingerprint
@@ -189,8 +190,12 @@ def serve_command(
     from coachgraph.server.app import STORE_ENV, create_app
     from coachgraph.server.run import bind, serve
 
-    if tutor_db is not None and workers != 1:
-        raise InputError("the tutor is served by one process: drop --workers or --tutor-db", source="--workers")
+    if tutor_db is not None:
+        from coachgraph.cli.tutor import check_tutor_db
+
+        if workers != 1:
+            raise InputError("the tutor is served by one process: drop --workers or --tutor-db", source="--workers")
+        check_tutor_db(tutor_db, tutor_domain)
     key = resolve_api_key(api_key, api_key_file, os.environ.get(API_KEY_ENV), warn)
     if key is None and host not in ("127.0.0.1", "localhost", "::1"):
         warn(f"serving on {host} without an API key: anyone who reaches it can query the store")
@@ -208,6 +213,8 @@ def serve_command(
     if tutor_db is not None:
         from coachgraph.cli.tutor import tutor_sessions
 
+        if not is_postgres(tutor_db):
+            Path(tutor_db).parent.mkdir(parents=True, exist_ok=True)
         with tutor_sessions(tutor_db, tutor_domain, tutor_model, tutor_library) as sessions:
             serve(create_app(store, api_key=key, service=service, tutor=sessions), sock, access_log=access_log,
                   on_listening=announce)

@@ -18,7 +18,7 @@ from coachgraph.agents.context import shared_chat_model
 from coachgraph.cli._console import console, reports_errors
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.errors import InputError
-from coachgraph.graphs.runs import is_postgres
+from coachgraph.graphs.runs import check_graph_db, is_postgres
 from coachgraph.graphs.tutor import TutorContext
 from coachgraph.graphs.tutor.benchmark import (
     TutorBenchConfig,
@@ -26,12 +26,14 @@ from coachgraph.graphs.tutor.benchmark import (
     leak_report,
     run_tutor_bench,
 )
-from coachgraph.graphs.tutor.session import SessionView, TutorSessions
+from coachgraph.graphs.tutor.learners import check_name
+from coachgraph.graphs.tutor.nodes import check_targets
+from coachgraph.graphs.tutor.session import DATABASE, SessionView, TutorSessions
 from coachgraph.skills import SkillLibrary, install_starter
 from coachgraph.tasks import load_domain
 from coachgraph.types import Task
 
-__all__ = ["app", "register", "tutor_sessions"]
+__all__ = ["app", "check_tutor_db", "register", "tutor_sessions"]
 
 DB_ENV = "COACHGRAPH_TUTOR_DB"
 """Environment variable naming the sessions' location when ``--db`` is not given."""
@@ -67,6 +69,12 @@ def _library(folder: Path | None, db: str) -> SkillLibrary:
 def _context(domain: str, model: str | None, library: SkillLibrary, seed: int) -> TutorContext:
     return TutorContext(domain=load_domain(domain), library=library, seed=seed,
                         teacher_model=shared_chat_model(model) if model else None)
+
+
+def check_tutor_db(db: str, domain: str) -> None:
+    """Refuse a location that is not the tutor's, or a domain that cannot be read; creates nothing."""
+    check_graph_db(db, create=True, what=DATABASE)
+    load_domain(domain)
 
 
 def tutor_sessions(db: str, domain: str, model: str | None, library: Path | None, seed: int = 0) -> TutorSessions:
@@ -198,7 +206,7 @@ def tutor(
     seed: Annotated[int, typer.Option(help="Seed of problem draws and model samples.")] = 0,
     simulate: Annotated[str | None, typer.Option("--simulate", help="Let a simulated learner answer: 'param' or a "
                                                                     "chat model spec.")] = None,
-    turns: Annotated[int, typer.Option(help="Turns the simulated learner plays.")] = 10,
+    turns: Annotated[int, typer.Option(min=1, max=100_000, help="Turns the simulated learner plays.")] = 10,
 ) -> None:
     """Work with the tutor: streams its words, shows the plan and the mastery per skill, and keeps
     every turn, so that quitting (or Ctrl-C, or a kill) loses nothing."""
@@ -206,7 +214,7 @@ def tutor(
         return
     if not learner:
         raise InputError("give --learner NAME (see coachgraph tutor --help)", source="--learner")
-    location = _db(db)
+    location = _checked_start(learner, session, domain, target, db)
     lib = _library(library, location)
     view: SessionView | None = None
     with TutorSessions(location, TutorContext(library=lib), domain_spec=domain or "arithmetic") as sessions:
@@ -226,11 +234,26 @@ def tutor(
         _saved(view, location)
 
 
+def _checked_start(learner: str, session: str | None, domain: str | None, targets: list[str] | None,
+                   db: str | None) -> str:
+    """The sessions' location, once every argument is known good: nothing is created before."""
+    check_name(learner, "--learner")
+    if session is not None:
+        check_name(session, "--session")
+    location = _db(db)
+    check_graph_db(location, create=True, what=DATABASE)
+    if domain is not None or session is None:
+        check_targets(list(targets or []), load_domain(domain or "arithmetic"))
+    if not is_postgres(location):
+        Path(location).parent.mkdir(parents=True, exist_ok=True)
+    return location
+
+
 @app.command("sessions")
 @reports_errors
 def sessions_command(learner: Annotated[str, typer.Option("--learner", help="The learner's name.")], db: DbOpt = None) -> None:
     """The learner's sessions and their mastery per skill."""
-    with TutorSessions(_db(db), TutorContext()) as sessions:
+    with TutorSessions(_db(db), TutorContext(), create=False) as sessions:
         table = Table("session", "domain", "targets", "status", "turns")
         for s in sessions.sessions(learner):
             table.add_row(s["session_id"], str(s.get("domain_spec", s.get("domain"))), ", ".join(s.get("targets", [])),
@@ -247,7 +270,7 @@ def sessions_command(learner: Annotated[str, typer.Option("--learner", help="The
 def history_command(session: Annotated[str, typer.Option("--session", help="The session.")], db: DbOpt = None,
                     checkpoints: Annotated[bool, typer.Option("--checkpoints", help="List its checkpoints too.")] = False) -> None:
     """Everything the session's tutor and learner said, and optionally its saved checkpoints."""
-    with TutorSessions(_db(db), TutorContext()) as sessions:
+    with TutorSessions(_db(db), TutorContext(), create=False) as sessions:
         _history(sessions.view(session))
         if checkpoints:
             table = Table("checkpoint", "step", "next", "saved at")
@@ -262,7 +285,7 @@ def prune_command(session: Annotated[list[str] | None, typer.Option("--session",
                                                                                       "default: every session).")] = None,
                   db: DbOpt = None) -> None:
     """Keep only the latest checkpoint of sessions (transcripts and learner models stay)."""
-    with TutorSessions(_db(db), TutorContext()) as sessions:
+    with TutorSessions(_db(db), TutorContext(), create=False) as sessions:
         for name, (before, after) in sessions.prune(session).items():
             console.print(f"{name}: {before} -> {after} checkpoints", markup=False, highlight=False)
 
@@ -270,9 +293,9 @@ def prune_command(session: Annotated[list[str] | None, typer.Option("--session",
 @app.command("fit")
 @reports_errors
 def fit_command(db: DbOpt = None, domain: Annotated[str, typer.Option("--domain", help="Domain spec.")] = "arithmetic",
-                min_answers: Annotated[int, typer.Option("--min-answers", help="Fewest answers a skill needs.")] = 50) -> None:
+                min_answers: Annotated[int, typer.Option("--min-answers", min=1, help="Fewest answers a skill needs.")] = 50) -> None:
     """Fit each skill's BKT parameters to every learner's history; new learner models start from them."""
-    with TutorSessions(_db(db), TutorContext(domain=load_domain(domain))) as sessions:
+    with TutorSessions(_db(db), TutorContext(domain=load_domain(domain)), create=False) as sessions:
         fitted = sessions.fit(min_answers)
     table = Table("skill", "answers", "fitted", "prior", "learn", "guess", "slip")
     for skill, f in fitted.items():
@@ -283,21 +306,24 @@ def fit_command(db: DbOpt = None, domain: Annotated[str, typer.Option("--domain"
 
 
 def bench_tutor(
-    learners: Annotated[int, typer.Option(help="Learners each policy teaches.")] = 200,
-    fit_learners: Annotated[int, typer.Option("--fit-learners", help="Learners whose sessions BKT is fitted to.")] = 200,
-    turns: Annotated[int, typer.Option(help="Turn budget per session.")] = 400,
+    learners: Annotated[int, typer.Option(min=2, max=100_000, help="Learners each policy teaches.")] = 200,
+    fit_learners: Annotated[int, typer.Option("--fit-learners", min=1, max=100_000,
+                                              help="Learners whose sessions BKT is fitted to.")] = 200,
+    turns: Annotated[int, typer.Option(min=1, max=100_000, help="Turn budget per session.")] = 400,
     seed: Annotated[int, typer.Option(help="Seed of the populations.")] = 0,
     model: Annotated[str | None, typer.Option("--model", help="Teacher model whose hints are checked for leaks "
                                                               "(e.g. smollm2).")] = None,
-    leak_messages: Annotated[int, typer.Option("--leak-messages", help="Messages the teacher model writes.")] = 60,
+    leak_messages: Annotated[int, typer.Option("--leak-messages", min=1, max=100_000,
+                                               help="Messages the teacher model writes.")] = 60,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the results here.")] = None,
 ) -> None:
     """The tutor's planner against a fixed syllabus and random practice on the same simulated learners."""
     domain = load_domain("arithmetic")
+    teacher = shared_chat_model(model) if model else None  # a bad spec fails before the simulations
     result: dict[str, Any] = run_tutor_bench(domain, TutorBenchConfig(learners=learners, fit_learners=fit_learners,
                                                                       turns=turns, seed=seed))
-    if model:
-        result["leaks"] = leak_report(shared_chat_model(model), domain, messages=leak_messages, seed=seed)
+    if teacher is not None:
+        result["leaks"] = leak_report(teacher, domain, messages=leak_messages, seed=seed)
     console.print(bench_markdown(result), markup=False, highlight=False, soft_wrap=True)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)

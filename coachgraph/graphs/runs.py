@@ -9,9 +9,10 @@ checkpointer, LangGraph's store and the calling-tree store alike.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,13 @@ from langgraph.store.base import BaseStore
 
 from coachgraph.calltree.stores import open_store
 from coachgraph.calltree.tracer import CallTreeTracer
-from coachgraph.errors import ConfigError, MissingDependencyError
+from coachgraph.errors import ConfigError, InputError, MissingDependencyError
 
-__all__ = ["Progress", "checkpoint_count", "drive", "graph_store", "is_postgres", "open_checkpointer",
-           "prune_checkpoints", "thread_ids", "traced"]
+__all__ = ["GRAPH_TABLES", "Progress", "check_graph_db", "checkpoint_count", "drive", "graph_store", "is_postgres",
+           "open_checkpointer", "prune_checkpoints", "thread_ids", "traced"]
+
+GRAPH_TABLES = frozenset({"checkpoints", "writes", "store", "store_migrations"})
+"""The tables LangGraph's SQLite checkpointer and store keep in a file they share."""
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,36 @@ def _postgres(module: str) -> Any:
     except ImportError as err:
         raise MissingDependencyError(
             "PostgreSQL checkpoints and stores need the postgres extra: pip install 'coachgraph[postgres]'") from err
+
+
+def check_graph_db(location: str | Path, *, create: bool, what: str) -> None:
+    """Refuse a SQLite `location` that is not a file of LangGraph's checkpoints and store, before
+    anything opens it (opening creates tables): another kind of file, another program's tables,
+    or, unless `create`, nothing at all. A DSN is left to the server.
+
+    Raises:
+        InputError: naming the path and what is wrong with it.
+    """
+    if is_postgres(location) or str(location) == ":memory:":
+        return
+    path = Path(location)
+    if not path.exists():
+        if create:
+            return
+        raise InputError(f"no {what} here (the path does not exist)", source=str(path))
+    if not path.is_file():
+        raise InputError(f"not a {what} (the path is a folder)", source=str(path))
+    mode = "rw" if os.access(path, os.W_OK) else "ro"  # `rw` (no create) closes without leaving -wal/-shm files
+    try:
+        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode={mode}", uri=True)) as conn:
+            tables = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as exc:
+        raise InputError(f"not a {what} ({exc})", source=str(path)) from None
+    if tables - GRAPH_TABLES:
+        raise InputError(f"not a {what} (it holds other tables: {', '.join(sorted(tables - GRAPH_TABLES)[:5])})",
+                         source=str(path))
+    if not tables and not create:
+        raise InputError(f"no {what} in it (the database is empty)", source=str(path))
 
 
 @contextmanager

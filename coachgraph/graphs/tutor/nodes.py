@@ -48,7 +48,7 @@ from coachgraph.seeding import derive_rng, derive_seed
 from coachgraph.tasks import TaskDomain
 from coachgraph.types import Task
 
-__all__ = ["close_node", "diagnose_node", "default_targets", "listen_node", "open_node", "plan_node", "teach_node"]
+__all__ = ["check_targets", "close_node", "diagnose_node", "default_targets", "listen_node", "open_node", "plan_node", "teach_node"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,12 @@ def default_targets(domain: TaskDomain) -> list[str]:
     return [s for s in domain.skills if s not in needed]
 
 
-def _targets(given: list[str] | None, domain: TaskDomain) -> list[str]:
+def check_targets(given: list[str] | None, domain: TaskDomain) -> list[str]:
+    """The targets (the domain's end skills when none are given), each once.
+
+    Raises:
+        InputError: a target the domain does not have.
+    """
     targets = list(dict.fromkeys(given or default_targets(domain)))
     unknown = [t for t in targets if t not in domain.skills]
     if unknown:
@@ -85,7 +90,7 @@ def open_node(state: TutorState, runtime: Runtime[TutorContext]) -> TutorState:
     """Start (or restart) the session: the learner's model from the store, the targets, the record."""
     ctx, store = runtime.context, runtime.store
     learner = check_name(state.get("learner", ""), "learner")
-    session, targets = _session_id(state, runtime), _targets(state.get("targets"), ctx.domain)
+    session, targets = _session_id(state, runtime), check_targets(state.get("targets"), ctx.domain)
     model = _starting_model(store, learner, ctx)
     if store is not None:
         save_model(store, model)

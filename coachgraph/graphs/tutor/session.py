@@ -21,7 +21,13 @@ from typing import Any
 from langgraph.types import Command
 
 from coachgraph.errors import InputError
-from coachgraph.graphs.runs import graph_store, open_checkpointer, prune_checkpoints, thread_ids
+from coachgraph.graphs.runs import (
+    check_graph_db,
+    graph_store,
+    open_checkpointer,
+    prune_checkpoints,
+    thread_ids,
+)
 from coachgraph.graphs.tutor.context import TutorContext
 from coachgraph.graphs.tutor.graph import build_tutor_graph
 from coachgraph.graphs.tutor.learners import (
@@ -32,9 +38,13 @@ from coachgraph.graphs.tutor.learners import (
     load_model,
     save_session,
 )
+from coachgraph.graphs.tutor.nodes import check_targets
 from coachgraph.graphs.tutor.replies import parse_reply
 
-__all__ = ["Emit", "SessionView", "TutorSessions"]
+__all__ = ["DATABASE", "Emit", "SessionView", "TutorSessions"]
+
+DATABASE = "coachgraph tutor database"
+"""What a sessions location is called in errors."""
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +100,14 @@ class TutorSessions:
         context: the tutor's context (domain, teacher model, library, seed).
         domain_spec: the spec the context's domain was built from, recorded with each session so
             that it resumes on the same problems.
+        create: whether a missing SQLite file may be created (else: `InputError`, as for a file
+            that is not the tutor's).
     """
 
-    def __init__(self, location: str | Path, context: TutorContext, domain_spec: str = "arithmetic") -> None:
+    def __init__(self, location: str | Path, context: TutorContext, domain_spec: str = "arithmetic", *,
+                 create: bool = True) -> None:
         self.location, self.context, self.domain_spec = str(location), context, domain_spec
+        check_graph_db(self.location, create=create, what=DATABASE)
         self._stack = ExitStack()
         self.saver = self._stack.enter_context(open_checkpointer(self.location))
         self.store = self._stack.enter_context(graph_store(self.location))
@@ -147,11 +161,12 @@ class TutorSessions:
               emit: Emit | None = None) -> SessionView:
         """Start a session for `learner` (a new id unless `session` is given), up to the first problem."""
         check_name(learner, "learner")
+        targets = check_targets(targets, self.context.domain)
         session = session or uuid.uuid4().hex[:12]
         with self._locked(session):
             if self.exists(session):
                 raise InputError(f"session {session} exists already; resume it instead", source="session")
-            self._drive({"learner": learner, "targets": list(targets or [])}, session, emit)
+            self._drive({"learner": learner, "targets": targets}, session, emit)
             save_session(self.store, learner, session, {"domain_spec": self.domain_spec})
             return self.view(session)
 
