@@ -25,6 +25,18 @@ def _corpora_path() -> Path:
     return Path(override) if override else REPO_ROOT.parent / "shared" / "data" / "corpora"
 
 
+REQUIRE_TOOLS_ENV = "COACHGRAPH_REQUIRE_TOOLS"
+"""Set by `.ci/run`: a test whose outside program (Chromium, `langgraph dev`) is missing fails
+there instead of skipping, so CI cannot pass without running it."""
+
+
+def skip_without(tool: str, reason: str) -> None:
+    """Skip (or, where `REQUIRE_TOOLS_ENV` is set, fail) a test that needs `tool`, saying why."""
+    if os.environ.get(REQUIRE_TOOLS_ENV):
+        pytest.fail(f"{tool} is required here ({REQUIRE_TOOLS_ENV} is set): {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def corpora_dir() -> Path:
     """The real trace corpora; tests that need them skip with a reason where they are absent."""

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
+import torch
 import typer
 from platformdirs import user_data_dir
 from rich.table import Table
@@ -315,10 +316,13 @@ def bench_tutor(
                                                               "(e.g. smollm2).")] = None,
     leak_messages: Annotated[int, typer.Option("--leak-messages", min=1, max=100_000,
                                                help="Messages the teacher model writes.")] = 60,
+    threads: Annotated[int, typer.Option("--threads", min=1, max=256, help="torch threads of the teacher model "
+                                                                           "(1 suits a small model on a busy machine).")] = 1,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the results here.")] = None,
 ) -> None:
     """The tutor's planner against a fixed syllabus and random practice on the same simulated learners."""
     domain = load_domain("arithmetic")
+    torch.set_num_threads(threads)
     teacher = shared_chat_model(model) if model else None  # a bad spec fails before the simulations
     result: dict[str, Any] = run_tutor_bench(domain, TutorBenchConfig(learners=learners, fit_learners=fit_learners,
                                                                       turns=turns, seed=seed))

@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 from coachgraph.agents.diagnosis import evaluate, parse_expression
-from tests.server.tutor_app import KEY, recommender, tutor_app
+from coachgraph.recommend.service import RecommendService
+from tests.conftest import skip_without
+from tests.server.tutor_app import KEY, tutor_app
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (dev extra) drives the browser")
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM, DRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
-if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
-    pytest.skip("Chromium is not installed (apt-get install -y chromium chromium-driver)", allow_module_level=True)
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-dev-shm-usage")
@@ -35,10 +35,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, object]]:
+def server(tmp_path: Path, service: RecommendService) -> Iterator[tuple[str, object]]:
     import uvicorn
 
-    app, sessions = tutor_app(tmp_path, recommender(tmp_path))
+    app, sessions = tutor_app(tmp_path, service)
     port = _free_port()
     served = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=served.run, daemon=True)
@@ -55,6 +55,10 @@ def server(tmp_path: Path) -> Iterator[tuple[str, object]]:
 @pytest.fixture
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     from selenium.webdriver.chrome.service import Service
+
+    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+        skip_without("chromium", "Chromium is not installed (bash .ci/chromium.sh, or apt-get install -y chromium "
+                                 "chromium-driver)")
 
     monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager never downloads a driver or browser
     monkeypatch.setenv("SE_AVOID_STATS", "true")

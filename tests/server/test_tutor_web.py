@@ -11,14 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coachgraph.recommend.service import RecommendService
-from tests.server.tutor_app import KEY, recommender, tutor_app
+from tests.server.tutor_app import KEY, tutor_app
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> RecommendService:
-    return recommender(tmp_path_factory.mktemp("rec"))
 
 
 @pytest.fixture
@@ -41,7 +36,8 @@ def test_the_page_loads_without_the_key_and_the_api_needs_it(client: TestClient)
     page = client.get("/tutor")
     assert page.status_code == 200 and 'id="answer"' in page.text and "/tutor/tutor.js" in page.text
     assert client.get("/tutor/tutor.js").headers["content-type"].startswith("text/javascript")
-    assert client.get("/tutor/secret.py").status_code == 404
+    assert client.get("/tutor/secret.py").status_code == 401  # only the page and its assets are public
+    assert client.get("/tutor/secret.py", headers=AUTH).status_code == 404
     assert client.get("/v1/tutor/learners/ada/sessions").status_code == 401
     assert client.post("/v1/tutor/sessions", json={"learner": "ada"}).status_code == 401
     wrong = {"Authorization": "Bearer nope"}

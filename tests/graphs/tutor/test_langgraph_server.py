@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import skip_without
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[3]
@@ -33,7 +35,7 @@ def _langgraph_cli() -> str:
     beside = Path(sys.executable).parent / "langgraph"
     found = str(beside) if beside.exists() else shutil.which("langgraph")
     if found is None:
-        pytest.skip("the langgraph CLI is not installed (pip install 'coachgraph[langgraph]')")
+        skip_without("langgraph", "the langgraph CLI is not installed (pip install 'coachgraph[langgraph]')")
     return found
 
 
