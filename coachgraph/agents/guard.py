@@ -157,7 +157,8 @@ def leaks_answer(text: str, answer: str) -> bool:
     if whole is None:
         return False
     words = _WORD.findall(text)
-    runs, current = [], []
+    runs: list[list[str]] = []
+    current: list[str] = []
     for word in words:
         if word.lower() in _NUMBER_WORDS or (current and word.lower() == "and"):
             current.append(word)

@@ -141,7 +141,7 @@ def explain_skill(skill: str, upcoming: Task, *, model: BaseChatModel | None = N
     """A short introduction to a skill the learner starts on, guarded against the answer of the
     problem that follows it."""
     found = library.search(f"{skill.replace('-', ' ')} {upcoming.question}", 1) if library is not None else []
-    note = library.get(found[0].id).description if found else ""
+    note = library.get(found[0].id).description if found and library is not None else ""
     if model is None:
         text = render_prompt("teacher", "tutor_explain", skill=skill.replace("-", " "), note=note)
         return _guarded([text], upcoming.answer, emit, by_model=False)

@@ -95,8 +95,8 @@ def fit_population(domain: TaskDomain, cfg: TutorBenchConfig, default: BKTParams
         record = _session(domain, cfg, _learner(domain, cfg, i, "fit"), "planner", defaults, i, 1, turns=cfg.fit_turns)
         for skill, answers in record.sequences.items():
             sequences[skill].append(answers)
-    answers = sum(len(s) for seqs in sequences.values() for s in seqs)
-    return fit_skills(sequences, min_answers=30, default=default), answers
+    count = sum(len(s) for seqs in sequences.values() for s in seqs)
+    return fit_skills(sequences, min_answers=30, default=default), count
 
 
 def _best_per_skill(domain: TaskDomain, cfg: TutorBenchConfig, params: dict[str, BKTParams]) -> dict[int, float]:
@@ -189,7 +189,7 @@ def leak_report(model: BaseChatModel, domain: TaskDomain, *, messages: int, seed
             part = hint(task, found, 1 + i % 2, model=model, seed=seed + i, max_tokens=max_tokens)
         written.append({"skill": task.skill, "before": leaks_answer(part.raw, task.answer),
                         "after": leaks_answer(part.text, task.answer), "redactions": part.redactions})
-    before, after = sum(w["before"] for w in written), sum(w["after"] for w in written)
+    before, after = sum(bool(w["before"]) for w in written), sum(bool(w["after"]) for w in written)
     return {"messages": len(written), "leaked_before_guard": before, "leaked_after_guard": after,
             "share_before": before / max(len(written), 1), "share_after": after / max(len(written), 1)}
 

@@ -24,7 +24,7 @@ from coachgraph.graphs.tutor.nodes import (
 from coachgraph.graphs.tutor.routing import after_listen
 from coachgraph.graphs.tutor.state import TutorState
 
-__all__ = ["NODES", "build_tutor_graph", "graph"]
+__all__ = ["NODES", "TutorGraph", "build_tutor_graph", "graph"]
 
 NODES = {
     "open": open_node,
@@ -37,8 +37,12 @@ NODES = {
 """Node name -> node function."""
 
 
+TutorGraph = CompiledStateGraph[TutorState, TutorContext, TutorState, TutorState]
+"""The compiled tutor graph's type."""
+
+
 def build_tutor_graph(*, checkpointer: BaseCheckpointSaver | None = None,
-                      store: BaseStore | None = None) -> CompiledStateGraph:
+                      store: BaseStore | None = None) -> TutorGraph:
     """Compile the tutor graph; start a session with ``{"learner": NAME, "targets": [...]}`` and
     ``context=TutorContext(...)``, answer with ``Command(resume=TEXT)``."""
     builder = StateGraph(TutorState, context_schema=TutorContext)

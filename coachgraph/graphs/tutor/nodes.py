@@ -43,7 +43,7 @@ from coachgraph.graphs.tutor.learners import (
     save_session,
 )
 from coachgraph.graphs.tutor.replies import parse_reply
-from coachgraph.graphs.tutor.state import TutorState
+from coachgraph.graphs.tutor.state import Outcome, TutorState
 from coachgraph.seeding import derive_rng, derive_seed
 from coachgraph.tasks import TaskDomain
 from coachgraph.types import Task
@@ -51,6 +51,9 @@ from coachgraph.types import Task
 __all__ = ["check_targets", "close_node", "diagnose_node", "default_targets", "listen_node", "open_node", "plan_node", "teach_node"]
 
 logger = logging.getLogger(__name__)
+
+_OUTCOMES: dict[str, Outcome] = {"answer": "wrong", "hint": "hint", "solution": "solution"}
+"""What the tutor reacts to after a reply that is not a right answer (`end` never reaches diagnose)."""
 
 
 def default_targets(domain: TaskDomain) -> list[str]:
@@ -266,7 +269,7 @@ def diagnose_node(state: TutorState, runtime: Runtime[TutorContext]) -> TutorSta
         save_model(store, model)
         record_answer(store, model.learner, session, turn, event)
         save_session(store, model.learner, session, {"turns": turn, "status": "active"})
-    outcome = "correct" if correct else {"answer": "wrong"}.get(reply["kind"], reply["kind"])
+    outcome: Outcome = "correct" if correct else _OUTCOMES[reply["kind"]]
     return {"learner_model": model.model_dump(mode="json"), "diagnosis": found.as_json() if found else None,
             "outcome": outcome, "attempts": state.get("attempts", 0) + int(reply["kind"] == "answer"),
             "counted": True, "answers": [event]}

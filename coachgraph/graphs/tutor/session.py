@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 
 from coachgraph.errors import InputError
@@ -126,7 +127,7 @@ class TutorSessions:
         self.close()
 
     @staticmethod
-    def _config(session: str) -> dict[str, Any]:
+    def _config(session: str) -> RunnableConfig:
         return {"configurable": {"thread_id": check_name(session, "session")}}
 
     @contextmanager
