@@ -6,7 +6,7 @@ from coachgraph.prompts import PromptBook
 
 __all__ = ["AGENT_PROMPTS", "ROLES", "load_prompts", "render_prompt"]
 
-ROLES = ("critic", "planner", "student", "teacher")
+ROLES = ("critic", "learner", "planner", "student", "teacher")
 """Roles that ship a prompt file."""
 
 AGENT_PROMPTS = PromptBook("coachgraph.agents", ROLES, kind="role")

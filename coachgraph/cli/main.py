@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coachgraph.cli import bench, calltree, graphs, models, recommend, skills, train
+from coachgraph.cli import bench, calltree, graphs, models, recommend, skills, train, tutor
 from coachgraph.cli._console import setup_logging
 from coachgraph.cli._errors import OneLineErrorGroup
 from coachgraph.config import Settings
@@ -39,6 +39,7 @@ calltree.register(app)
 skills.register(app)
 train.register(app)
 recommend.register(app)
+tutor.register(app)
 app.add_typer(graphs.app, name="graphs")
 app.add_typer(bench.app, name="bench")
 

@@ -23,6 +23,7 @@ from coachgraph.cli._progress import progress_bars
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.config import Settings
 from coachgraph.errors import ConfigError, InputError
+from coachgraph.graphs.runs import is_postgres
 from coachgraph.recommend.checkpoint import model_dir, model_file, read_info
 from coachgraph.recommend.evaluate import markdown_table, run_benchmark
 from coachgraph.recommend.fingerprint import compare, store_fingerprint
@@ -172,8 +173,14 @@ def serve_command(
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Server processes (one per core).")] = 1,
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="One line per request on stderr.")] = True,
     if_stale: IfStaleOpt = StalePolicy.RETRAIN,
+    tutor_db: Annotated[str | None, typer.Option("--tutor-db", help="Also serve the tutor (page at /tutor) with its "
+                                                                    "sessions here: SQLite file or DSN.")] = None,
+    tutor_domain: Annotated[str, typer.Option("--tutor-domain", help="The tutor's task domain.")] = "arithmetic",
+    tutor_model: Annotated[str | None, typer.Option("--tutor-model", help="The tutor's teacher model spec.")] = None,
+    tutor_library: Annotated[Path | None, typer.Option("--tutor-library", help="The tutor's skill library.")] = None,
 ) -> None:
-    """Serve the recommender over HTTP (FastAPI; OpenAPI schema at /docs, behind the key).
+    """Serve the recommender over HTTP (FastAPI; OpenAPI schema at /docs, behind the key), and
+    the tutor (page at /tutor, API under /v1/tutor, behind the same key) with --tutor-db.
 
     A model retrained while the server runs (`coachgraph recommend train`) is picked up by every
     server process within seconds, or at once through POST /v1/admin/reload.
@@ -183,6 +190,12 @@ def serve_command(
     from coachgraph.server.app import STORE_ENV, create_app
     from coachgraph.server.run import bind, serve
 
+    if tutor_db is not None:
+        from coachgraph.cli.tutor import check_tutor_db
+
+        if workers != 1:
+            raise InputError("the tutor is served by one process: drop --workers or --tutor-db", source="--workers")
+        check_tutor_db(tutor_db, tutor_domain)
     key = resolve_api_key(api_key, api_key_file, os.environ.get(API_KEY_ENV), warn)
     if key is None and host not in ("127.0.0.1", "localhost", "::1"):
         warn(f"serving on {host} without an API key: anyone who reaches it can query the store")
@@ -194,7 +207,18 @@ def serve_command(
         guard = "API key required" if key else "no API key"
         console.print(f"serving {store} at {url} ({len(service.recommender.catalog)} agents and tools; "
                       f"{guard}; OpenAPI docs at {url}/docs)")
+        if tutor_db is not None:
+            console.print(f"the tutor's page: {url}/tutor", markup=False, highlight=False)
 
+    if tutor_db is not None:
+        from coachgraph.cli.tutor import tutor_sessions
+
+        if not is_postgres(tutor_db):
+            Path(tutor_db).parent.mkdir(parents=True, exist_ok=True)
+        with tutor_sessions(tutor_db, tutor_domain, tutor_model, tutor_library) as sessions:
+            serve(create_app(store, api_key=key, service=service, tutor=sessions), sock, access_log=access_log,
+                  on_listening=announce)
+        return
     if workers == 1:
         app = create_app(store, api_key=key, service=service)
         serve(app, sock, access_log=access_log, on_listening=announce)

@@ -1,4 +1,4 @@
-"""The StateGraphs, one package each (`curriculum` today; `tutor` and `orchestrate` beside it),
+"""The StateGraphs, one package each (`curriculum`, `tutor`; `orchestrate` beside them),
 what every graph run shares (`runs`), and the registry that feeds the command line and
 ``langgraph.json``."""
 
@@ -6,10 +6,16 @@ from __future__ import annotations
 
 from coachgraph.graphs.curriculum import build_curriculum_graph
 from coachgraph.graphs.registry import GRAPHS, GraphEntry, langgraph_config, register_graph
+from coachgraph.graphs.tutor import build_tutor_graph
 
 register_graph(GraphEntry(
     name="curriculum", factory=build_curriculum_graph, module="coachgraph.graphs.curriculum.graph",
     description="Train a student on problems a curriculum algorithm picks: planner, teacher, student, "
                 "critic, learn, reflect, evaluate."))
+register_graph(GraphEntry(
+    name="tutor", factory=build_tutor_graph, module="coachgraph.graphs.tutor.graph",
+    description="A resumable tutoring session: the critic diagnoses each answer, the planner plans the path to "
+                "the target skills over a BKT learner model, the teacher tutors; waits for the learner with "
+                "interrupt()."))
 
 __all__ = ("GRAPHS", "GraphEntry", "langgraph_config", "register_graph")

@@ -1,5 +1,6 @@
 """What every graph run needs: a checkpointer and a store (SQLite or PostgreSQL), a calling-tree
-tracer that writes as the run goes, a driver that streams the graph, and the resume point.
+tracer that writes as the run goes, a driver that streams the graph, the resume point, and
+pruning of old checkpoints.
 
 A location is a file path (SQLite, the embedded default) or a ``postgresql://`` DSN, for the
 checkpointer, LangGraph's store and the calling-tree store alike.
@@ -8,9 +9,10 @@ checkpointer, LangGraph's store and the calling-tree store alike.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +23,13 @@ from langgraph.store.base import BaseStore
 
 from coachgraph.calltree.stores import open_store
 from coachgraph.calltree.tracer import CallTreeTracer
-from coachgraph.errors import MissingDependencyError
+from coachgraph.errors import ConfigError, InputError, MissingDependencyError
 
-__all__ = ["Progress", "drive", "graph_store", "is_postgres", "open_checkpointer", "traced"]
+__all__ = ["GRAPH_TABLES", "Progress", "check_graph_db", "checkpoint_count", "drive", "graph_store", "is_postgres",
+           "open_checkpointer", "prune_checkpoints", "thread_ids", "traced"]
+
+GRAPH_TABLES = frozenset({"checkpoints", "writes", "store", "store_migrations"})
+"""The tables LangGraph's SQLite checkpointer and store keep in a file they share."""
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +55,36 @@ def _postgres(module: str) -> Any:
     except ImportError as err:
         raise MissingDependencyError(
             "PostgreSQL checkpoints and stores need the postgres extra: pip install 'coachgraph[postgres]'") from err
+
+
+def check_graph_db(location: str | Path, *, create: bool, what: str) -> None:
+    """Refuse a SQLite `location` that is not a file of LangGraph's checkpoints and store, before
+    anything opens it (opening creates tables): another kind of file, another program's tables,
+    or, unless `create`, nothing at all. A DSN is left to the server.
+
+    Raises:
+        InputError: naming the path and what is wrong with it.
+    """
+    if is_postgres(location) or str(location) == ":memory:":
+        return
+    path = Path(location)
+    if not path.exists():
+        if create:
+            return
+        raise InputError(f"no {what} here (the path does not exist)", source=str(path))
+    if not path.is_file():
+        raise InputError(f"not a {what} (the path is a folder)", source=str(path))
+    mode = "rw" if os.access(path, os.W_OK) else "ro"  # `rw` (no create) closes without leaving -wal/-shm files
+    try:
+        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode={mode}", uri=True)) as conn:
+            tables = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as exc:
+        raise InputError(f"not a {what} ({exc})", source=str(path)) from None
+    if tables - GRAPH_TABLES:
+        raise InputError(f"not a {what} (it holds other tables: {', '.join(sorted(tables - GRAPH_TABLES)[:5])})",
+                         source=str(path))
+    if not tables and not create:
+        raise InputError(f"no {what} in it (the database is empty)", source=str(path))
 
 
 @contextmanager
@@ -122,3 +158,48 @@ def drive(graph: CompiledStateGraph[Any, Any, Any, Any], inputs: Any, config: Ru
     finally:
         if tracer is not None:
             tracer.flush()
+
+
+def thread_ids(saver: BaseCheckpointSaver) -> list[str]:
+    """Every thread that has a checkpoint in `saver`."""
+    return sorted({c.config["configurable"]["thread_id"] for c in saver.list(None)})
+
+
+def checkpoint_count(saver: BaseCheckpointSaver, thread_id: str) -> int:
+    """Checkpoints kept of one thread."""
+    return sum(1 for _ in saver.list({"configurable": {"thread_id": thread_id}}))
+
+
+def _prune_sqlite(saver: Any, thread_id: str) -> None:
+    """Keep the latest root checkpoint of a SQLite thread (and its pending writes)."""
+    with saver.cursor() as cur:
+        cur.execute("SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
+                    "ORDER BY checkpoint_id DESC LIMIT 1", (thread_id,))
+        row = cur.fetchone()
+        if row is None:
+            return
+        cur.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_id != ?", (thread_id, row[0]))
+        cur.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_id != ?", (thread_id, row[0]))
+
+
+def prune_checkpoints(saver: BaseCheckpointSaver, threads: list[str]) -> dict[str, tuple[int, int]]:
+    """Drop every checkpoint of `threads` but the latest (what a resume needs); returns, per
+    thread, the checkpoints kept before and after.
+
+    PostgreSQL uses the saver's own ``prune(strategy="keep_latest")``; SQLite, whose saver has
+    none, deletes the older rows and their writes in one transaction.
+
+    Raises:
+        ConfigError: the saver can neither prune nor is a SQLite saver.
+    """
+    before = {t: checkpoint_count(saver, t) for t in threads}
+    try:
+        saver.prune(threads, strategy="keep_latest")
+    except NotImplementedError:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        if not isinstance(saver, SqliteSaver):
+            raise ConfigError(f"{type(saver).__name__} cannot prune checkpoints") from None
+        for thread in threads:
+            _prune_sqlite(saver, thread)
+    return {t: (before[t], checkpoint_count(saver, t)) for t in threads}

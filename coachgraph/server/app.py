@@ -1,4 +1,5 @@
-"""The HTTP API: next-agent and team recommendations over one store (FastAPI, OpenAPI schema).
+"""The HTTP API: next-agent and team recommendations over one store (FastAPI, OpenAPI schema),
+and, when tutoring sessions are given, the tutor's web page and API (`coachgraph.server.tutor`).
 
 Every request passes `EdgeGuard` first: when an API key is configured, every path but
 ``/healthz`` (the docs and the schema included) needs it as a bearer token, checked before the
@@ -20,11 +21,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from coachgraph.errors import CoachgraphError, InputError
+from coachgraph.graphs.tutor.session import TutorSessions
 from coachgraph.recommend.recommender import Recommendation
 from coachgraph.recommend.service import RecommendService
 from coachgraph.recommend.team import Team
 from coachgraph.server.guard import BODY_TIMEOUT_S, MAX_BODY_BYTES, PUBLIC_PATHS, EdgeGuard
 from coachgraph.server.keys import API_KEY_ENV, check_key
+from coachgraph.server.tutor import PAGE_PATHS, tutor_router
 
 __all__ = ["API_KEY_ENV", "STORE_ENV", "ModelState", "NextRequest", "NextResponse", "TeamRequest", "app_from_env",
            "create_app"]
@@ -102,9 +105,11 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
 
 
 def create_app(store_path: str, api_key: str | None = None, service: RecommendService | None = None,
-               max_body_bytes: int = MAX_BODY_BYTES, body_timeout_s: float = BODY_TIMEOUT_S) -> FastAPI:
+               max_body_bytes: int = MAX_BODY_BYTES, body_timeout_s: float = BODY_TIMEOUT_S,
+               tutor: TutorSessions | None = None) -> FastAPI:
     """The API over the store at `store_path`, answered by `service` (by default its trained model,
-    loaded; `coachgraph recommend train` trains one).
+    loaded; `coachgraph recommend train` trains one), with the tutor's page and API over `tutor`
+    when given.
 
     Args:
         store_path: the calling-tree store.
@@ -112,12 +117,14 @@ def create_app(store_path: str, api_key: str | None = None, service: RecommendSe
         service: an already opened service over the store (else opened here).
         max_body_bytes: the largest request body read.
         body_timeout_s: the longest a client may take to send a body.
+        tutor: tutoring sessions to serve (the page, which holds no data, loads without the key).
     """
     svc = service or RecommendService(store_path)
     app = FastAPI(title="coachgraph recommender", version="1")
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    public = PUBLIC_PATHS | (PAGE_PATHS if tutor is not None else frozenset())
     app.add_middleware(EdgeGuard, api_key=api_key or None, max_body_bytes=max_body_bytes,  # type: ignore[arg-type]
-                       body_timeout_s=body_timeout_s)
+                       body_timeout_s=body_timeout_s, public_paths=public)
     if api_key:
         app.openapi = _documented_bearer(app)  # type: ignore[method-assign]
 
@@ -154,6 +161,8 @@ def create_app(store_path: str, api_key: str | None = None, service: RecommendSe
         return ModelState(reloaded=reloaded, trained=svc.info.created, trained_on=fresh.trained_on,
                           store_traces=fresh.now, fresh=fresh.fresh, detail=fresh.describe())
 
+    if tutor is not None:
+        app.include_router(tutor_router(tutor))
     return app
 
 

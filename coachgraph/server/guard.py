@@ -37,7 +37,7 @@ MAX_BODY_BYTES = 1 << 20
 BODY_TIMEOUT_S = 30.0
 """Time a client has to send a whole body once its headers are in."""
 PUBLIC_PATHS = frozenset({"/healthz"})
-"""Paths answered without the key (when one is set); the docs and the schema are not among them."""
+"""Paths always answered without the key (when one is set); the docs and the schema are not among them."""
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -61,11 +61,13 @@ class EdgeGuard:
         api_key: the bearer key every path but `PUBLIC_PATHS` needs; None needs none.
         max_body_bytes: the largest body read.
         body_timeout_s: the longest a client may take to send its body.
+        public_paths: the paths answered without the key.
     """
 
     def __init__(self, app: ASGIApp, *, api_key: str | None, max_body_bytes: int = MAX_BODY_BYTES,
-                 body_timeout_s: float = BODY_TIMEOUT_S) -> None:
+                 body_timeout_s: float = BODY_TIMEOUT_S, public_paths: frozenset[str] = PUBLIC_PATHS) -> None:
         self.app = app
+        self.public_paths = public_paths
         self.key = api_key.encode() if api_key else None
         self.max_body_bytes = max_body_bytes
         self.body_timeout_s = body_timeout_s
@@ -103,7 +105,7 @@ class EdgeGuard:
         await self.app(scope, _replay(body, receive), send)
 
     def _check_key(self, scope: Scope, headers: dict[str, bytes]) -> None:
-        if self.key is None or scope.get("path") in PUBLIC_PATHS:
+        if self.key is None or scope.get("path") in self.public_paths:
             return
         scheme, _, given = headers.get("authorization", b"").partition(b" ")
         if scheme.lower() != b"bearer" or not secrets.compare_digest(given.strip(), self.key):

@@ -68,12 +68,36 @@ BAD: dict[str, list[tuple[list[str], str]]] = {
     "serve": [(["--store", "{missing}"], "{missing}: no calling-tree store here"),
               (["--store", "{ok}", "--port", "70000"], "--port"),
               (["--store", "{ok}", "--workers", "0"], "--workers"),
-              (["--store", "{ok}", "--api-key-file", "{missing}"], "cannot read the API key file")],
+              (["--store", "{ok}", "--api-key-file", "{missing}"], "cannot read the API key file"),
+              (["--store", "{ok}", "--tutor-db", "{new}", "--workers", "2"], "drop --workers or --tutor-db"),
+              (["--store", "{ok}", "--tutor-db", "{notdb}"], "{notdb}: not a coachgraph tutor database"),
+              (["--store", "{ok}", "--tutor-db", "{new}", "--tutor-domain", "jsonl:{missing}"],
+               "cannot read the problem file")],
     "bench recommend": [([], "give INPUT files with --format, or --store"),
                         (["--store", "{missing}"], "{missing}: no calling-tree store here")],
     "bench skills": [(["--json", "{new}", "--embeddings", "none"], "the benchmark needs embeddings")],
     "bench curriculum": [(["--json", "{new}", "--teachers", "random,nosuch"], "unknown teacher 'nosuch'"),
                          (["--json", "{new}", "--seeds", "0"], "--seeds")],
+    "bench tutor": [(["--learners", "1", "--json", "{new}"], "allowed: 2 to 100000"),
+                    (["--turns", "0", "--json", "{new}"], "--turns"),
+                    (["--model", "nope", "--json", "{new}"], "unknown model spec 'nope'")],
+    "tutor": [([], "--learner: give --learner NAME"),
+              (["--learner", "a/b", "--db", "{new}"], "--learner: 'a/b' is not a valid name"),
+              (["--learner", "ada", "--session", "x y", "--db", "{new}"], "--session: 'x y' is not a valid name"),
+              (["--learner", "ada", "--db", "{new}", "--target", "add-9d"], "unknown target skill 'add-9d'"),
+              (["--learner", "ada", "--db", "{new}", "--domain", "jsonl:{missing}"], "cannot read the problem file"),
+              (["--learner", "ada", "--db", "{notdb}"], "{notdb}: not a coachgraph tutor database"),
+              (["--learner", "ada", "--db", "{ok}"], "{ok}: not a coachgraph tutor database (it holds other tables"),
+              (["--learner", "ada", "--db", "{new}", "--simulate", "param", "--turns", "0"], "--turns")],
+    "tutor sessions": [(["--learner", "ada", "--db", "{missing}"], "{missing}: no coachgraph tutor database here"),
+                       (["--learner", "ada", "--db", "{foreign}"], "it holds other tables: accounts")],
+    "tutor history": [(["--session", "s1", "--db", "{notdb}"], "{notdb}: not a coachgraph tutor database"),
+                      (["--db", "{missing}"], "Missing option '--session'")],
+    "tutor prune": [(["--db", "{missing}"], "{missing}: no coachgraph tutor database here"),
+                    (["--session", "x/y", "--db", "{ok}"], "not a coachgraph tutor database")],
+    "tutor fit": [(["--db", "{foreign}"], "it holds other tables: accounts"),
+                  (["--db", "{missing}", "--min-answers", "0"], "--min-answers"),
+                  (["--db", "{missing}", "--domain", "jsonl:{missing}"], "cannot read the problem file")],
 }
 
 
@@ -83,8 +107,9 @@ def _commands(group: typer.Typer) -> set[str]:
 
     def walk(cmd: object, path: str) -> None:
         subcommands = getattr(cmd, "commands", None)
+        if subcommands is None or getattr(cmd, "invoke_without_command", False) and path:
+            found.add(path)  # a command, or a group that is one itself (`tutor`)
         if subcommands is None:
-            found.add(path)
             return
         for name, sub in subcommands.items():
             walk(sub, f"{path} {name}".strip())
