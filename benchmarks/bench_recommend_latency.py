@@ -18,26 +18,30 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
 
 from coachgraph.calltree.stores import open_store
+from coachgraph.config import Settings
 from coachgraph.models import load_embeddings
 from coachgraph.recommend.catalog import Catalog, CatalogItem, catalog_from_store
+from coachgraph.recommend.checkpoint import model_dir
 from coachgraph.recommend.context import DecisionContext, root_context
-from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
+from coachgraph.recommend.fitting import examples_from_store, item_vocab, train_scorer
+from coachgraph.recommend.recommender import Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
-from coachgraph.recommend.service import cache_dir_for, single_threaded
 from coachgraph.recommend.stats import build_stats
 from coachgraph.recommend.train import Encoded
 
 
-def grown_catalog(base: Catalog, size: int, cache: Path) -> Catalog:
+def grown_catalog(base: Catalog, size: int, cache: Path, embedder: str) -> Catalog:
     """The store's catalogue plus renamed copies until it holds `size` agents."""
     items = [CatalogItem(i.name, "agent", i.description) for i in base.items]
     copy = 1
     while len(items) < size:
         items += [CatalogItem(f"{i.name}~{copy}", "agent", i.description) for i in base.items[: size - len(items)]]
         copy += 1
-    return Catalog(items[:size], base.embeddings, cache, "minilm")
+    return Catalog(items[:size], base.embeddings, cache, embedder)
 
 
 def replicate(data: Encoded, n: int) -> Encoded:
@@ -56,17 +60,18 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     args = parser.parse_args()
-    single_threaded()
-    cache = cache_dir_for(args.store)
+    torch.set_num_threads(1)  # as `coachgraph serve` runs: one torch and one BLAS thread
+    threadpool_limits(limits=1)
+    settings = Settings.from_env()
+    cache = model_dir(args.store, settings.cache)
     with open_store(args.store) as store:
         ids = store.trace_ids()
-        embeddings = load_embeddings("minilm")
-        base = catalog_from_store(store, store.iter_trees(), embeddings, cache, "minilm")
+        embeddings = load_embeddings(settings.default_embeddings)
+        base = catalog_from_store(store, store.iter_trees(), embeddings, cache, settings.default_embeddings)
         stats = build_stats(store.iter_trees(ids))
         examples = examples_from_store(store, ids)
-    catalog = grown_catalog(base, args.agents, cache)
-    rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), {}, RecommenderConfig())
-    rec.vocab = {label: i + 1 for i, label in enumerate(sorted(set(stats.calls) | set(stats.parent_calls)))}
+    catalog = grown_catalog(base, args.agents, cache, settings.default_embeddings)
+    rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), item_vocab(stats), RecommenderConfig())
     start = time.perf_counter()
     rec.embed_contexts([e.context for e in examples])
     embed_s = time.perf_counter() - start
@@ -77,7 +82,7 @@ def main() -> None:
           f"features {encode_s:.1f} s ({len(data) / encode_s:,.0f} decisions/s)")
     big = replicate(data, args.decisions)
     start = time.perf_counter()
-    losses = rec.train_encoded(big)
+    losses = train_scorer(rec, big)
     train_s = time.perf_counter() - start
     print(f"training: {len(big):,} decisions (replicated from {len(data):,} real ones), "
           f"{big.feats.shape[1]} candidates x {big.feats.shape[2]} features, {len(losses)} epochs: {train_s:.1f} s")

@@ -9,7 +9,7 @@ benchmark does for the test split. Figures are pooled over all folds' decisions.
 Run: ``python benchmarks/bench_recommend_validation.py --store traces.sqlite coach paper-linear coach:seeds=1``
 
 A method is a name from `baselines.METHODS`, optionally followed by ``:`` and ``;``-separated
-`RecommenderConfig` fields (``coach:seeds=1``), `TrainConfig` fields after ``train.``
+`RecommenderConfig` fields (``coach:seeds=1``), `ScorerTrainConfig` fields after ``train.``
 (``coach:train.min_val_traces=3``), tuples comma-separated (``coach:arch_choices=mlp,seq``); the
 architecture is the method's own, so compare ``coach-seq`` for another.
 """
@@ -24,13 +24,14 @@ import numpy as np
 
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.stores import open_store
+from coachgraph.config import Settings
 from coachgraph.models import load_embeddings
 from coachgraph.recommend.baselines import LEARNED, METHODS, Method
 from coachgraph.recommend.catalog import catalog_from_store
+from coachgraph.recommend.checkpoint import model_dir
 from coachgraph.recommend.evaluate import encode_split, rank_metrics, split_traces
 from coachgraph.recommend.recommender import RecommenderConfig
-from coachgraph.recommend.service import cache_dir_for
-from coachgraph.recommend.train import Encoded, TrainConfig
+from coachgraph.recommend.train import Encoded, ScorerTrainConfig
 
 
 def fold_data(store: CallTreeStore, location: str, folds: int) -> list[tuple[Encoded, Encoded, int]]:
@@ -38,7 +39,9 @@ def fold_data(store: CallTreeStore, location: str, folds: int) -> list[tuple[Enc
     train_ids, _ = split_traces(store.trace_ids(), 0)
     ids = list(train_ids)
     random.Random(1).shuffle(ids)
-    catalog = catalog_from_store(store, store.iter_trees(), load_embeddings("minilm"), cache_dir_for(location))
+    settings = Settings.from_env()
+    catalog = catalog_from_store(store, store.iter_trees(), load_embeddings(settings.default_embeddings),
+                                 model_dir(location, settings.cache))
     out = []
     for k in range(folds):
         held = sorted(ids[k::folds])
@@ -77,7 +80,7 @@ def method(spec: str) -> Method:
     trained = {k.removeprefix("train."): v for k, v in values.items() if k.startswith("train.")}
     own = {k: v for k, v in values.items() if not k.startswith("train.")}
     config = _configured(RecommenderConfig, own)
-    config = replace(config, train=_configured(TrainConfig, trained))
+    config = replace(config, train=_configured(ScorerTrainConfig, trained))
     return METHODS[name](config)
 
 

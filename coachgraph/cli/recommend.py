@@ -8,19 +8,24 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
+import torch
 import typer
 from rich import box
 from rich.table import Table
+from threadpoolctl import threadpool_limits
 
 from coachgraph.calltree.ingest import FORMATS, ingest
 from coachgraph.calltree.stores import open_store
 from coachgraph.cli._console import console, reports_errors
 from coachgraph.cli.bench import app as bench_app
+from coachgraph.config import Settings
 from coachgraph.errors import ConfigError, InputError
+from coachgraph.recommend.checkpoint import model_dir
 from coachgraph.recommend.evaluate import markdown_table, run_benchmark
 from coachgraph.recommend.recommender import Recommendation, RecommenderConfig
-from coachgraph.recommend.service import RecommendService, cache_dir_for
-from coachgraph.recommend.train import TrainConfig
+from coachgraph.recommend.service import RecommendService
+from coachgraph.recommend.train import ScorerTrainConfig
+from coachgraph.recommend.trainer import ensure_model, train_store
 
 __all__ = ["app", "register"]
 
@@ -28,6 +33,21 @@ app = typer.Typer(help="Recommend the next agent/tool or a small team, learned f
                   no_args_is_help=True)
 
 StoreOpt = Annotated[str, typer.Option("--store", help="SQLite file or postgresql:// DSN.")]
+
+
+def _single_threaded() -> None:
+    """One thread for torch and for numpy's BLAS in this process (what serving wants): per-query
+    work is tiny, and a thread pool on shared cores costs more in wake-ups than it saves."""
+    torch.set_num_threads(1)
+    threadpool_limits(limits=1)
+
+
+def _service(store: str) -> RecommendService:
+    """The store's model (trained first where it has none), loaded to serve."""
+    settings = Settings.from_env()
+    ensure_model(store, settings)
+    _single_threaded()
+    return RecommendService(store, settings)
 
 
 def _ranking_table(title: str, ranked: list[Recommendation]) -> Table:
@@ -48,9 +68,9 @@ def _ranking_table(title: str, ranked: list[Recommendation]) -> Table:
 @app.command("train")
 @reports_errors
 def train_command(store: StoreOpt, seed: Annotated[int, typer.Option(help="Seed of the weights.")] = 0) -> None:
-    """Train the recommender on every trace of the store and cache it beside the store."""
-    service = RecommendService.open(store, retrain=True, seed=seed)
-    console.print(f"trained on {service.stats.n_traces} traces; saved to {service.model_path}", highlight=False)
+    """Train the recommender on every trace of the store and save it beside the store."""
+    info = train_store(store, Settings.from_env(), seed=seed)
+    console.print(f"trained on {info.traces} traces; saved to {info.path}", highlight=False, markup=False)
 
 
 @app.command("next")
@@ -66,8 +86,7 @@ def next_command(
     """Rank the next agent/tool, with each feature group's contribution to the score."""
     if kind not in (None, "agent", "tool", "skill"):
         raise InputError(f"--kind must be agent, tool or skill, not {kind!r}", source="--kind")
-    service = RecommendService.open(store)
-    ranked = service.next(task=task, trace_id=trace, node_id=node, k=k, kind=kind)
+    ranked = _service(store).next(task=task, trace_id=trace, node_id=node, k=k, kind=kind)
     console.print(_ranking_table(f"next agent/tool for: {task[:60]}", ranked))
 
 
@@ -79,7 +98,7 @@ def team_command(
     max_size: Annotated[int, typer.Option("--max-size", help="Largest team.")] = 4,
 ) -> None:
     """Pick a connected team of at most --max-size agents/tools for the task."""
-    team = RecommendService.open(store).team(task=task, max_size=max_size)
+    team = _service(store).team(task=task, max_size=max_size)
     console.print(f"team of {len(team.nodes)} (score {team.score:.2f}, connected: {team.connected})", highlight=False)
     table = Table()
     table.add_column("member")
@@ -105,7 +124,7 @@ def serve_command(
 
     from coachgraph.server.app import API_KEY_ENV, STORE_ENV, create_app
 
-    service = RecommendService.open(store)  # trains once here, so that workers only load it
+    service = _service(store)  # trains here when needed, so that workers only load it
     options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
     if workers == 1:
         uvicorn.run(create_app(store, api_key=api_key, service=service), **options)
@@ -131,8 +150,10 @@ def bench_recommend(
         with open_store(location) as opened:
             from coachgraph.models import load_embeddings
 
-            config = RecommenderConfig(train=TrainConfig(epochs=epochs, seed=seed), seed=seed)
-            result = run_benchmark(opened, load_embeddings("minilm"), config, seed, cache_dir_for(location))
+            settings = Settings.from_env()
+            config = RecommenderConfig(train=ScorerTrainConfig(epochs=epochs, seed=seed), seed=seed)
+            result = run_benchmark(opened, load_embeddings(settings.default_embeddings), config, seed,
+                                   model_dir(location, settings.cache))
     table = markdown_table(result)
     console.print(table, highlight=False, markup=False, soft_wrap=True)
     if json_out is not None:

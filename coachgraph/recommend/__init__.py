@@ -1,16 +1,29 @@
-"""Agent/tool and team recommendation learned from calling trees: retrieve, featurise, score."""
+"""Agent/tool and team recommendation learned from calling trees: retrieve, featurise, score.
+
+Fitting (`fitting`, `trainer`) writes a store's model file (`checkpoint`); serving
+(`service`) only loads it and answers.
+"""
 
 from coachgraph.recommend.candidates import Candidates, Constraints, retrieve
 from coachgraph.recommend.catalog import Catalog, CatalogItem, catalog_from_store
+from coachgraph.recommend.checkpoint import (
+    ModelFileError,
+    ModelInfo,
+    load_recommender,
+    save_recommender,
+)
 from coachgraph.recommend.context import DecisionContext, Example, contexts_from_tree, next_context
 from coachgraph.recommend.evaluate import run_benchmark
 from coachgraph.recommend.features import FEATURE_GROUPS, featurize
+from coachgraph.recommend.fitting import fit_recommender
 from coachgraph.recommend.recommender import Recommendation, Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.service import RecommendService
 from coachgraph.recommend.supervisor import build_supervisor
 from coachgraph.recommend.team import Team, TeamConfig, select_team
 from coachgraph.recommend.tool import recommend_next_agent_tool
+from coachgraph.recommend.train import ScorerTrainConfig
+from coachgraph.recommend.trainer import ensure_model, open_service, train_store
 
 __all__ = (
     "FEATURE_GROUPS",
@@ -20,21 +33,30 @@ __all__ = (
     "Constraints",
     "DecisionContext",
     "Example",
+    "ModelFileError",
+    "ModelInfo",
     "Recommendation",
     "RecommendService",
     "Recommender",
     "RecommenderConfig",
     "Scorer",
     "ScorerConfig",
+    "ScorerTrainConfig",
     "Team",
     "TeamConfig",
     "build_supervisor",
     "catalog_from_store",
     "contexts_from_tree",
+    "ensure_model",
     "featurize",
+    "fit_recommender",
+    "load_recommender",
     "next_context",
+    "open_service",
     "recommend_next_agent_tool",
     "retrieve",
     "run_benchmark",
+    "save_recommender",
     "select_team",
+    "train_store",
 )

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from coachgraph.recommend.features import feature_names
-from coachgraph.recommend.recommender import RecommenderConfig, fit_chosen, fit_scorer
+from coachgraph.recommend.fitting import fit_chosen, fit_scorer
+from coachgraph.recommend.recommender import RecommenderConfig
 from coachgraph.recommend.sasrec import SASRec, SASRecConfig
 from coachgraph.recommend.train import Encoded, batch_tensors, train
 
@@ -168,7 +169,7 @@ class CoachSeq(_Learned):
 class Coach(_Learned):
     """The learned scorer: linear plus an MLP over all features (their crosses), plus item
     embeddings and a path encoder, or the linear part alone, where that ranks held-out training
-    traces better (see `recommender.choose_arch`)."""
+    traces better (see `fitting.choose_arch`)."""
 
     arch = "mlp"
 

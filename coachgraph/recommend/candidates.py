@@ -16,12 +16,14 @@ import numpy as np
 from coachgraph.recommend.catalog import Catalog
 from coachgraph.recommend.context import DecisionContext
 from coachgraph.recommend.stats import InteractionStats
+from coachgraph.retrieval.fusion import rank_positions, reciprocal_rank_fusion
 from coachgraph.retrieval.memory import top_k
 
 __all__ = ["Candidates", "Constraints", "retrieve"]
 
-RRF_C = 60.0
-"""Reciprocal-rank-fusion constant (rank offset) shared by both channels."""
+RRF_C = 59.0
+"""Reciprocal-rank-fusion constant shared by both channels (ranks count from 1, so the best
+candidate of a channel adds 1/60)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +73,6 @@ def _feasible(context: DecisionContext, catalog: Catalog, stats: InteractionStat
     return names
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Rank (0 = best) of each score, ties broken by position."""
-    ranks = np.empty(len(scores), np.float32)
-    ranks[np.argsort(-scores, kind="stable")] = np.arange(len(scores), dtype=np.float32)
-    return ranks
-
-
 def retrieve(context: DecisionContext, catalog: Catalog, stats: InteractionStats, n: int,
              constraints: Constraints | None = None, query: np.ndarray | None = None) -> Candidates:
     """The feasible candidates of `context`, best `n` by fused dense and BM25 rank.
@@ -93,6 +88,6 @@ def retrieve(context: DecisionContext, catalog: Catalog, stats: InteractionStats
     dense = catalog.dense(query, rows).mean(1)  # (n_feasible,) mean of task and subtask similarity
     lexical = catalog.lexical(context.task, rows)
     lexical = lexical + (lexical if context.local_text == context.task else catalog.lexical(context.local_text, rows))
-    fused = 1.0 / (RRF_C + _ranks(dense)) + 1.0 / (RRF_C + _ranks(lexical))
+    fused = reciprocal_rank_fusion([rank_positions(dense), rank_positions(lexical)], RRF_C)
     keep = top_k(fused, n) if len(names) > n else np.argsort(-fused, kind="stable")
     return Candidates([names[i] for i in keep], rows[keep], dense[keep], lexical[keep], fused[keep])

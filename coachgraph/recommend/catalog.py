@@ -3,8 +3,11 @@
 Descriptions come from the stored pools; agents and tools seen in traces but in no pool are
 described by their name alone. Vectors are embedded once and cached in an ``.npy`` file keyed
 by a hash of every item text and the embedder's name, so a query never re-embeds the pool.
-Lexical scores use BM25 weights over the same texts, laid out as a sparse item-by-term matrix
-so that any subset of candidates (an allowed set) is scored with one sparse product.
+Lexical scores use BM25 weights over the same texts (`retrieval.bm25.bm25_weights`), a sparse
+item-by-term matrix, so that any subset of candidates (an allowed set) is scored with one sparse
+product. Dense scores are exact cosine similarities over the feasible candidates: retrieval
+always scores a known subset (constraints come first), which a matrix product over its rows
+serves faster than an approximate index over the whole catalogue.
 """
 
 from __future__ import annotations
@@ -19,13 +22,11 @@ from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from scipy import sparse
 
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallTree, PoolEntry
-from coachgraph.retrieval.bm25 import BM25Params
+from coachgraph.retrieval.bm25 import bm25_weights
 from coachgraph.retrieval.dense import normalize
-from coachgraph.retrieval.faiss_index import FaissVectorIndex
 from coachgraph.retrieval.text import tokenize
 
 __all__ = ["Catalog", "CatalogItem", "catalog_from_store"]
@@ -57,7 +58,7 @@ class CatalogItem:
 
 
 class Catalog:
-    """Items with normalised text vectors, a BM25 matrix and a faiss index over the vectors.
+    """Items with normalised text vectors and a BM25 matrix over their texts.
 
     Args:
         items: the catalogue (unique names).
@@ -75,9 +76,7 @@ class Catalog:
         self.index = {item.name: i for i, item in enumerate(self.items)}
         self.embeddings = embeddings
         self.vectors = self._item_vectors(cache_dir, embedder_name) if vectors is None else vectors  # (n_items, dim)
-        self.faiss = FaissVectorIndex(self.vectors.shape[1])
-        self.faiss.add([item.name for item in self.items], self.vectors)
-        self._vocab, self._weights, self._idf = _bm25_matrix([item.text for item in self.items])
+        self._vocab, self._weights = bm25_weights([Counter(tokenize(item.text)) for item in self.items])
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._names: dict[str | None, tuple[str, ...]] = {}
         self._words: dict[str, frozenset[str]] = {}
@@ -188,34 +187,6 @@ class Catalog:
         else:
             scores = np.asarray(self._weights @ q).ravel()[np.maximum(rows, 0)]  # (n,) no row copy
         return np.where(rows >= 0, scores, 0.0).astype(np.float32)
-
-    def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Top `k` items of the whole catalogue for a query vector (faiss inner product)."""
-        return [(hit.id, hit.score) for hit in self.faiss.search_one(query, k)]
-
-
-def _bm25_matrix(texts: Sequence[str], params: BM25Params | None = None) -> tuple[dict[str, int], sparse.csr_matrix, np.ndarray]:
-    """BM25 term weights as an ``(n_items, n_terms)`` CSR matrix, plus the vocabulary and idf."""
-    params = params or BM25Params()
-    vocab: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    tfs: list[float] = []
-    lengths = np.zeros(len(texts), np.float32)
-    for row, text in enumerate(texts):
-        counts = Counter(tokenize(text))
-        lengths[row] = sum(counts.values())
-        for term, tf in counts.items():
-            rows.append(row)
-            cols.append(vocab.setdefault(term, len(vocab)))
-            tfs.append(tf)
-    tf = np.array(tfs, np.float32)
-    df = np.bincount(np.array(cols, np.int64), minlength=len(vocab)).astype(np.float32)
-    idf = np.log1p((len(texts) - df + 0.5) / (df + 0.5))
-    norm = params.k1 * (1 - params.b + params.b * lengths[rows] / max(float(lengths.mean()) if len(texts) else 1.0, 1e-9))
-    data = idf[cols] * tf * (params.k1 + 1) / (tf + norm) if tfs else tf
-    matrix = sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), len(vocab)), dtype=np.float32)
-    return vocab, matrix, idf
 
 
 def _entries(store: CallTreeStore, trees: Iterable[CallTree]) -> dict[str, CatalogItem]:

@@ -3,22 +3,19 @@
 A corpus of a few hundred traces leaves the listwise scorer's ranking of close candidates to the
 luck of its initial weights and batch order; averaging the scores of members trained from
 different seeds removes most of that variance at a cost linear in their number. Members are
-trained independently (see `recommender.fit_scorer`), so the ensemble itself is never trained.
+trained independently (see `fitting.fit_scorer`), so the ensemble itself is never trained.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
-from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
 
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 
-__all__ = ["Ensemble", "load_scorer"]
+__all__ = ["Ensemble"]
 
 
 class Ensemble(nn.Module):
@@ -39,18 +36,3 @@ class Ensemble(nn.Module):
         answers = [m.explain(batch) for m in self.members]
         scores = torch.stack([s for s, _ in answers]).mean(0)
         return scores, {g: torch.stack([parts[g] for _, parts in answers]).mean(0) for g in answers[0][1]}
-
-    def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
-        """Write every member's config and weights and `extra` into one checkpoint file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        members = [{"config": asdict(m.config), "state": m.state_dict()} for m in self.members]
-        torch.save({"members": members, "extra": extra or {}}, path)
-
-
-def load_scorer(path: Path) -> tuple[Scorer | Ensemble, dict[str, Any]]:
-    """Read a checkpoint written by `Scorer.save` or `Ensemble.save`: the model (eval mode) and `extra`."""
-    blob = torch.load(path, map_location="cpu", weights_only=False)
-    if "members" not in blob:
-        return Scorer.from_blob(blob["config"], blob["state"]), blob["extra"]
-    members = [Scorer.from_blob(m["config"], m["state"]) for m in blob["members"]]
-    return Ensemble(members).eval(), blob["extra"]

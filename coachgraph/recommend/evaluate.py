@@ -35,7 +35,8 @@ from coachgraph.recommend.context import (
     task_text,
     team_members,
 )
-from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
+from coachgraph.recommend.fitting import encode_training, examples_from_store, item_vocab
+from coachgraph.recommend.recommender import Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import build_stats
 from coachgraph.recommend.team import TeamConfig, interaction_graph, positive_utility, select_team
@@ -198,10 +199,9 @@ def encode_split(store: CallTreeStore, catalog: Catalog, train_ids: Sequence[str
     decisions (features out of fold) and the decisions of `test_ids` with their examples; only
     decisions with at least two candidates are kept, since one candidate ranks itself first."""
     stats = build_stats(store.iter_trees(train_ids))
-    rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), {}, config)
-    rec.vocab = {label: i + 1 for i, label in enumerate(sorted(set(stats.calls) | set(stats.parent_calls)))}
+    rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), item_vocab(stats), config)
     test_ex = examples_from_store(store, test_ids)
-    train_data, test_data = rec.encode_training(store, train_ids), rec.encode(test_ex)
+    train_data, test_data = encode_training(rec, store, train_ids), rec.encode(test_ex)
     keep = np.flatnonzero(test_data.mask.sum(1) >= 2)
     return rec, _informative(train_data), test_data.subset(keep), [test_ex[i] for i in keep]
 

@@ -19,9 +19,7 @@ group's features set to their training mean.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -176,16 +174,3 @@ class Scorer(nn.Module):
         rest = [p for p in params if p.dim() < 2]
         groups = [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
         return torch.optim.AdamW(groups, lr=lr)
-
-    def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
-        """Write config, weights and `extra` (e.g. the vocabulary) into one checkpoint file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"config": asdict(self.config), "state": self.state_dict(), "extra": extra or {}}, path)
-
-    @classmethod
-    def from_blob(cls, raw: dict[str, Any], state: dict[str, torch.Tensor]) -> Scorer:
-        """A model (in eval mode) from a saved config dictionary and its weights."""
-        raw = {**raw, "groups": tuple(tuple(g) for g in raw["groups"]), "mean": tuple(raw["mean"]), "std": tuple(raw["std"])}
-        model = cls(ScorerConfig(**raw))
-        model.load_state_dict(state)
-        return model.eval()

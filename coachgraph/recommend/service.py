@@ -1,28 +1,29 @@
-"""The recommender as a service over one store: trained once, cached beside the store, queried.
+"""The recommender as a service over one store: loads the store's trained model and answers.
 
 The CLI, the HTTP API and the LangChain tool all go through `RecommendService`, so they answer
-identically. The trained recommender (with its catalogue vectors) lives in a folder next to the
-store; it is trained on first use, or again on request.
+identically. The service never trains: `trainer.train_store` (``coachgraph recommend train``)
+writes the model file beside the store and the service loads it. `reload` swaps in a retrained
+model without a restart; queries already running finish on the model they started with.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import threading
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Self
 
-import torch
+import networkx as nx
 from langchain_core.embeddings import Embeddings
-from threadpoolctl import threadpool_limits
 
 from coachgraph.calltree.stores import open_store
+from coachgraph.config import Settings
 from coachgraph.errors import InputError
 from coachgraph.recommend.candidates import Constraints
+from coachgraph.recommend.checkpoint import ModelInfo, load_recommender, model_file
 from coachgraph.recommend.context import DecisionContext, next_context, root_context
-from coachgraph.recommend.recommender import Recommendation, Recommender, RecommenderConfig
+from coachgraph.recommend.recommender import Recommendation, Recommender
 from coachgraph.recommend.stats import InteractionStats
 from coachgraph.recommend.team import (
     Team,
@@ -32,71 +33,92 @@ from coachgraph.recommend.team import (
     select_team,
 )
 
-__all__ = ["RecommendService", "cache_dir_for", "single_threaded"]
+__all__ = ["RecommendService"]
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILE = "recommender.pt"
+Stamp = tuple[int, int, int] | None
+"""What identifies one written model file: modification time, size and inode of its description."""
 
 
-def single_threaded() -> None:
-    """One thread for torch and for numpy's BLAS in this process (what serving wants)."""
-    torch.set_num_threads(1)
-    threadpool_limits(limits=1)
+def _stamp(path: Path) -> Stamp:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
-def cache_dir_for(location: str) -> Path:
-    """The folder beside a SQLite store (or under the user cache for a DSN) for cached models."""
-    if "://" in location and not location.startswith("sqlite://"):
-        digest = hashlib.sha256(location.encode("utf-8")).hexdigest()[:16]
-        return Path.home() / ".cache" / "coachgraph" / f"recommender-{digest}"
-    return Path(f"{location.removeprefix('sqlite://')}.recommender")
+@dataclass(frozen=True)
+class _Loaded:
+    """One loaded model and what is derived from it; replaced whole on reload."""
+
+    recommender: Recommender
+    graph: nx.Graph
+    info: ModelInfo
+    stamp: Stamp
 
 
 class RecommendService:
-    """Answers `next` and `team` queries with one trained `Recommender`."""
+    """Answers `next` and `team` queries with the trained model of one store.
 
-    def __init__(self, recommender: Recommender, location: str, model_path: Path) -> None:
-        self.recommender = recommender
+    Args:
+        location: the store (SQLite file or ``postgresql://`` DSN).
+        settings: where models are kept (`Settings.cache`, for a DSN) and which embeddings
+            (`Settings.default_embeddings`); from the environment when not given.
+        embeddings: replaces the embedder `settings` names (it must produce the same vectors).
+
+    Raises:
+        ModelFileError: the store has no model this release can serve (its message says why).
+    """
+
+    def __init__(self, location: str, settings: Settings | None = None, embeddings: Embeddings | None = None) -> None:
         self.location = location
-        self.model_path = model_path
-        self.graph = interaction_graph(recommender.stats)
+        self.settings = settings or Settings.from_env()
+        self.model_path = model_file(location, self.settings.cache)
+        if embeddings is None:
+            from coachgraph.models import load_embeddings
+
+            embeddings = load_embeddings(self.settings.default_embeddings)
+        self.embeddings = embeddings
+        self._lock = threading.Lock()
+        self._loaded = self._load()
+
+    def _load(self) -> _Loaded:
+        stamp = _stamp(self.model_path)  # before reading: a file replaced meanwhile is loaded again later
+        rec, info = load_recommender(self.model_path, self.embeddings, self.settings.default_embeddings)
+        return _Loaded(rec, interaction_graph(rec.stats), info, stamp)
+
+    @property
+    def recommender(self) -> Recommender:
+        return self._loaded.recommender
 
     @property
     def stats(self) -> InteractionStats:
         return self.recommender.stats
 
-    @classmethod
-    def open(cls, location: str, retrain: bool = False, seed: int = 0, embeddings: Embeddings | None = None,
-             config: RecommenderConfig | None = None) -> Self:
-        """Load the cached recommender of the store at `location`, training it when absent.
+    @property
+    def info(self) -> ModelInfo:
+        """What the loaded model says about itself (when and on how many traces it was trained)."""
+        return self._loaded.info
 
-        Limits torch and BLAS to one CPU thread: per-query work is tiny, and a thread pool on
-        shared cores costs more in wake-ups than it saves.
+    def reload(self, force: bool = False) -> bool:
+        """Load the model file again if it changed since it was loaded (always when `force`).
+
+        The new model replaces the old one in one step; a file that cannot be served raises
+        `ModelFileError` and the loaded model stays. Returns whether a model was loaded.
         """
-        single_threaded()
-        if embeddings is None:
-            from coachgraph.models import load_embeddings
+        with self._lock:
+            if not force and _stamp(self.model_path) == self._loaded.stamp:
+                return False
+            self._loaded = self._load()
+        logger.info("recommender reloaded from %s", self.model_path)
+        return True
 
-            embeddings = load_embeddings("minilm")
-        folder = cache_dir_for(location)
-        path = folder / MODEL_FILE
-        if path.is_file() and not retrain:
-            return cls(Recommender.load(path, embeddings), location, path)
-        with open_store(location) as store:
-            ids = store.trace_ids()
-            if not ids:
-                raise InputError("the store holds no traces to learn from", source=location)
-            cfg = replace(config or RecommenderConfig(), seed=seed)
-            rec = Recommender.fit(store, ids, embeddings, cfg, cache_dir=folder)
-        rec.save(path)
-        logger.info("recommender saved to %s", path)
-        return cls(rec, location, path)
-
-    def _context(self, task: str, trace_id: str | None, node_id: str | None, kind: str,
+    def _context(self, rec: Recommender, task: str, trace_id: str | None, node_id: str | None, kind: str,
                  candidates: list[str]) -> DecisionContext:
         if trace_id is None:
-            return root_context("query", task, candidates, kind, self._root())
+            return root_context("query", task, candidates, kind, _root(rec))
         with open_store(self.location) as store:
             tree = store.get_tree(trace_id)
         if tree is None:
@@ -112,25 +134,30 @@ class RecommendService:
              constraints: Constraints | None = None) -> list[Recommendation]:
         """The best `k` next agents/tools: of `kind` (any kind when `None`, or when the catalogue
         has none of that kind), or among `candidates` when given."""
-        pool = candidates or self._names(kind)
-        return self.recommender.rank(self._context(task, trace_id, node_id, kind or "agent", pool), k, constraints)
-
-    def _root(self) -> str:
-        """The root most training traces start from: the natural parent of a fresh query."""
-        common = self.stats.roots.most_common(1)
-        return common[0][0] if common else ""
-
-    def _names(self, kind: str | None) -> list[str]:
-        names = self.recommender.catalog.names(kind)
-        return names or self.recommender.catalog.names()
+        rec = self._loaded.recommender
+        pool = candidates or _names(rec, kind)
+        return rec.rank(self._context(rec, task, trace_id, node_id, kind or "agent", pool), k, constraints)
 
     def team(self, task: str, max_size: int = 4, candidates: list[str] | None = None,
              costs: Mapping[str, float] | None = None, budget: float | None = None) -> Team:
         """A connected team of at most `max_size` for `task`."""
-        ctx = root_context("query", task, candidates or self.recommender.catalog.names(), root=self._root())
-        ranked = self.recommender.rank(ctx, k=self.recommender.config.n_candidates)
+        loaded = self._loaded
+        rec = loaded.recommender
+        ctx = root_context("query", task, candidates or rec.catalog.names(), root=_root(rec))
+        ranked = rec.rank(ctx, k=rec.config.n_candidates)
         if not ranked:
             return Team(nodes=[], edges=[], score=0.0, connected=False)
         utility = positive_utility({r.name: r.score for r in ranked})
         cfg = TeamConfig(max_size=max_size, costs=dict(costs or {}), budget=budget)
-        return select_team(utility, self.graph, cfg)
+        return select_team(utility, loaded.graph, cfg)
+
+
+def _root(rec: Recommender) -> str:
+    """The root most training traces start from: the natural parent of a fresh query."""
+    common = rec.stats.roots.most_common(1)
+    return common[0][0] if common else ""
+
+
+def _names(rec: Recommender, kind: str | None) -> list[str]:
+    names = rec.catalog.names(kind)
+    return names or rec.catalog.names()

@@ -2,7 +2,9 @@
 
 Everything a feature knows about history lives here, and it is built from the training traces
 alone, so statistics can never carry a test label. Outcome labels of training traces (success,
-Who&When's ``mistake_agent``) are read here; test traces are never passed in.
+Who&When's ``mistake_agent``) are read here; test traces are never passed in. `stats_to_dict`
+and `stats_from_dict` carry them through a recommender file as plain JSON, in their insertion
+order (features sum some of them in that order).
 """
 
 from __future__ import annotations
@@ -10,20 +12,23 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import combinations
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, create_model
 
 from coachgraph.calltree.schema import CallTree
 from coachgraph.recommend.context import context_label
 
-__all__ = ["InteractionStats", "build_stats"]
+__all__ = ["InteractionStats", "build_stats", "stats_from_dict", "stats_to_dict"]
 
 CALL_KINDS = ("agent", "tool", "skill")
 
 
 @dataclass(slots=True)
 class InteractionStats:
-    """Sufficient statistics of the training trees (plain counters, picklable)."""
+    """Sufficient statistics of the training trees (plain counters)."""
 
     n_traces: int = 0
     calls: Counter[str] = field(default_factory=Counter)
@@ -127,3 +132,58 @@ def build_stats(trees: Iterable[CallTree]) -> InteractionStats:
         _add_tree(stats, tree)
     stats.children_of = dict(stats.children_of)
     return stats
+
+
+PAIR_COUNTERS = ("transitions", "follows", "cooccur")
+"""Counters keyed by a pair of labels; stored as ``[a, b, count]`` rows."""
+
+
+def _json_type(name: str) -> Any:
+    if name == "n_traces":
+        return StrictInt
+    if name == "children_of":
+        return dict[StrictStr, dict[StrictStr, StrictInt]]
+    return list[tuple[StrictStr, StrictStr, StrictInt]] if name in PAIR_COUNTERS else dict[StrictStr, StrictInt]
+
+
+_StatsDoc = create_model(  # the JSON shape of `InteractionStats`, every field required
+    "InteractionStatsDoc", __config__=ConfigDict(extra="forbid"),
+    **{f.name: (_json_type(f.name), ...) for f in fields(InteractionStats)},
+)
+
+
+def stats_to_dict(stats: InteractionStats) -> dict[str, Any]:
+    """Statistics as JSON-ready data, counts in insertion order.
+
+    >>> stats_to_dict(build_stats([]))["n_traces"]
+    0
+    """
+    out: dict[str, Any] = {}
+    for f in fields(stats):
+        value = getattr(stats, f.name)
+        if f.name in PAIR_COUNTERS:
+            out[f.name] = [[a, b, n] for (a, b), n in value.items()]
+        elif f.name == "children_of":
+            out[f.name] = {parent: dict(called) for parent, called in value.items()}
+        else:
+            out[f.name] = value if f.name == "n_traces" else dict(value)
+    return out
+
+
+def stats_from_dict(data: Any) -> InteractionStats:
+    """Statistics read back from `stats_to_dict` output.
+
+    Raises:
+        pydantic.ValidationError: a field is missing, unknown or of the wrong type (its path is named).
+    """
+    doc: BaseModel = _StatsDoc.model_validate(data)
+    values: dict[str, Any] = {}
+    for f in fields(InteractionStats):
+        value = getattr(doc, f.name)
+        if f.name in PAIR_COUNTERS:
+            values[f.name] = Counter({(a, b): n for a, b, n in value})
+        elif f.name == "children_of":
+            values[f.name] = {parent: Counter(called) for parent, called in value.items()}
+        else:
+            values[f.name] = value if f.name == "n_traces" else Counter(value)
+    return InteractionStats(**values)

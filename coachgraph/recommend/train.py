@@ -21,7 +21,7 @@ import torch
 from coachgraph.recommend.candidates import Candidates
 from coachgraph.recommend.context import MAX_PATH, DecisionContext
 
-__all__ = ["Encoded", "TrainConfig", "Trainable", "batch_tensors", "concat", "encode", "held_out_split", "trace_bucket", "train"]
+__all__ = ["Encoded", "ScorerTrainConfig", "Trainable", "batch_tensors", "concat", "encode", "held_out_split", "trace_bucket", "train"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Trainable(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class TrainConfig:
+class ScorerTrainConfig:
     """How a scorer is trained."""
 
     epochs: int = 12
@@ -156,7 +156,7 @@ def batch_tensors(data: Encoded, rows: np.ndarray | slice) -> dict[str, torch.Te
             "items": torch.from_numpy(data.items[rows]), "path": torch.from_numpy(data.path[rows])}
 
 
-def train(model: Trainable, data: Encoded, config: TrainConfig,
+def train(model: Trainable, data: Encoded, config: ScorerTrainConfig,
           callbacks: Mapping[str, Callable[[int, float], None]] | None = None) -> list[float]:
     """Fit `model` on the decisions of `data` whose chosen item is a candidate; mean loss per epoch.
 
@@ -187,7 +187,7 @@ def trace_bucket(trace: str, buckets: int) -> int:
     return zlib.crc32(trace.encode()) % buckets
 
 
-def held_out_split(data: Encoded, rows: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+def held_out_split(data: Encoded, rows: np.ndarray, config: ScorerTrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """`rows` cut into (fitted, held out): the held-out traces are drawn by a hash of their id.
 
     Nothing is held out (every row is fitted, every epoch kept) when the held-out share would
@@ -202,7 +202,7 @@ def held_out_split(data: Encoded, rows: np.ndarray, config: TrainConfig) -> tupl
 class _Loop:
     """One training run: epochs of shuffled batches, held-out loss, best weights kept."""
 
-    def __init__(self, model: Trainable, data: Encoded, config: TrainConfig,
+    def __init__(self, model: Trainable, data: Encoded, config: ScorerTrainConfig,
                  callbacks: Mapping[str, Callable[[int, float], None]] | None) -> None:
         self.model, self.data, self.config = model, data, config
         self.callbacks = callbacks or {}

@@ -1,15 +1,18 @@
-"""Okapi BM25 over a sparse term-by-document matrix of precomputed weights.
+"""Okapi BM25 over a sparse matrix of precomputed term weights.
 
-Adding or removing documents only updates term counts; the weight matrix is rebuilt lazily on
-the next search, so a burst of changes costs one rebuild. A query then reads one CSR row per
-query term, which keeps search well under a millisecond for ten thousand documents.
+`bm25_weights` computes the weights of a document collection once, as a sparse
+document-by-term matrix; `BM25Index` serves text queries from it, and the recommender's
+catalogue scores its candidates with it. Adding or removing documents only updates term counts;
+the weight matrix is rebuilt lazily on the next search, so a burst of changes costs one rebuild.
+A query then reads one CSR row per query term, which keeps search well under a millisecond for
+ten thousand documents.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -21,7 +24,7 @@ from coachgraph.retrieval.base import Hit, TextRetriever, read_meta, write_meta
 from coachgraph.retrieval.memory import top_k
 from coachgraph.retrieval.text import tokenize
 
-__all__ = ["BM25Index", "BM25Params"]
+__all__ = ["BM25Index", "BM25Params", "bm25_weights"]
 
 KIND = "bm25"
 
@@ -34,6 +37,47 @@ class BM25Params:
     """Term-frequency saturation: higher lets repeated words count for longer."""
     b: float = 0.75
     """Length normalisation: 0 ignores document length, 1 normalises fully."""
+
+
+def bm25_weights(counts: Sequence[Mapping[str, int]],
+                 params: BM25Params | None = None) -> tuple[dict[str, int], sparse.csr_matrix]:
+    """The BM25 weight of every term in every document, from each document's term counts.
+
+    Returns the vocabulary (term → column, in order of first appearance) and an
+    ``(n_docs, n_terms)`` float32 CSR matrix; a query's score for a document is the sum of the
+    weights of the query's terms in that document's row.
+
+    >>> vocab, w = bm25_weights([{"hotel": 2, "room": 1}, {"flight": 1}])
+    >>> sorted(vocab), w.shape, bool(w[0, vocab["hotel"]] > w[0, vocab["room"]] > 0)
+    (['flight', 'hotel', 'room'], (2, 3), True)
+    """
+    params = params or BM25Params()
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    tfs: list[float] = []
+    lengths = np.zeros(len(counts), np.float32)
+    for row, doc in enumerate(counts):
+        lengths[row] = sum(doc.values())
+        for term, tf in doc.items():
+            rows.append(row)
+            cols.append(vocab.setdefault(term, len(vocab)))
+            tfs.append(tf)
+    data = _term_weights(np.array(rows, np.int64), np.array(cols, np.int64), np.array(tfs, np.float32),
+                         lengths, len(vocab), params)
+    return vocab, sparse.csr_matrix((data, (rows, cols)), shape=(len(counts), len(vocab)), dtype=np.float32)
+
+
+def _term_weights(rows: np.ndarray, cols: np.ndarray, tf: np.ndarray, lengths: np.ndarray, n_terms: int,
+                  params: BM25Params) -> np.ndarray:
+    """Weights of the (document `rows`, term `cols`) entries with term frequencies `tf`."""
+    if tf.size == 0:
+        return tf
+    k1, b = params.k1, params.b
+    df = np.bincount(cols, minlength=n_terms).astype(np.float32)
+    idf = np.log1p((len(lengths) - df + 0.5) / (df + 0.5))
+    norm = k1 * (1.0 - b + b * lengths[rows] / max(float(lengths.mean()), 1e-9))
+    return idf[cols] * tf * (k1 + 1.0) / (tf + norm)
 
 
 @dataclass(slots=True)
@@ -96,29 +140,8 @@ class BM25Index(TextRetriever):
 
     def _weights(self) -> _Built:
         ids = list(self._counts)
-        vocab: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[float] = []
-        for col, item in enumerate(ids):
-            for term, tf in self._counts[item].items():
-                rows.append(vocab.setdefault(term, len(vocab)))
-                cols.append(col)
-                tfs.append(tf)
-        lengths = np.array([sum(self._counts[i].values()) for i in ids], dtype=np.float32)
-        data = self._term_weights(np.array(rows), np.array(cols), np.array(tfs, dtype=np.float32), lengths, len(vocab))
-        weights = sparse.csr_matrix((data, (rows, cols)), shape=(len(vocab), len(ids)), dtype=np.float32)
-        return _Built(vocab, ids, weights)
-
-    def _term_weights(self, rows: np.ndarray, cols: np.ndarray, tf: np.ndarray, lengths: np.ndarray, n_terms: int) -> np.ndarray:
-        if tf.size == 0:
-            return tf
-        k1, b = self.params.k1, self.params.b
-        n_docs = lengths.shape[0]
-        df = np.bincount(rows, minlength=n_terms).astype(np.float32)
-        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
-        norm = k1 * (1.0 - b + b * lengths[cols] / max(float(lengths.mean()), 1e-9))
-        return idf[rows] * tf * (k1 + 1.0) / (tf + norm)
+        vocab, weights = bm25_weights([self._counts[i] for i in ids], self.params)
+        return _Built(vocab, ids, weights.T.tocsr())
 
     def save(self, path: Path) -> None:
         write_meta(path, KIND, k1=self.params.k1, b=self.params.b)

@@ -3,7 +3,8 @@
 Two methods, looked up by name in `FUSIONS`:
 
 - ``rrf``: reciprocal rank fusion, score = sum over lists of ``w / (c + rank)`` (Cormack et al.,
-  2009). Needs no labels and ignores score scales.
+  2009). Needs no labels and ignores score scales. `reciprocal_rank_fusion` computes it over
+  aligned score arrays (the recommender's candidate retrieval uses it directly).
 - ``calibrated``: each candidate gets features from every list (its raw score, its score
   relative to the list's best, and whether it is missing), and a logistic model turns them into
   a probability of relevance. `fit` learns the model from labelled queries; before fitting it
@@ -23,7 +24,8 @@ from sklearn.linear_model import LogisticRegression
 from coachgraph.errors import ConfigError
 from coachgraph.retrieval.base import Hit
 
-__all__ = ["FUSIONS", "CalibratedScoreFusion", "Fusion", "ReciprocalRankFusion", "create_fusion", "fusion_from_dict"]
+__all__ = ["FUSIONS", "CalibratedScoreFusion", "Fusion", "ReciprocalRankFusion", "create_fusion", "fusion_from_dict",
+           "rank_positions", "reciprocal_rank_fusion"]
 
 Rankings = Mapping[str, Sequence[Hit]]
 """Ranked hits by retriever name, e.g. ``{"dense": [...], "bm25": [...]}``."""
@@ -47,6 +49,36 @@ class Fusion(ABC):
         return self
 
 
+def rank_positions(scores: np.ndarray) -> np.ndarray:
+    """The rank of each score, 1 for the best, ties broken by position (float32).
+
+    >>> rank_positions(np.array([0.2, 0.9, 0.2])).tolist()
+    [2.0, 1.0, 3.0]
+    """
+    ranks = np.empty(len(scores), np.float32)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1, dtype=np.float32)
+    return ranks
+
+
+def reciprocal_rank_fusion(ranks: Sequence[np.ndarray], c: float = 60.0,
+                           weights: Sequence[float] | None = None) -> np.ndarray:
+    """Sum over lists of ``w / (c + rank)``; `ranks` holds one rank array per list, aligned over
+    the same items (``inf`` where a list lacks an item, which then adds nothing). The result has
+    the ranks' float type.
+
+    >>> reciprocal_rank_fusion([np.array([1.0, 2.0]), np.array([2.0, np.inf])], c=0.0).tolist()
+    [1.5, 0.5]
+    """
+    weights = [1.0] * len(ranks) if weights is None else weights
+    terms = [w / (c + r) for w, r in zip(weights, ranks, strict=True)]
+    if not terms:
+        return np.zeros(0)
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 def _top(scores: Mapping[str, float], k: int) -> list[Hit]:
     ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     return [Hit(i, float(s)) for i, s in ordered[:k]]
@@ -62,12 +94,15 @@ class ReciprocalRankFusion(Fusion):
         self.weights = dict(weights or {})
 
     def fuse(self, rankings: Rankings, k: int) -> list[Hit]:
-        scores: dict[str, float] = {}
-        for source, hits in rankings.items():
-            weight = self.weights.get(source, 1.0)
-            for rank, hit in enumerate(hits, start=1):
-                scores[hit.id] = scores.get(hit.id, 0.0) + weight / (self.c + rank)
-        return _top(scores, k)
+        ids = list(dict.fromkeys(hit.id for hits in rankings.values() for hit in hits))
+        pos = {item: n for n, item in enumerate(ids)}
+        ranks = []
+        for hits in rankings.values():
+            rank = np.full(len(ids), np.inf)
+            rank[[pos[hit.id] for hit in hits]] = np.arange(1, len(hits) + 1)
+            ranks.append(rank)
+        weights = [self.weights.get(source, 1.0) for source in rankings]
+        return _top(dict(zip(ids, reciprocal_rank_fusion(ranks, self.c, weights).tolist(), strict=True)), k)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "c": self.c, "weights": self.weights}

@@ -81,8 +81,9 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
 
 
 def create_app(store_path: str, api_key: str | None = None, service: RecommendService | None = None) -> FastAPI:
-    """The API over the store at `store_path` (its recommender is loaded, or trained, once)."""
-    svc = service or RecommendService.open(store_path)
+    """The API over the store at `store_path`, answered by `service` (by default its trained model,
+    loaded; `coachgraph recommend train` trains one)."""
+    svc = service or RecommendService(store_path)
     app = FastAPI(title="coachgraph recommender", version="1")
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     guard = [Depends(_auth(api_key))]

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from coachgraph.calltree.schema import CallNode, CallTree, PoolEntry
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
+from coachgraph.recommend.recommender import RecommenderConfig
+from coachgraph.recommend.train import ScorerTrainConfig
 
 POOL = [
     PoolEntry(name="geocode", kind="tool", description="Find coordinates of a city name"),
@@ -15,6 +17,11 @@ POOL = [
     PoolEntry(name="translator", kind="tool", description="Translate text between languages"),
     PoolEntry(name="calculator", kind="tool", description="Evaluate arithmetic expressions"),
 ]
+FAST = RecommenderConfig(train=ScorerTrainConfig(epochs=2, min_steps=20), arch_choices=("mlp", "linear"), folds=2,
+                         seeds=2)
+"""Trains in seconds on these trees; two architectures and two seeds, so an ensemble is chosen and saved."""
+EMB = "hash"
+"""The embeddings name under which models trained with `tests.fakes.HashEmbeddings` are saved."""
 PLANS = {
     "weather": ("What is the weather in {x} tomorrow?", ["geocode", "weather_api"]),
     "translate": ("Translate this note into {x}", ["detect_language", "translator"]),

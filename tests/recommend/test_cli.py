@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 import coachgraph.models
@@ -65,3 +66,17 @@ def test_bench_reads_an_exported_format(store: str, tmp_path: Path) -> None:
     assert "coach" not in result["margins"] and margin["ci95"][0] <= margin["mean"] <= margin["ci95"][1]
     assert out.with_suffix(".md").read_text().startswith("| method |")
     assert "| coach |" in run.output
+
+
+def _flat(text: str) -> str:
+    """`text` with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_a_model_of_the_previous_release_is_refused_with_how_to_retrain(store: str) -> None:
+    folder = Path(f"{store}.recommender")
+    folder.mkdir()
+    torch.save({"config": {}, "state": {}, "extra": {}}, folder / "recommender.pt")
+    run = runner.invoke(app, ["recommend", "next", "--store", store, "--task", "x"], env={"COLUMNS": "200"})
+    assert run.exit_code == 2
+    assert "older release" in _flat(run.stderr) and f"coachgraph recommend train --store {store}" in _flat(run.stderr)

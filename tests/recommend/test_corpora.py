@@ -24,7 +24,8 @@ from coachgraph.models import load_embeddings
 from coachgraph.recommend.baselines import LEARNED
 from coachgraph.recommend.catalog import catalog_from_store
 from coachgraph.recommend.evaluate import run_benchmark, split_traces
-from coachgraph.recommend.recommender import Recommender, RecommenderConfig, examples_from_store
+from coachgraph.recommend.fitting import examples_from_store
+from coachgraph.recommend.recommender import Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import build_stats
 from coachgraph.recommend.train import Encoded

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from coachgraph.recommend.ensemble import Ensemble, load_scorer
-from coachgraph.recommend.recommender import RecommenderConfig, choose_arch
+from coachgraph.recommend.checkpoint import load_scorer, save_scorer
+from coachgraph.recommend.ensemble import Ensemble
+from coachgraph.recommend.fitting import choose_arch
+from coachgraph.recommend.recommender import RecommenderConfig
 from coachgraph.recommend.scorer import ARCHS, HISTORY, Scorer, ScorerConfig
 from coachgraph.recommend.train import (
     Encoded,
-    TrainConfig,
+    ScorerTrainConfig,
     batch_tensors,
     held_out_split,
     trace_bucket,
@@ -41,7 +43,7 @@ def _config(arch: str) -> ScorerConfig:
 def test_overfits_32_decisions(arch: str) -> None:
     data = _data()
     model = Scorer(_config(arch))
-    losses = train(model, data, TrainConfig(epochs=150, batch_size=32, lr=1e-2, weight_decay=0.0))
+    losses = train(model, data, ScorerTrainConfig(epochs=150, batch_size=32, lr=1e-2, weight_decay=0.0))
     assert losses[-1] < 0.25 * losses[0]
     scores, _ = model(batch_tensors(data, slice(None)))
     assert (scores.argmax(1).numpy() == data.targets).mean() >= 0.9
@@ -50,12 +52,12 @@ def test_overfits_32_decisions(arch: str) -> None:
 def test_same_seed_same_weights_and_checkpoint_roundtrip(tmp_path: Path) -> None:
     data = _data()
     first, second = Scorer(_config("seq")), Scorer(_config("seq"))
-    train(first, data, TrainConfig(epochs=3, seed=1))
-    train(second, data, TrainConfig(epochs=3, seed=1))
+    train(first, data, ScorerTrainConfig(epochs=3, seed=1))
+    train(second, data, ScorerTrainConfig(epochs=3, seed=1))
     for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
         assert torch.equal(a, b)
-    first.save(tmp_path / "m.pt", {"vocab": {"a": 1}})
-    loaded, extra = load_scorer(tmp_path / "m.pt")
+    save_scorer(first, tmp_path / "m.json", {"vocab": {"a": 1}})
+    loaded, extra = load_scorer(tmp_path / "m.json")
     batch = batch_tensors(data, slice(0, 4))
     assert torch.allclose(first.eval()(batch)[0], loaded(batch)[0]) and extra == {"vocab": {"a": 1}}
 
@@ -81,15 +83,15 @@ def test_ensemble_averages_members_and_roundtrips(tmp_path: Path) -> None:
     data = _data()
     members = [Scorer(replace(_config("mlp"), seed=s)) for s in (0, 1)]
     for s, member in enumerate(members):
-        train(member, data, TrainConfig(epochs=3, seed=s))
+        train(member, data, ScorerTrainConfig(epochs=3, seed=s))
     ensemble = Ensemble(members).eval()
     batch = batch_tensors(data, slice(0, 4))
     mean = (members[0](batch)[0] + members[1](batch)[0]) / 2
     assert torch.allclose(ensemble(batch)[0], mean, atol=1e-6)
     explained, parts = ensemble.explain(batch)
     assert torch.allclose(explained, mean, atol=1e-5) and set(parts) == {"a", "b"}
-    ensemble.save(tmp_path / "e.pt", {"vocab": {}})
-    loaded, extra = load_scorer(tmp_path / "e.pt")
+    save_scorer(ensemble, tmp_path / "e.json", {"vocab": {}})
+    loaded, extra = load_scorer(tmp_path / "e.json")
     assert isinstance(loaded, Ensemble) and torch.allclose(loaded(batch)[0], mean, atol=1e-6) and extra == {"vocab": {}}
 
 
@@ -97,14 +99,14 @@ def test_architecture_is_chosen_on_held_out_training_traces() -> None:
     data = _data(n=40)
     data.feats[..., 0] = 0.0  # no feature tells the answer ...
     data.items[np.arange(40), data.targets] = 7  # ... but the chosen item's id always does
-    config = RecommenderConfig(train=TrainConfig(epochs=30, min_steps=30, batch_size=8), seeds=1)
+    config = RecommenderConfig(train=ScorerTrainConfig(epochs=30, min_steps=30, batch_size=8), seeds=1)
     assert choose_arch(data, np.arange(5), config, 20) == "seq"
     assert choose_arch(data, np.arange(5), replace(config, select_below=10), 20) == "mlp"  # too large to compare
     assert choose_arch(data, np.arange(5), replace(config, arch="linear", arch_choices=("mlp", "seq")), 20) == "linear"  # kept as asked
 
 
 def test_held_out_traces_must_be_enough_to_validate_on() -> None:
-    config = TrainConfig(val_share=0.1, min_val=30, min_val_traces=3)
+    config = ScorerTrainConfig(val_share=0.1, min_val=30, min_val_traces=3)
     names = [f"trace-{i}" for i in range(200)]
     held = [t for t in names if trace_bucket(t, 1000) < 100]
     kept = [t for t in names if t not in held]

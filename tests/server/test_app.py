@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from coachgraph.recommend.recommender import RecommenderConfig
 from coachgraph.recommend.service import RecommendService
 from coachgraph.recommend.tool import recommend_next_agent_tool
-from coachgraph.recommend.train import TrainConfig
+from coachgraph.recommend.train import ScorerTrainConfig
+from coachgraph.recommend.trainer import open_service
 from coachgraph.server.app import create_app
 from tests.fakes import HashEmbeddings
 from tests.recommend._trees import POOL, make_store
@@ -20,8 +21,8 @@ KEY = "s3cret"
 def service(tmp_path_factory: pytest.TempPathFactory) -> RecommendService:
     path = tmp_path_factory.mktemp("srv") / "store.sqlite"
     make_store(path).close()
-    config = RecommenderConfig(train=TrainConfig(epochs=5))
-    return RecommendService.open(str(path), embeddings=HashEmbeddings(dims=32), config=config)
+    config = RecommenderConfig(train=ScorerTrainConfig(epochs=5))
+    return open_service(str(path), embeddings=HashEmbeddings(dims=32), config=config)
 
 
 @pytest.fixture
@@ -69,3 +70,4 @@ def test_langchain_tool(service: RecommendService) -> None:
     assert tool.name == "recommend_next_agent"
     out = tool.invoke({"task": "Compute 6 times seven", "k": 2, "kind": "tool"})
     assert len(out) == 2 and all({"name", "probability", "top_reason"} <= set(r) for r in out)
+
