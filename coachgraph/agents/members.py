@@ -173,7 +173,7 @@ def chat_agent(spec: MemberSpec, model: BaseChatModel, *, library: SkillLibrary 
             text = limited.invoke(chat, config).text
         return {"messages": [AIMessage(with_answer_line(text.strip()), name=spec.name)]}
 
-    return RunnableLambda(run, name=spec.name)
+    return RunnableLambda(run, name=f"{spec.name}-agent")
 
 
 def _graph(spec: MemberSpec, model: BaseChatModel | None, library: SkillLibrary | None) -> Any:
