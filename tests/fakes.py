@@ -1,6 +1,7 @@
 """Deterministic fakes that implement the real langchain-core interfaces.
 
 `ScriptedChatModel` replays scripted answers (optionally keyed by a marker found in the prompt),
+`ScriptedToolChatModel` replays scripted messages that may call tools (and reports token usage),
 `HashEmbeddings` gives stable unit vectors from character n-gram hashes so that similar texts land
 near each other.
 """
@@ -10,14 +11,16 @@ from __future__ import annotations
 import hashlib
 import re
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
 from pydantic import Field
 
 
@@ -70,6 +73,44 @@ class ScriptedChatModel(BaseChatModel):
         for i, word in enumerate(answer.split(" ")):
             piece = word if i == 0 else " " + word
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+
+class ScriptedToolChatModel(BaseChatModel):
+    """A tool-calling chat model that replies with the next scripted `AIMessage`, in order.
+
+    A reply's `tool_calls` are returned as they are, so an agent runs those tools; every reply
+    carries `usage_metadata` (input tokens: ten per prompt message; output tokens: five), the
+    way provider models report usage. `bind_tools` records the tool names it was offered.
+    """
+
+    replies: list[AIMessage] = Field(default_factory=list)
+    model_name: str = "scripted-tools-1"
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-tools"
+
+    def bind_tools(self, tools: Sequence[dict[str, Any] | type | Callable | BaseTool],
+                   **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
+        self.tools = [getattr(t, "name", None) or str(t) for t in tools]
+        return self
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if len(self.calls) >= len(self.replies):
+            raise RuntimeError(f"ScriptedToolChatModel {self.model_name} ran out of replies")
+        reply = self.replies[len(self.calls)].model_copy(deep=True)
+        self.calls.append(list(messages))
+        reply.usage_metadata = {"input_tokens": 10 * len(messages), "output_tokens": 5,
+                                "total_tokens": 10 * len(messages) + 5}
+        return ChatResult(generations=[ChatGeneration(message=reply)])
 
 
 class HashEmbeddings(Embeddings):

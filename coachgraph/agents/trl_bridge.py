@@ -65,7 +65,9 @@ class CurriculumReward:
 
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], task: Sequence[str],
                  **_: Any) -> list[float]:
-        rewards, groups, parsed = [], defaultdict(list), {}
+        rewards: list[float] = []
+        groups: defaultdict[str, list[Attempt]] = defaultdict(list)
+        parsed: dict[str, Task] = {}
         for text, raw in zip((_text(c) for c in completions), task, strict=True):
             if raw not in parsed:  # G completions share a problem: read its JSON once
                 parsed[raw] = Task.model_validate_json(raw)

@@ -23,15 +23,19 @@ __all__ = [
 
 OPERATION_TO_KIND: dict[str, str] = {
     "invoke_agent": "agent",
-    "create_agent": "agent",
+    "create_agent": "other",
     "execute_tool": "tool",
     "chat": "llm",
     "text_completion": "llm",
     "generate_content": "llm",
     "retrieval": "retriever",
     "invoke_workflow": "chain",
+    "embeddings": "other",
+    "execute_task": "chain",
 }
-"""`gen_ai.operation.name` → node kind (unknown operations map to `other`)."""
+"""`gen_ai.operation.name` → node kind (unknown operations map to `other`). Creating an agent
+is not one of its turns, so `create_agent` is `other`; `execute_task` is Traceloop's operation
+for a chain step."""
 
 KIND_TO_OPERATION: dict[str, str] = {
     "agent": "invoke_agent",

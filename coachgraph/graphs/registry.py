@@ -22,7 +22,7 @@ class GraphEntry:
 
     name: str
     description: str
-    factory: Callable[..., CompiledStateGraph]
+    factory: Callable[..., CompiledStateGraph[Any, Any, Any, Any]]
     """Called as ``factory(checkpointer=..., store=...)``."""
     module: str
     """The module holding the compiled `graph` for LangGraph's server, e.g.

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.pregel import Pregel
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
 
 from coachgraph.calltree.stores import open_store
@@ -98,7 +99,7 @@ def traced(location: str | Path, *, session_id: str, trace_id: str | None = None
         store.close()
 
 
-def drive(graph: Pregel, inputs: Mapping[str, Any] | None, config: dict[str, Any], context: Any, *,
+def drive(graph: CompiledStateGraph[Any, Any, Any, Any], inputs: Any, config: RunnableConfig, context: Any, *,
           tracer: CallTreeTracer | None = None, progress: Progress | None = None,
           stop: Stop | None = None) -> bool:
     """Stream `graph` until it ends or `stop` says so; returns whether it stopped early.

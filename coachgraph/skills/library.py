@@ -13,6 +13,7 @@ every change incrementally (only a changed skill is re-embedded).
 
 from __future__ import annotations
 
+import builtins
 import logging
 import shutil
 from collections.abc import Iterable
@@ -110,7 +111,7 @@ class SkillLibrary:
             kept.add(read_skill(self.folder(name)).version)
         return sorted(kept)
 
-    def list(self, kind: SkillKind | str | None = None) -> list[Skill]:
+    def list(self, kind: SkillKind | str | None = None) -> builtins.list[Skill]:
         """Current skills, sorted by name, optionally of one kind."""
         skills = [read_skill(self.root / n) for n in self.names()]
         return [s for s in skills if kind is None or s.kind == SkillKind(kind)]
@@ -119,7 +120,7 @@ class SkillLibrary:
         """Validate and store a new skill (version 1 unless it says otherwise)."""
         return self.add_many([skill], overwrite)[0]
 
-    def add_many(self, skills: Iterable[Skill], overwrite: bool = False) -> list[Skill]:
+    def add_many(self, skills: Iterable[Skill], overwrite: bool = False) -> builtins.list[Skill]:
         """`add` for many skills, updating and saving the index once."""
         stored = []
         for skill in skills:
@@ -179,7 +180,7 @@ class SkillLibrary:
         retriever.remove([i for i in retriever.ids() if i not in names])
         self._index(current)
 
-    def search(self, query: str, k: int = 5, kind: SkillKind | str | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 5, kind: SkillKind | str | None = None) -> builtins.list[Hit]:
         """Hybrid search over names and descriptions; optionally only skills of one kind."""
         if kind is None:
             return self.retriever.search(query, k)

@@ -135,3 +135,30 @@ def test_openinference_flat_spans(tmp_path: Path) -> None:
     assert (tool.kind, tool.tool, tool.parent_id, tool.error) == ("tool", "search_flights",
                                                                   "01", "timeout")
     assert tool.outputs == {"n": 0} and tool.usage == {"input_tokens": 4}
+
+
+def test_agent_spans_name_their_agent_when_no_attribute_does(tmp_path: Path) -> None:
+    """An OpenInference `AGENT` span and an `invoke_agent X` span without an agent name attribute
+    are agent X; the calls under them are X's."""
+    spans = [
+        {"name": "trip_agent", "context": {"trace_id": "0xabc", "span_id": "0x01"},
+         "start_time": "2026-01-01T00:00:00+00:00", "end_time": "2026-01-01T00:00:02+00:00",
+         "attributes": {"openinference.span.kind": "AGENT", "input.value": "Find a flight"}},
+        {"name": "search", "context": {"trace_id": "0xabc", "span_id": "0x02"},
+         "parent_id": "0x01", "start_time": "2026-01-01T00:00:01+00:00",
+         "attributes": {"openinference.span.kind": "TOOL", "tool.name": "search_flights"}},
+    ]
+    file = tmp_path / "spans.json"
+    file.write_text(json.dumps(spans))
+    tree = _ingest("openinference", file).get_tree("abc")
+    assert tree is not None and (tree.success, tree.task) == (True, "Find a flight")
+    assert [(n.kind, n.agent) for n in tree.nodes] == [("agent", "trip_agent"),
+                                                      ("tool", "trip_agent")]
+    genai = [_span("a1", None, "invoke_agent planner", {"gen_ai.operation.name": "invoke_agent"},
+                   code=0),
+             _span("c1", "a1", "chat gpt-4o", {"gen_ai.operation.name": "chat"}, code=0)]
+    file = tmp_path / "genai.json"
+    file.write_text(json.dumps(_envelope(genai)))
+    tree = _ingest("otlp-json", file).get_tree(TRACE)
+    assert tree is not None and tree.success is True
+    assert [(n.kind, n.agent) for n in tree.nodes] == [("agent", "planner"), ("llm", "planner")]

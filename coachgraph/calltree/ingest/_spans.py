@@ -1,13 +1,16 @@
 """OpenTelemetry spans, read from OTLP/JSON envelopes or flat span records, grouped into traces.
 
 Span-based formats differ only in how attributes map to a `CallNode` (a `SpanConvention`);
-reading, grouping by trace and the all-or-nothing rule per trace are shared here.
+reading, grouping by trace (across the files of one input: an exporter that writes one request
+per file splits traces over files), the LangGraph refinement of foreign traces
+(`_langgraph.refine`) and the all-or-nothing rule per trace are shared here. A JSON Lines record
+is an `ExportTraceServiceRequest` / `TracesData`, a bare `ResourceSpans`, or one flat span.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from coachgraph.calltree._json import loads
+from coachgraph.calltree.ingest._foreign import tree_outcome
+from coachgraph.calltree.ingest._langgraph import Hints, refine
 from coachgraph.calltree.ingest._otlp_typed import typed_spans
 from coachgraph.calltree.ingest._raw_span import RawSpan, hex_id, span_from_flat, span_from_otlp
 from coachgraph.calltree.ingest._stream import iter_json_array, iter_jsonl
@@ -22,7 +27,8 @@ from coachgraph.calltree.ingest.base import Item, Rejected, describe_error
 from coachgraph.calltree.otel_names import NODE_ATTRS, SPAN_COUNT, TRACE_ATTR, own_tree_fields
 from coachgraph.calltree.schema import CallNode, CallTree
 
-__all__ = ["SpanConvention", "json_attr", "ns_datetime", "read_span_file"]
+__all__ = ["SpanConvention", "exception_type", "json_attr", "ns_datetime", "read_span_file",
+           "read_span_files"]
 
 _NODES = TypeAdapter(list[CallNode])
 
@@ -30,15 +36,29 @@ _NODES = TypeAdapter(list[CallNode])
 class SpanConvention(ABC):
     """Maps the attributes of one semantic convention onto calling-tree fields."""
 
+    source: str = ""
+    """The name stored as the `source` of the trees read with this convention."""
+
     @abstractmethod
     def node_fields(self, span: RawSpan, trace_id: str, parent_id: str | None) -> dict[str, Any]:
         """The `CallNode` fields of one span, under the node id `parent_id` (None for a root);
         a trace's nodes are validated together, in one call."""
 
-    @abstractmethod
+    def hints(self, span: RawSpan) -> Hints:
+        """What the span says about the LangGraph structure around it.
+
+        By default, nothing; `refine` then only inherits agents from parents and settles agent
+        nodes and handoff tools by name.
+        """
+        return Hints()
+
     def tree_fields(self, roots: list[RawSpan], nodes: list[CallNode]) -> dict[str, Any]:
-        """Trace-level fields (task, success, labels...) read from the root spans of a foreign
-        trace (one our exports wrote states its own fields, which are used instead)."""
+        """Trace-level fields (task, success, session...) of a foreign trace (one our exports
+        wrote states its own fields, which are used instead).
+
+        By default, those every foreign reader derives alike (`_foreign.tree_outcome`).
+        """
+        return tree_outcome(self.source, nodes)
 
     def trace_id(self, spans: list[RawSpan]) -> str:
         """The id the trace is stored under; by default, the OTel trace id."""
@@ -58,10 +78,13 @@ def _scope_spans(resource: Any, where: str) -> Iterator[tuple[str, Any, bool]]:
 
 
 def _unwrap(source: str, value: Any) -> Iterator[tuple[str, Any, bool]]:
-    """A JSON Lines record is a whole `ExportTraceServiceRequest` or one flat span."""
+    """A JSON Lines record is a whole `ExportTraceServiceRequest` (`TracesData`), one bare
+    `ResourceSpans` (as some file exporters write them), or one flat span."""
     if isinstance(value, dict) and isinstance(value.get("resourceSpans"), list):
         for i, resource in enumerate(value["resourceSpans"]):
             yield from _scope_spans(resource, f"{source}:$.resourceSpans[{i}]")
+    elif isinstance(value, dict) and isinstance(value.get("scopeSpans"), list):
+        yield from _scope_spans(value, f"{source}:$")
     else:
         yield source, value, False
 
@@ -87,19 +110,48 @@ def _records(path: Path) -> Iterator[tuple[str, Any, bool]]:
 
 def read_span_file(path: Path, convention: SpanConvention) -> Iterator[Item]:
     """Read every span of a file, then yield one tree (or one rejection) per trace."""
-    spans = typed_spans(path)
-    if spans is not None:
-        traces: dict[str, list[RawSpan]] = {}
-        for span in spans:
-            traces.setdefault(span.trace_id, []).append(span)
-        yield from _trees(path, traces, {}, None, convention)
-        return
-    yield from _read_generic(path, convention)
+    return read_span_files([path], convention)
 
 
-def _read_generic(path: Path, convention: SpanConvention) -> Iterator[Item]:
-    """Any span file, malformed ones included: each bad record is rejected with its place."""
+def read_span_files(paths: Iterable[Path], convention: SpanConvention) -> Iterator[Item]:
+    """Read every span of several files, then yield one tree (or one rejection) per trace.
+
+    A trace's spans may lie in several files; a trace with a span in a file that cannot be read
+    to its end, or with an unreadable span, is rejected whole (naming the first file it is in).
+    """
     traces: dict[str, list[RawSpan]] = {}
+    first: dict[str, Path] = {}
+    problems: dict[str, str] = {}
+    count = 0
+    for path in paths:
+        spans, bad, broken = yield from _file_spans(path)
+        for span in spans:
+            span.order, count = count, count + 1
+            traces.setdefault(span.trace_id, []).append(span)
+            first.setdefault(span.trace_id, path)
+        for trace_id in {s.trace_id for s in spans} | set(bad):
+            if broken is not None:
+                problems.setdefault(trace_id, f"trace may be incomplete: {broken.source} "
+                                              "cannot be read")
+            elif trace_id in bad:
+                problems.setdefault(trace_id, f"trace has unreadable spans: {bad[trace_id][0]}")
+    for trace_id, spans in traces.items():
+        where = f"{first[trace_id]}:trace {trace_id}"
+        yield (Rejected(source=where, reason=problems[trace_id]) if trace_id in problems
+               else _tree(where, spans, convention))
+
+
+_FileSpans = tuple[list[RawSpan], dict[str, list[str]], Rejected | None]
+"""A file's readable spans, the places of unreadable spans by trace, and the record after which
+the file could not be read (None when it was read to its end)."""
+
+
+def _file_spans(path: Path) -> Generator[Rejected, None, _FileSpans]:
+    """Read one file's spans, yielding a rejection for each bad record on the way."""
+    typed = typed_spans(path)
+    if typed is not None:
+        return typed, {}, None
+    spans: list[RawSpan] = []
     bad: dict[str, list[str]] = {}
     broken: Rejected | None = None
     for order, (source, raw, is_otlp) in enumerate(_records(path)):
@@ -108,7 +160,7 @@ def _read_generic(path: Path, convention: SpanConvention) -> Iterator[Item]:
             broken = raw
             continue
         try:
-            span = (span_from_otlp if is_otlp else span_from_flat)(raw, order)
+            spans.append((span_from_otlp if is_otlp else span_from_flat)(raw, order))
         except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
             rejected = Rejected(source=source, reason=f"bad span: {describe_error(exc)}")
             trace = _raw_trace_id(raw)
@@ -116,9 +168,7 @@ def _read_generic(path: Path, convention: SpanConvention) -> Iterator[Item]:
                 broken = rejected
             bad.setdefault(str(trace), []).append(source)
             yield rejected
-            continue
-        traces.setdefault(span.trace_id, []).append(span)
-    yield from _trees(path, traces, bad, broken, convention)
+    return spans, bad, broken
 
 
 def _raw_trace_id(raw: Any) -> str | None:
@@ -128,21 +178,6 @@ def _raw_trace_id(raw: Any) -> str | None:
     context = raw.get("context")
     value = raw.get("traceId") or (context.get("trace_id") if isinstance(context, dict) else None)
     return hex_id(value) if isinstance(value, str) else None
-
-
-def _trees(
-    path: Path, traces: dict[str, list[RawSpan]], bad: dict[str, list[str]],
-    broken: Rejected | None, convention: SpanConvention,
-) -> Iterator[Item]:
-    for trace_id, spans in traces.items():
-        where = f"{path}:trace {trace_id}"
-        if broken is not None:
-            yield Rejected(source=where, reason=f"trace may be incomplete: {broken.source} "
-                                                "cannot be read")
-        elif trace_id in bad:
-            yield Rejected(source=where, reason=f"trace has unreadable spans: {bad[trace_id][0]}")
-        else:
-            yield _tree(where, spans, convention)
 
 
 def _check_count(spans: list[RawSpan]) -> None:
@@ -171,12 +206,14 @@ def _tree(where: str, spans: list[RawSpan], convention: SpanConvention) -> Item:
         known = {s.span_id for s in spans}
         ordered = sorted(spans, key=lambda s: (_sort_key(s), s.order))
         node_ids = {s.span_id: s.attributes.get(NODE_ATTRS["id"], s.span_id) for s in spans}
-        nodes = _NODES.validate_python(
-            [convention.node_fields(s, trace_id, node_ids.get(s.parent_id) if s.parent_id else None)
-             for s in ordered])
+        fields = [convention.node_fields(s, trace_id, node_ids.get(s.parent_id) if s.parent_id
+                                         else None) for s in ordered]
+        if stated is None and not any(NODE_ATTRS["kind"] in s.attributes for s in spans):
+            refine(fields, [convention.hints(s) for s in ordered])
+        nodes = _NODES.validate_python(fields)
         roots = [s for s in ordered if s.parent_id not in known]
-        fields = stated if stated is not None else convention.tree_fields(roots, nodes)
-        return CallTree(trace_id=trace_id, nodes=nodes, **fields)
+        tree = stated if stated is not None else convention.tree_fields(roots, nodes)
+        return CallTree(trace_id=trace_id, nodes=nodes, **tree)
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
         return Rejected(source=where, reason=describe_error(exc))
 
@@ -184,6 +221,12 @@ def _tree(where: str, spans: list[RawSpan], convention: SpanConvention) -> Item:
 def _sort_key(span: RawSpan) -> int:
     seq = span.attributes.get("coachgraph.node.seq")
     return int(seq) if seq is not None else (span.start_ns or 0)
+
+
+def exception_type(span: RawSpan) -> str | None:
+    """The type of the first exception a span records as an `exception` event, if any."""
+    return next((str(e["attributes"]["exception.type"]) for e in span.events
+                 if e["name"] == "exception" and "exception.type" in e["attributes"]), None)
 
 
 def json_attr(value: Any) -> Any:

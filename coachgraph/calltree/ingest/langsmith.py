@@ -1,8 +1,13 @@
-"""`langsmith`: exported LangSmith runs (a JSON array or JSON Lines of run records).
+"""`langsmith`: LangSmith runs (a JSON array or JSON Lines of run records).
 
-The tree comes from `parent_run_id`, sibling order from `dotted_order`, the kind from
-`run_type`; LangGraph node identity (`extra.metadata.langgraph_node`) names the agent, and tool
-runs named `transfer_to_*` / `transfer_back_to_*` are handoffs.
+A record is a run as LangSmith's `Run` schema holds it (what `Client.list_runs` returns) or as
+the SDK sends it (a created run merged with its update). The tree comes from `parent_run_id`,
+sibling order from `dotted_order`, the kind from `run_type`; `extra.metadata` is LangChain's run
+metadata: the session is its `thread_id` (or `session_id`, `conversation_id`, as LangSmith groups
+threads; a run's own `session_id` is its project), and with `lc_agent_name` and
+`langgraph_checkpoint_ns` it names the agent of each run (`_langgraph.refine`). Token counts come
+from `prompt_tokens` / `completion_tokens` / `total_tokens`, else from
+`extra.metadata.usage_metadata`.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from coachgraph.calltree.ingest._builder import convert
+from coachgraph.calltree.ingest._foreign import tree_outcome, usage_from
+from coachgraph.calltree.ingest._langgraph import Hints, refine, session_of
 from coachgraph.calltree.ingest._stream import iter_json_array, iter_jsonl
 from coachgraph.calltree.ingest.base import Item, Rejected, TraceFormat, register_format
-from coachgraph.calltree.ingest.otlp import first_text
 from coachgraph.calltree.schema import CallNode, CallTree
 
 __all__ = ["LangSmithFormat"]
@@ -24,8 +30,7 @@ RUN_TYPES: dict[str, str] = {
     "tool": "tool", "chain": "chain", "llm": "llm", "retriever": "retriever",
     "embedding": "other", "prompt": "other", "parser": "other",
 }
-_HANDOFF_PREFIXES = ("transfer_to_", "transfer_back_to_")
-_USAGE = ("prompt_tokens", "completion_tokens", "total_tokens", "total_cost")
+_TOKENS = ("prompt_tokens", "completion_tokens", "total_tokens")
 _STATUS = {"success": "ok", "error": "error"}
 
 
@@ -33,37 +38,60 @@ def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
 
 
-def _kind(run: dict[str, Any]) -> str:
+def _metadata(run: dict[str, Any]) -> dict[str, Any]:
+    extra = run.get("extra")
+    metadata = extra.get("metadata") if isinstance(extra, dict) else None
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _cost(value: Any) -> float | None:
+    """A cost as LangSmith writes it (a number, or a decimal in a string), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _usage(run: dict[str, Any], metadata: dict[str, Any]) -> dict[str, int | float]:
+    usage = usage_from({k: run[k] for k in _TOKENS if k in run})
+    if not usage and isinstance(metadata.get("usage_metadata"), dict):
+        usage = usage_from(metadata["usage_metadata"])
+    cost = _cost(run.get("total_cost"))
+    return usage | ({"total_cost": cost} if cost is not None else {})
+
+
+def _status(run: dict[str, Any]) -> str:
+    if str(run.get("status")) in _STATUS:
+        return _STATUS[str(run["status"])]
+    return "error" if run.get("error") else "ok" if run.get("end_time") else "unset"
+
+
+def _fields(run: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    meta = _metadata(run)
     kind = RUN_TYPES.get(str(run.get("run_type")), "other")
-    return "handoff" if kind == "tool" and str(run["name"]).startswith(_HANDOFF_PREFIXES) else kind
-
-
-def _node(run: dict[str, Any], known: set[str]) -> CallNode:
-    meta = (run.get("extra") or {}).get("metadata") or {}
-    kind = _kind(run)
     parent = str(run["parent_run_id"]) if run.get("parent_run_id") else None
-    return CallNode(
-        id=str(run["id"]), parent_id=parent if parent in known else None,
-        trace_id=str(run["trace_id"]), session_id=meta.get("thread_id") or run.get("session_id"),
-        kind=kind, name=str(run["name"]), agent=meta.get("langgraph_node"),
-        tool=str(run["name"]) if kind == "tool" else None, inputs=run.get("inputs"),
-        outputs=run.get("outputs"), start=_time(run.get("start_time")),
-        end=_time(run.get("end_time")), error=run.get("error"),
-        status=_STATUS.get(str(run.get("status")), "error" if run.get("error") else "unset"),
-        usage={k: run[k] for k in _USAGE if isinstance(run.get(k), int | float)},
-        attributes={k: v for k, v in {"dotted_order": run.get("dotted_order"), "tags":
-                    run.get("tags"), "metadata": meta or None}.items() if v},
-    )
+    attributes = {"dotted_order": run.get("dotted_order"), "tags": run.get("tags"),
+                  "metadata": meta or None, "project_id": run.get("session_id")}
+    return {
+        "id": str(run["id"]), "parent_id": parent if parent in known else None,
+        "trace_id": str(run["trace_id"]), "session_id": session_of(meta), "kind": kind,
+        "name": str(run["name"]), "agent": None, "tool": str(run["name"]) if kind == "tool" else None,
+        "inputs": run.get("inputs"), "outputs": run.get("outputs"),
+        "start": _time(run.get("start_time")), "end": _time(run.get("end_time")),
+        "error": run.get("error"), "status": _status(run), "usage": _usage(run, meta),
+        "attributes": {k: str(v) if k == "project_id" else v for k, v in attributes.items() if v},
+    }
 
 
 def _tree(trace_id: str, runs: list[dict[str, Any]]) -> CallTree:
     known = {str(r["id"]) for r in runs}
     ordered = sorted(runs, key=lambda r: str(r.get("dotted_order") or r.get("start_time") or ""))
-    nodes = [_node(r, known) for r in ordered]
-    root = next(n for n in nodes if n.parent_id is None)
-    success = {"ok": True, "error": False}.get(root.status)
-    return CallTree(trace_id=trace_id, source="langsmith", task=first_text(root.inputs),
-                    success=success, session_id=root.session_id, nodes=nodes)
+    fields = [_fields(r, known) for r in ordered]
+    refine(fields, [Hints(metadata=_metadata(r)) for r in ordered])
+    nodes = [CallNode(**f) for f in fields]
+    return CallTree(trace_id=trace_id, nodes=nodes, **tree_outcome("langsmith", nodes))
 
 
 @register_format("langsmith")

@@ -1,8 +1,10 @@
 """`openinference`: OpenInference spans (Phoenix/Arize), as OTLP/JSON or flat span records.
 
 `openinference.span.kind` gives the kind; `agent.name`, `tool.name`, `input.value`,
-`output.value`, `llm.token_count.*`, `session.id` and `user.id` fill the node; `graph.node.*`
-attributes stay in `attributes`.
+`output.value`, `llm.token_count.*`, `session.id` and `user.id` fill the node; `metadata` (the
+JSON of the LangChain run metadata the LangChain instrumentation records: `thread_id`,
+`lc_agent_name`, `langgraph_checkpoint_ns`...) names the agent and session where the span does
+not; `graph.node.*` attributes stay in `attributes`.
 """
 
 from __future__ import annotations
@@ -11,42 +13,64 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from coachgraph.calltree.ingest._foreign import TOKEN_NAMES, usage_from
+from coachgraph.calltree.ingest._langgraph import Hints, session_of
 from coachgraph.calltree.ingest._raw_span import RawSpan
 from coachgraph.calltree.ingest._spans import (
     SpanConvention,
+    exception_type,
     json_attr,
     ns_datetime,
-    read_span_file,
+    read_span_files,
 )
 from coachgraph.calltree.ingest.base import Item, TraceFormat, register_format
-from coachgraph.calltree.ingest.otlp import first_text
 from coachgraph.calltree.otel_names import own_node_fields
-from coachgraph.calltree.schema import CallNode
 
 __all__ = ["OpenInferenceConvention", "OpenInferenceFormat"]
 
 SPAN_KINDS: dict[str, str] = {
     "AGENT": "agent", "TOOL": "tool", "LLM": "llm", "CHAIN": "chain", "RETRIEVER": "retriever",
+    "RERANKER": "retriever", "EMBEDDING": "other", "GUARDRAIL": "other", "EVALUATOR": "other",
+    "PROMPT": "other", "DECISION": "other", "UNKNOWN": "other",
 }
-_USAGE = {"llm.token_count.prompt": "input_tokens", "llm.token_count.completion": "output_tokens",
-          "llm.token_count.total": "total_tokens"}
+"""`openinference.span.kind` → node kind."""
+
 _CONSUMED = {"openinference.span.kind", "agent.name", "tool.name", "input.value", "output.value",
-             "session.id", "user.id", *_USAGE}
+             "session.id", "user.id", "metadata", *TOKEN_NAMES}
+
+
+def _kind(attrs: dict[str, Any]) -> str:
+    """The node kind; a span with `tool.name` is a tool call even where the LangChain
+    instrumentation calls it `AGENT` (it does so for any run with "agent" in its name, such as
+    a `transfer_to_research_agent` tool)."""
+    if "tool.name" in attrs:
+        return "tool"
+    return SPAN_KINDS.get(str(attrs.get("openinference.span.kind", "")).upper(), "other")
+
+
+def _metadata(attrs: dict[str, Any]) -> dict[str, Any]:
+    metadata = json_attr(attrs.get("metadata"))
+    return metadata if isinstance(metadata, dict) else {}
 
 
 class OpenInferenceConvention(SpanConvention):
     """Maps OpenInference span attributes onto calling-tree fields."""
 
+    source = "openinference"
+
     def node_fields(self, span: RawSpan, trace_id: str, parent_id: str | None) -> dict[str, Any]:
         attrs = span.attributes
+        metadata = _metadata(attrs)
+        kept = {k: v for k, v in attrs.items() if k not in _CONSUMED}
         fields: dict[str, Any] = {
-            "kind": SPAN_KINDS.get(str(attrs.get("openinference.span.kind", "")).upper(), "other"),
+            "kind": _kind(attrs),
             "inputs": json_attr(attrs.get("input.value")),
             "outputs": json_attr(attrs.get("output.value")),
-            "usage": {name: attrs[key] for key, name in _USAGE.items() if key in attrs},
-            "session_id": attrs.get("session.id"), "user_id": attrs.get("user.id"),
+            "usage": usage_from(attrs),
+            "session_id": attrs.get("session.id") or session_of(metadata),
+            "user_id": attrs.get("user.id"),
             "error": span.status_message, "status": span.status,
-            "attributes": {k: v for k, v in attrs.items() if k not in _CONSUMED},
+            "attributes": kept | ({"metadata": metadata} if metadata else {}),
         }
         fields.update(own_node_fields(attrs))
         fields.setdefault("id", span.span_id)
@@ -54,17 +78,20 @@ class OpenInferenceConvention(SpanConvention):
                       tool=attrs.get("tool.name"), start=ns_datetime(span.start_ns), end=ns_datetime(span.end_ns))
         return fields
 
-    def tree_fields(self, roots: list[RawSpan], nodes: list[CallNode]) -> dict[str, Any]:
-        root = next((n for n in nodes if n.parent_id is None), None)
-        return {"source": "openinference",
-                "success": {"ok": True, "error": False}.get(roots[0].status) if roots else None,
-                "task": first_text(root.inputs) if root is not None else None,
-                "session_id": root.session_id if root is not None else None}
+    def hints(self, span: RawSpan) -> Hints:
+        attrs = span.attributes
+        is_agent = _kind(attrs) == "agent"
+        return Hints(metadata=_metadata(attrs), error_type=exception_type(span),
+                     agent_span=(span.name or None) if is_agent else None)
 
 
 @register_format("openinference")
 class OpenInferenceFormat(TraceFormat):
-    """OTLP/JSON envelopes or flat span records (JSON array or JSON Lines) with OpenInference."""
+    """OTLP/JSON envelopes or flat span records (JSON array or JSON Lines) with OpenInference;
+    a trace's spans are joined across a folder's files."""
+
+    def read(self, path: Path) -> Iterator[Item]:
+        return read_span_files(self.files(path), OpenInferenceConvention())
 
     def read_file(self, path: Path) -> Iterator[Item]:
-        return read_span_file(path, OpenInferenceConvention())
+        return read_span_files([path], OpenInferenceConvention())

@@ -40,23 +40,23 @@ class _Settings(BaseModel):
 class AgentConfig(_Settings):
     """What the nodes of a curriculum run read at every step."""
 
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(default=8, ge=1)
     """Problems per training step (curriculum decisions sampled by the planner)."""
-    samples: int = Field(4, ge=1)
+    samples: int = Field(default=4, ge=1)
     """Answers sampled per problem (G); GRPO needs at least 2 to see any advantage."""
     objective: Objective = "sft"
     """Training objective of the learn node (a key of `OBJECTIVES`)."""
-    eval_size: int = Field(16, ge=1)
+    eval_size: int = Field(default=16, ge=1)
     """Held-out problems per skill in each evaluation (a prefix of the fixed set)."""
-    max_tokens: int = Field(48, ge=1)
+    max_tokens: int = Field(default=48, ge=1)
     """Longest student answer, in tokens."""
-    temperature: float = Field(1.0, ge=0.0)
+    temperature: float = Field(default=1.0, ge=0.0)
     """Sampling temperature of the student's training answers (evaluation is greedy)."""
-    skills_k: int = Field(1, ge=0)
+    skills_k: int = Field(default=1, ge=0)
     """Library skills retrieved into each student prompt (0: none)."""
-    reformulate: int = Field(0, ge=0)
+    reformulate: int = Field(default=0, ge=0)
     """Failed problems the teacher model rewrites per step (0 turns reformulation off)."""
-    synthesize: int = Field(0, ge=0)
+    synthesize: int = Field(default=0, ge=0)
     """Missing skills the teacher model writes a new problem for per step (STAT-Syn; 0: off)."""
     process_reward: ProcessReward = "none"
     """Process reward added to the outcome reward (card 13)."""
@@ -76,7 +76,7 @@ class RunConfig(_Settings):
     teacher_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """Config fields per curriculum algorithm, over the run defaults (`curriculum_configs`),
     e.g. ``{"alp-gmm": {"fit_rate": 32}}``."""
-    steps: int = Field(30, ge=1)
+    steps: int = Field(default=30, ge=1)
     """Training steps."""
     seed: int = 0
     """Run seed (curriculum algorithm, problem draws, student samples, trainer)."""
@@ -91,21 +91,21 @@ class RunConfig(_Settings):
     after every weight update: fp32 rebuilds in about 3 s, int8 needs a calibration pass (about 20 s)."""
     teacher_model: str | None = None
     """Chat model spec that rewrites failed problems and writes new ones."""
-    lr: float = Field(5e-5, gt=0.0)
+    lr: float = Field(default=5e-5, gt=0.0)
     """Learning rate of the student."""
-    lora_rank: int = Field(0, ge=0)
+    lora_rank: int = Field(default=0, ge=0)
     """0 trains all weights; > 0 trains LoRA adapters of that rank."""
     library: str | None = None
     """Shared skill library folder; None keeps one in the run folder, seeded with the starter skills."""
-    eval_every: int = Field(10, ge=0)
+    eval_every: int = Field(default=10, ge=0)
     """Steps between held-out evaluations (and at the start and the end; 0: only there)."""
-    reflect_every: int = Field(25, ge=0)
+    reflect_every: int = Field(default=25, ge=0)
     """Steps between reflections that write skills back into the library (0: never)."""
-    save_every: int = Field(10, ge=1)
+    save_every: int = Field(default=10, ge=1)
     """Steps between saved student states (a resume replays at most this many steps)."""
     export: bool = True
     """Export the trained student as a transformers checkpoint when the run ends."""
-    threads: int = Field(0, ge=0)
+    threads: int = Field(default=0, ge=0)
     """Torch threads the command line sets for the run (0: torch's default). The library never
     changes thread counts; a resume uses the saved value, since it changes float results."""
     agents: AgentConfig = Field(default_factory=AgentConfig)

@@ -30,7 +30,7 @@ from coachgraph.graphs.curriculum.routing import (
 )
 from coachgraph.graphs.curriculum.state import CurriculumState
 
-__all__ = ["NODES", "build_curriculum_graph", "graph"]
+__all__ = ["NODES", "CurriculumGraph", "build_curriculum_graph", "graph"]
 
 NODES = {
     "planner": planner_node,
@@ -43,11 +43,14 @@ NODES = {
 }
 """Node name -> node function, in the order one training step visits them."""
 
+CurriculumGraph = CompiledStateGraph[CurriculumState, CurriculumContext, CurriculumState, CurriculumState]
+"""The compiled curriculum graph's type."""
+
 _CHAIN = ("planner", "teacher", "student", "critic", "learn")
 
 
 def build_curriculum_graph(*, checkpointer: BaseCheckpointSaver | None = None,
-                           store: BaseStore | None = None) -> CompiledStateGraph:
+                           store: BaseStore | None = None) -> CurriculumGraph:
     """Compile the curriculum graph; invoke it with ``context=CurriculumContext(...)``."""
     builder = StateGraph(CurriculumState, context_schema=CurriculumContext)
     for name, node in NODES.items():

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from langgraph.graph import END
-
 from coachgraph.agents import reflect_due
 from coachgraph.graphs.curriculum.state import CurriculumState
 
@@ -60,4 +58,4 @@ def after_evaluate(state: CurriculumState) -> Literal["planner", "__end__"]:
     >>> after_evaluate({"step": 0, "max_steps": 3}), after_evaluate({"step": 3, "max_steps": 3})
     ('planner', '__end__')
     """
-    return END if _finished(state) else "planner"
+    return "__end__" if _finished(state) else "planner"

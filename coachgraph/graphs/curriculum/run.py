@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from langgraph.pregel import Pregel
+from langchain_core.runnables import RunnableConfig
 
 from coachgraph.errors import ConfigError, InputError
 from coachgraph.graphs.curriculum.config import (
@@ -29,7 +29,7 @@ from coachgraph.graphs.curriculum.config import (
     write_run_file,
 )
 from coachgraph.graphs.curriculum.context import CurriculumContext
-from coachgraph.graphs.curriculum.graph import build_curriculum_graph
+from coachgraph.graphs.curriculum.graph import CurriculumGraph, build_curriculum_graph
 from coachgraph.graphs.curriculum.outputs import curriculum_of, final_accuracy, write_report
 from coachgraph.graphs.curriculum.state import CurriculumState
 from coachgraph.graphs.curriculum.students import saved_steps, trainer_folder
@@ -93,7 +93,7 @@ def _saved_run(config: RunConfig | None, run_dir: Path) -> tuple[RunConfig, str]
     return saved, run_id
 
 
-def _resume_config(graph: Pregel, invoke: dict[str, Any], ctx: CurriculumContext) -> dict[str, Any]:
+def _resume_config(graph: CurriculumGraph, invoke: RunnableConfig, ctx: CurriculumContext) -> RunnableConfig:
     """Where a resumed run continues: its last checkpoint, or the one of its newest saved student.
 
     The student state is saved every `save_every` steps, so the graph may be ahead of it. Then the
@@ -110,7 +110,7 @@ def _resume_config(graph: Pregel, invoke: dict[str, Any], ctx: CurriculumContext
         return invoke
     at = [s for s in graph.get_state_history(invoke) if s.values.get("step") == saved]
     logger.info("replaying steps %d-%d from the checkpoint of step %d", saved + 1, step, saved)
-    return at[-1].config | {"callbacks": invoke["callbacks"], "recursion_limit": invoke["recursion_limit"]}
+    return {**at[-1].config, "callbacks": invoke.get("callbacks"), "recursion_limit": invoke.get("recursion_limit", 25)}
 
 
 def _position(inputs: Any) -> int | None:
@@ -151,7 +151,7 @@ def train_run(config: RunConfig | None, run_dir: str | Path, resume: bool = Fals
 
     with traced(run_dir / "calltrees.sqlite", session_id=run_id, trace_id=run_id, task=f"curriculum run {run_id}",
                 position=_position) as tracer, open_checkpointer(run_dir / "checkpoints.sqlite") as saver:
-        invoke: dict[str, Any] = {"configurable": {"thread_id": run_id}, "callbacks": [tracer], "recursion_limit": 10**6}
+        invoke: RunnableConfig = {"configurable": {"thread_id": run_id}, "callbacks": [tracer], "recursion_limit": 10**6}
         graph = build_curriculum_graph(checkpointer=saver)
         start = _resume_config(graph, invoke, ctx) if resume else invoke
         drive(graph, None if resume else _inputs(config, run_id, ctx), start, ctx, tracer=tracer,
