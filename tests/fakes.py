@@ -9,8 +9,8 @@ near each other.
 from __future__ import annotations
 
 import hashlib
-import re
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 

@@ -106,23 +106,31 @@ def _message_agent(name: str, respond: Respond) -> CompiledStateGraph:
     return builder.compile(name=name)
 
 
+def _value(expression: str) -> str | None:
+    try:
+        return format_number(evaluate(expression))
+    except ValueError:
+        return None
+
+
 def _check(question: str, notes: list[tuple[str, str]]) -> str:
     """Verify the team's latest answer against the expression on the table and its own equations."""
     answers = [(who, text, stated_answer(text)) for who, text in notes if stated_answer(text) is not None]
     sources = [text for _, text in reversed(notes) if stated_answer(text) is None] + [question]
     expression = next((e for e in (find_expression(s) for s in sources) if e is not None), None)
-    exact = format_number(evaluate(expression)) if expression is not None else None
+    exact = _value(expression) if expression is not None else None
     if not answers:
         return f"Nothing was answered; {expression} = {exact}\n{answer_line(exact)}" if exact else "Nothing to check."
-    who, text, answer = answers[-1]
+    who, text, stated = answers[-1]
+    answer = str(stated)
     wrong = check_equations(text)
     if exact is not None and exact != answer:
         return f"{who} said {answer}, but {expression} = {exact}.\n{answer_line(exact)}"
     if wrong:
-        left, stated, right = wrong[-1]
-        fixed = right if stated == answer else answer
-        return f"{who} wrote {left} = {stated}; it is {right}.\n{answer_line(fixed)}"
-    return f"Checked {who}'s answer.\n{answer_line(str(answer))}"
+        left, said, right = wrong[-1]
+        fixed = right if said == answer else answer
+        return f"{who} wrote {left} = {said}; it is {right}.\n{answer_line(fixed)}"
+    return f"Checked {who}'s answer.\n{answer_line(answer)}"
 
 
 def checker() -> CompiledStateGraph:

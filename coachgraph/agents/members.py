@@ -14,7 +14,7 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -22,6 +22,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
+from pydantic import BaseModel
 
 from coachgraph.agents.calculators import find_expression
 from coachgraph.agents.context import shared_chat_model
@@ -64,8 +65,8 @@ def conversation(messages: Sequence[BaseMessage]) -> tuple[str, list[tuple[str, 
     >>> conversation([HumanMessage("What is 2 + 3?"), AIMessage("#### 5", name="calculator")])
     ('What is 2 + 3?', [('calculator', '#### 5')])
     """
-    question = next((m.text for m in messages if isinstance(m, HumanMessage)), "")
-    notes = [(str(m.name), m.text) for m in messages
+    question = next((str(m.text) for m in messages if isinstance(m, HumanMessage)), "")
+    notes = [(str(m.name), str(m.text)) for m in messages
              if isinstance(m, AIMessage) and m.name and not m.tool_calls and m.text.strip()]
     return question, notes
 
@@ -96,7 +97,8 @@ def tool_input(tool: BaseTool, text: str) -> dict[str, Any]:
     Raises:
         ConfigError: the tool takes no string argument, or more than one required argument.
     """
-    schema = tool.get_input_schema().model_json_schema()
+    raw = tool.tool_call_schema
+    schema: dict[str, Any] = raw if isinstance(raw, dict) else cast("type[BaseModel]", raw).model_json_schema()
     properties = schema.get("properties", {})
     required = schema.get("required", list(properties))
     strings = [name for name, prop in properties.items() if prop.get("type") == "string"]

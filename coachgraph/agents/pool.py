@@ -58,7 +58,7 @@ class MemberSpec(BaseModel):
     """Unique name (lowercase letters, digits, ``-`` and ``_``): what a team and a trace call it."""
     description: str = Field(min_length=1, max_length=1024)
     """What it does, as its author states it; the recommender reads it."""
-    cost: float = Field(1.0, ge=0.0)
+    cost: float = Field(default=1.0, ge=0.0)
     """Price of one call, in the pool's own unit."""
     serves: tuple[str, ...] = ("*",)
     """Task kinds it is for: a domain (``arithmetic``), a skill (``arithmetic.add-2d``) or ``*``."""
@@ -71,11 +71,11 @@ class MemberSpec(BaseModel):
     """Chat model spec; alone, coachgraph makes an agent of it (`instructions`, `skills`, `tools`)."""
     instructions: str = ""
     """System prompt of a model agent."""
-    skills: int = Field(0, ge=0, le=8)
+    skills: int = Field(default=0, ge=0, le=8)
     """Library skills retrieved into a model agent's prompt."""
     tools: tuple[str, ...] = ()
     """Tool members a model agent may call, by name; ``team`` means the tools of its team."""
-    max_tokens: int = Field(64, ge=1, le=4096)
+    max_tokens: int = Field(default=64, ge=1, le=4096)
     """Longest reply of a model agent."""
     options: dict[str, Scalar] = Field(default_factory=dict)
     """Keyword arguments of a graph-building function."""

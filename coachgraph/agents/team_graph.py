@@ -15,7 +15,7 @@ kept in state (`active_agent`), so a checkpointed team resumes with the right me
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.language_models import BaseChatModel
@@ -72,7 +72,7 @@ def team_input(question: str, plan: Sequence[str]) -> TeamState:
     return {"messages": [HumanMessage(question)], "plan": list(plan), "active_agent": SUPERVISOR}
 
 
-def team_turns(state: TeamState) -> list[Turn]:
+def team_turns(state: Mapping[str, Any]) -> list[Turn]:
     """The members' turns of a finished (or stopped) team run."""
     return [Turn(str(t["member"]), str(t["text"]), bool(t.get("error"))) for t in state.get("turns", [])]
 
@@ -166,7 +166,7 @@ def _run(member: Member, messages: list[BaseMessage], config: RunnableConfig) ->
     return [m.model_copy(update={"name": member.name}) if isinstance(m, AIMessage) and not m.name else m for m in said]
 
 
-def _member_node(member: Member, output_mode: OutputMode) -> Callable[[TeamState, RunnableConfig], dict[str, Any]]:
+def _member_node(member: Member, output_mode: OutputMode) -> Callable[..., dict[str, Any]]:
     def node(state: TeamState, config: RunnableConfig) -> dict[str, Any]:
         try:
             said, error = _run(member, list(state["messages"]), config), False

@@ -37,13 +37,13 @@ class OrchestrateConfig(BaseModel):
     """Pool file (YAML); None is the built-in arithmetic pool."""
     policy: str = "learned"
     """How teams are chosen: a key of `POLICIES` (``learned``, ``random``, ``fixed``)."""
-    rounds: int = Field(4, ge=1)
+    rounds: int = Field(default=4, ge=1)
     """Rounds of tasks."""
-    tasks_per_round: int = Field(8, ge=1)
+    tasks_per_round: int = Field(default=8, ge=1)
     """Tasks per round; a round's teams are chosen together and run side by side."""
-    team_size: int = Field(3, ge=1)
+    team_size: int = Field(default=3, ge=1)
     """Members per team (the same budget for every policy)."""
-    retrain_every: int = Field(8, ge=0)
+    retrain_every: int = Field(default=8, ge=0)
     """Retrain the recommender after at least this many new tasks (checked after each round, and
     once more at the end); 0 never retrains."""
     corpora: tuple[str, ...] = ()
@@ -63,17 +63,17 @@ class OrchestrateConfig(BaseModel):
     fixed_team: tuple[str, ...] = ()
     """The `fixed` policy's team; empty: the members whose descriptions best match the pool's
     description (what retrieval alone, with no trace, would pick)."""
-    prior_strength: float = Field(2.0, ge=0.0)
+    prior_strength: float = Field(default=2.0, ge=0.0)
     """Pseudo-trials the recommender's belief is worth in a member's overall success rate."""
-    kind_strength: float = Field(2.0, gt=0.0)
+    kind_strength: float = Field(default=2.0, gt=0.0)
     """Pseudo-trials a member's overall success rate is worth on a kind of task it has not met."""
     recommender_arch: str = "mlp"
     """Scorer architecture retrained during the run."""
-    recommender_steps: int = Field(200, ge=1)
+    recommender_steps: int = Field(default=200, ge=1)
     """Fewest optimiser steps of each retraining."""
-    concurrency: int = Field(8, ge=1)
+    concurrency: int = Field(default=8, ge=1)
     """Tasks of a round run side by side (their model calls share batches)."""
-    threads: int = Field(0, ge=0)
+    threads: int = Field(default=0, ge=0)
     """Torch threads the command line sets for the run (0: torch's default)."""
 
     @field_validator("skills", "corpora", "fixed_team", mode="before")

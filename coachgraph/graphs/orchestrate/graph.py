@@ -7,6 +7,8 @@ SQLite or PostgreSQL saver to make runs resumable); `graph` is compiled without 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -23,9 +25,9 @@ from coachgraph.graphs.orchestrate.nodes import (
 from coachgraph.graphs.orchestrate.routing import after_retrain, after_review, fan_out
 from coachgraph.graphs.orchestrate.state import OrchestrateState
 
-__all__ = ["NODES", "build_orchestrate_graph", "graph"]
+__all__ = ["NODES", "OrchestrateGraph", "build_orchestrate_graph", "graph"]
 
-NODES = {
+NODES: dict[str, Callable[..., OrchestrateState]] = {
     "prepare": prepare_node,
     "choose": choose_node,
     "run_team": run_team_node,
@@ -34,9 +36,12 @@ NODES = {
 }
 """Node name -> node function, in the order a round visits them."""
 
+OrchestrateGraph = CompiledStateGraph[OrchestrateState, OrchestrateContext, OrchestrateState, OrchestrateState]
+"""The compiled orchestrate graph's type."""
+
 
 def build_orchestrate_graph(*, checkpointer: BaseCheckpointSaver | None = None,
-                            store: BaseStore | None = None) -> CompiledStateGraph:
+                            store: BaseStore | None = None) -> OrchestrateGraph:
     """Compile the orchestrate graph; invoke it with ``context=OrchestrateContext(...)``."""
     builder = StateGraph(OrchestrateState, context_schema=OrchestrateContext)
     for name, node in NODES.items():

@@ -14,6 +14,7 @@ import time
 import uuid
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from coachgraph.agents.members import build_team
@@ -99,7 +100,7 @@ def _run(ctx: OrchestrateContext, assignment: Assignment, run_id: str) -> tuple[
     memory = SQLiteCallTreeStore(":memory:")
     try:
         tracer = CallTreeTracer(memory, session_id=run_id)
-        config = {"callbacks": [tracer], "run_id": uuid.UUID(assignment["trace_id"]), "run_name": "team",
+        config: RunnableConfig = {"callbacks": [tracer], "run_id": uuid.UUID(assignment["trace_id"]), "run_name": "team",
                   "metadata": {"run_id": run_id}, "tags": [], "configurable": {}, "recursion_limit": RECURSION_LIMIT}
         final = team.invoke(team_input(task.question, assignment["team"]), config)
         return final, memory.get_tree(assignment["trace_id"])

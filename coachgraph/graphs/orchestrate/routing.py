@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from langgraph.graph import END
 from langgraph.types import Send
 
 from coachgraph.graphs.orchestrate.state import OrchestrateState
@@ -46,7 +45,7 @@ def after_review(state: OrchestrateState) -> Literal["retrain", "choose", "__end
     """
     if retrain_due(state):
         return "retrain"
-    return "choose" if _more_rounds(state) else END
+    return "choose" if _more_rounds(state) else "__end__"
 
 
 def after_retrain(state: OrchestrateState) -> Literal["choose", "__end__"]:
@@ -55,4 +54,4 @@ def after_retrain(state: OrchestrateState) -> Literal["choose", "__end__"]:
     >>> after_retrain({"round": 2, "rounds": 2})
     '__end__'
     """
-    return "choose" if _more_rounds(state) else END
+    return "choose" if _more_rounds(state) else "__end__"

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
+
 from coachgraph.errors import ConfigError, InputError
 from coachgraph.graphs.orchestrate.config import (
     OrchestrateConfig,
@@ -125,7 +127,7 @@ def orchestrate_run(config: OrchestrateConfig | None, run_dir: str | Path, resum
     with traced(run_dir / "calltrees.sqlite", session_id=run_id, trace_id=run_id, task=f"orchestrate run {run_id}",
                 position=_position) as tracer, \
             open_checkpointer(run_dir / "checkpoints.sqlite") as saver:
-        invoke: dict[str, Any] = {"configurable": {"thread_id": run_id}, "callbacks": [tracer],
+        invoke: RunnableConfig = {"configurable": {"thread_id": run_id}, "callbacks": [tracer],
                                   "recursion_limit": 10**6, "max_concurrency": config.concurrency}
         graph = build_orchestrate_graph(checkpointer=saver)
         drive(graph, None if resume else _inputs(config, run_id), invoke, ctx, tracer=tracer,
