@@ -29,11 +29,10 @@ from langchain_core.messages import (
 )
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, InjectedToolCallId, StructuredTool
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Checkpointer, Command
 
 from coachgraph.agents.members import Member, new_messages, tool_input
 from coachgraph.agents.prompts import render_prompt
@@ -187,7 +186,7 @@ def _member_node(member: Member, output_mode: OutputMode) -> Callable[..., dict[
 
 def compile_team(members: Sequence[Member], *, model: BaseChatModel | None = None,
                  output_mode: OutputMode = "last_message", max_turns: int | None = None,
-                 checkpointer: BaseCheckpointSaver | None = None, name: str = "team") -> CompiledStateGraph:
+                 checkpointer: Checkpointer = None, name: str = "team") -> CompiledStateGraph:
     """The team as a compiled supervisor graph; invoke it with `team_input(question, plan)`.
 
     Args:
@@ -196,7 +195,8 @@ def compile_team(members: Sequence[Member], *, model: BaseChatModel | None = Non
         output_mode: ``last_message`` adds only a member's last message to the shared history,
             ``full_history`` everything it said.
         max_turns: member turns after which the supervisor ends the run (default: two per member).
-        checkpointer: makes team runs resumable (the thread id is one question).
+        checkpointer: makes team runs resumable (the thread id is one question); inside another
+            graph's node, None runs the team as that graph's subgraph and False on its own.
         name: the graph's name (the root of its calling trees).
     """
     handoffs = {f"transfer_to_{m.name}": handoff_tool(m) for m in members}

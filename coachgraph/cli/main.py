@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from coachgraph.cli import bench, calltree, graphs, models, orchestrate, recommend, skills, train
+from coachgraph.cli import bench, calltree, demo, graphs, models, orchestrate, recommend, skills, train
 from coachgraph.cli._console import setup_logging
 
 __all__ = ["app"]
@@ -28,6 +28,7 @@ skills.register(app)
 train.register(app)
 recommend.register(app)
 orchestrate.register(app)
+demo.register(app)
 app.add_typer(graphs.app, name="graphs")
 app.add_typer(bench.app, name="bench")
 

@@ -93,15 +93,23 @@ def choose_node(state: OrchestrateState, runtime: Runtime[OrchestrateContext]) -
 
 
 def _run(ctx: OrchestrateContext, assignment: Assignment, run_id: str) -> tuple[dict[str, Any], Any]:
-    """Run one team on its task with a tracer of its own; returns its final state and its trace."""
+    """Run one team on its task with a tracer of its own; returns its final state and its trace.
+
+    The team runs on its own (not as a checkpointed subgraph of this run): a task that runs again
+    after a kill runs whole, and its trace replaces the earlier one. Its calls are also recorded
+    under this node in the run's own trace, since LangGraph hands the node's callbacks down.
+    """
     members = build_team(ctx.pool, assignment["team"], library=ctx.library)
-    team = compile_team(members, model=ctx.supervisor, output_mode=ctx.config.output_mode)
+    team = compile_team(members, model=ctx.supervisor, output_mode=ctx.config.output_mode, checkpointer=False)
     task = Task.model_validate(assignment["task"])
     memory = SQLiteCallTreeStore(":memory:")
     try:
         tracer = CallTreeTracer(memory, session_id=run_id)
         config: RunnableConfig = {"callbacks": [tracer], "run_id": uuid.UUID(assignment["trace_id"]), "run_name": "team",
-                  "metadata": {"run_id": run_id}, "tags": [], "configurable": {}, "recursion_limit": RECURSION_LIMIT}
+                  "metadata": {"run_id": run_id}, "tags": [], "recursion_limit": RECURSION_LIMIT,
+                                    # a thread of its own: nothing of this run's configuration (its
+                                    # checkpointer, its durability) is handed down to the team
+                                    "configurable": {"thread_id": assignment["trace_id"]}}
         final = team.invoke(team_input(task.question, assignment["team"]), config)
         return final, memory.get_tree(assignment["trace_id"])
     finally:

@@ -36,6 +36,9 @@ def team_trace(tree: CallTree, *, question: str, verdict: TeamVerdict, candidate
                pool: str, info: dict[str, Any]) -> CallTree:
     """`tree` (as the tracer wrote it) with task, outcome, blame, decisions, pool and run details.
 
+    The root is the team's graph; the tracer names it after the node of the run that called it,
+    which belongs to the run, not to the team, so it is renamed ``team``.
+
     Args:
         tree: the traced team run.
         question: the task's question.
@@ -49,7 +52,8 @@ def team_trace(tree: CallTree, *, question: str, verdict: TeamVerdict, candidate
     if verdict.mistake_member is not None:
         labels = {"mistake_agent": verdict.mistake_member, "mistake_reason": verdict.reason}
     team = list(info.get("team", []))
-    return tree.model_copy(update={
+    nodes = [n.model_copy(update={"agent": None, "name": "team"}) if n.parent_id is None else n for n in tree.nodes]
+    return tree.model_copy(update={"nodes": nodes,
         "source": SOURCE, "task": question, "success": verdict.correct, "outcome": outcome, "labels": labels,
         "decisions": _decisions(tree, candidates, team), "pool_ref": pool,
         "attributes": {**tree.attributes, "orchestrate": {**info, "pool": pool, "answer": verdict.answer}}})
