@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from coachgraph.cli import bench, calltree, demo, graphs, models, orchestrate, recommend, skills, train
+from coachgraph.cli import (
+    bench,
+    calltree,
+    demo,
+    graphs,
+    models,
+    orchestrate,
+    recommend,
+    skills,
+    train,
+)
 from coachgraph.cli._console import setup_logging
 
 __all__ = ["app"]

@@ -22,7 +22,12 @@ from coachgraph.demo.config import DemoConfig
 from coachgraph.demo.queries import QueryAnswer, answer_queries
 from coachgraph.demo.report import write_report
 from coachgraph.graphs.curriculum import RunResult, train_run
-from coachgraph.graphs.orchestrate import OrchestrateResult, RoundSummary, orchestrate_run, round_summaries
+from coachgraph.graphs.orchestrate import (
+    OrchestrateResult,
+    RoundSummary,
+    orchestrate_run,
+    round_summaries,
+)
 from coachgraph.graphs.orchestrate.benchmark import BUILTIN_FAULTY
 from coachgraph.graphs.runs import Progress
 from coachgraph.recommend import RecommendService
