@@ -16,6 +16,7 @@ from coachgraph.cli import (
     train,
 )
 from coachgraph.cli._console import setup_logging
+from coachgraph.cli._errors import OneLineErrorGroup
 
 __all__ = ["app"]
 
@@ -23,7 +24,7 @@ app = typer.Typer(
     name="coachgraph",
     help="Teacher, student, critic and planner agents; curricula and learned recommendations.",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
+    cls=OneLineErrorGroup,
 )
 
 

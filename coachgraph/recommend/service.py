@@ -119,7 +119,7 @@ class RecommendService:
                  candidates: list[str]) -> DecisionContext:
         if trace_id is None:
             return root_context("query", task, candidates, kind, _root(rec))
-        with open_store(self.location) as store:
+        with open_store(self.location, read_only=True) as store:
             tree = store.get_tree(trace_id)
         if tree is None:
             raise InputError(f"no trace {trace_id!r} in the store", source="trace_id")

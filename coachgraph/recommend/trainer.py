@@ -48,7 +48,7 @@ def train_store(location: str, settings: Settings | None = None, *, embeddings: 
     """
     settings = settings or Settings.from_env()
     path = model_file(location, settings.cache)
-    with open_store(location) as store:
+    with open_store(location, read_only=True) as store:
         ids = store.trace_ids()
         if not ids:
             raise InputError("the store holds no traces to learn from", source=location)

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
+from coachgraph.calltree.sqlite import SQLiteCallTreeStore
 from coachgraph.cli import calltree
 from tests.calltree.test_roundtrip import AGENT_REC_GRAPHS, AGENT_REC_POOL, _write
 
@@ -48,3 +49,72 @@ def test_ingest_quarantine_strict_show_stats_export(tmp_path: Path) -> None:
         assert result.exit_code == 0 and result.stdout.startswith("exported 1 traces to")
     result = runner.invoke(app, ["calltree", "show", "--store", store, "missing"])
     assert result.exit_code == 2 and "missing" in result.stderr
+
+
+def _store(tmp_path: Path) -> str:
+    from tests.calltree._trees import sample_tree
+
+    path = tmp_path / "s.sqlite"
+    other = sample_tree("b", success=False)
+    other.task = "Plan a trip"
+    with SQLiteCallTreeStore(path) as store:
+        store.put_trees([sample_tree("a"), other, sample_tree("c", None)])
+    return str(path)
+
+
+def test_list_filters_and_pages(tmp_path: Path) -> None:
+    store, app = _store(tmp_path), _app()
+    wide = {"COLUMNS": "120"}
+    result = runner.invoke(app, ["calltree", "list", "--store", store], env=wide)
+    assert result.exit_code == 0
+    rows = [line.split() for line in result.stdout.splitlines() if line.strip()[:1] in ("a", "b", "c")]
+    assert [(r[0], r[1], r[2]) for r in rows] == [("a", "success", "4"), ("b", "failure", "4"), ("c", "unknown", "4")]
+    assert "traces 1-3 of 3" in result.stdout
+    failed = runner.invoke(app, ["calltree", "list", "--store", store, "--outcome", "failure"], env=wide)
+    assert "Plan a trip" in failed.stdout and "Add two fractions" not in failed.stdout
+    page = runner.invoke(app, ["calltree", "list", "--store", store, "--limit", "1", "--offset", "1", "--json"])
+    assert [json.loads(line)["trace_id"] for line in page.stdout.splitlines()] == ["b"]
+    agent = runner.invoke(app, ["calltree", "list", "--store", store, "--agent", "critic", "--task", "TRIP", "--json"])
+    assert [json.loads(line)["task"] for line in agent.stdout.splitlines()] == ["Plan a trip"]
+    none = runner.invoke(app, ["calltree", "list", "--store", store, "--tool", "nope"])
+    assert none.exit_code == 0 and none.stdout.strip() == "no traces match"
+
+
+def test_show_prints_node_ids_and_writes_pictures(tmp_path: Path) -> None:
+    store, app = _store(tmp_path), _app()
+    result = runner.invoke(app, ["calltree", "show", "--store", store, "a", "--png", str(tmp_path / "a.png"),
+                                 "--html", str(tmp_path / "a.html")], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    for node_id, name in (("root", "planner"), ("c1", "search"), ("c2", "critic"), ("c3", "calc")):
+        assert any(f"{node_id} " in line and name in line for line in lines), node_id
+    assert "wrote" in result.stdout and (tmp_path / "a.png").stat().st_size > 5000
+    assert (tmp_path / "a.html").read_text().count("<li ") == 4
+
+
+def test_export_refuses_to_overwrite_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    store, app = _store(tmp_path), _app()
+    out = tmp_path / "o.json"
+    out.write_text("precious\n")
+    refused = runner.invoke(app, ["calltree", "export", "--store", store, "--format", "otlp-json", "--out", str(out)])
+    assert refused.exit_code == 2 and "already exists" in refused.stderr
+    assert out.read_text() == "precious\n"
+    done = runner.invoke(app, ["calltree", "export", "--store", store, "--format", "otlp-json", "--out", str(out),
+                               "--overwrite"])
+    assert done.exit_code == 0 and len(json.loads(out.read_text())["resourceSpans"]) == 3
+    folder = tmp_path / "ar"
+    for _ in range(2):
+        done = runner.invoke(app, ["calltree", "export", "--store", store, "--format", "agent-rec", "--out",
+                                   str(folder), "--overwrite"])
+        assert done.exit_code == 0, done.output
+    assert sorted(p.name for p in folder.iterdir()) == ["tool_calling_graphs.json", "tool_pool.json"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_read_only_commands_leave_a_mistyped_path_alone(tmp_path: Path) -> None:
+    app = _app()
+    typo = tmp_path / "tpyo" / "s.sqlite"
+    for args in (["list"], ["stats"], ["show", "x"], ["export", "--format", "otlp-json", "--out", str(tmp_path / "o")]):
+        result = runner.invoke(app, ["calltree", *args, "--store", str(typo)])
+        assert result.exit_code == 2 and "no calling-tree store here" in result.stderr, args
+    assert list(tmp_path.iterdir()) == []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coachgraph.calltree.base import CallTreeStore
+from coachgraph.calltree.base import CallTreeStore, TraceQuery
 from coachgraph.calltree.postgres import PostgresCallTreeStore
 from coachgraph.calltree.schema import Pool, PoolEntry
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
@@ -83,6 +83,22 @@ def test_queries(store: CallTreeStore) -> None:
     assert [n.id for n in store.children("a", "root")] == ["c1", "c2"]
     assert [n.id for n in store.children("a", None)] == ["root"]
     assert store.children("a", "c3") == []
+
+
+def test_trace_summaries_and_counts(store: CallTreeStore) -> None:
+    other = sample_tree("c", None)
+    other.source = "other"
+    store.put_trees([sample_tree("a"), sample_tree("b", success=False), other])
+    rows = store.trace_summaries(TraceQuery())
+    assert [(r.trace_id, r.outcome, r.nodes, r.source) for r in rows] == [
+        ("a", "success", 4, "test"), ("b", "failure", 4, "test"), ("c", "unknown", 4, "other")]
+    assert rows[0].task == "Add two fractions and check the result" and rows[0].outcome_word == "done"
+    for query, ids in ((TraceQuery(outcome="failure"), ["b"]), (TraceQuery(outcome="unknown"), ["c"]),
+                       (TraceQuery(source="other"), ["c"]), (TraceQuery(agent="critic", outcome="success"), ["a"]),
+                       (TraceQuery(tool="nope"), []), (TraceQuery(task="fractions", source="test"), ["a", "b"])):
+        assert [r.trace_id for r in store.trace_summaries(query)] == ids, query
+        assert store.count_traces(query) == len(ids)
+    assert [r.trace_id for r in store.trace_summaries(TraceQuery(), limit=1, offset=1)] == ["b"]
 
 
 def test_decision_points_and_outcomes(store: CallTreeStore) -> None:

@@ -36,6 +36,9 @@ def test_next_ranks_with_group_contributions(store: str) -> None:
         assert group in run.output
     missing = runner.invoke(app, ["recommend", "next", "--store", store, "--task", "x", "--trace", "nope"])
     assert missing.exit_code == 2 and "nope" in missing.output
+    tricky = "weather a[i] [/] [bold]x[/] :smile:"
+    titled = runner.invoke(app, ["recommend", "next", "--store", store, "--task", tricky], env={"COLUMNS": "200"})
+    assert titled.exit_code == 0 and f"next agent/tool for: {tricky}" in titled.output
 
 
 def test_team_is_connected(store: str) -> None:

@@ -5,24 +5,12 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from coachgraph.recommend.recommender import RecommenderConfig
 from coachgraph.recommend.service import RecommendService
 from coachgraph.recommend.tool import recommend_next_agent_tool
-from coachgraph.recommend.train import ScorerTrainConfig
-from coachgraph.recommend.trainer import open_service
 from coachgraph.server.app import create_app
-from tests.fakes import HashEmbeddings
-from tests.recommend._trees import POOL, make_store
+from tests.recommend._trees import POOL
 
 KEY = "s3cret"
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> RecommendService:
-    path = tmp_path_factory.mktemp("srv") / "store.sqlite"
-    make_store(path).close()
-    config = RecommenderConfig(train=ScorerTrainConfig(epochs=5))
-    return open_service(str(path), embeddings=HashEmbeddings(dims=32), config=config)
 
 
 @pytest.fixture
@@ -62,7 +50,8 @@ def test_next_and_team_answer(client: TestClient) -> None:
     assert recs[0]["probability"] >= recs[1]["probability"]
     team = client.post("/v1/recommend/team", json={"task": "weather in Oslo", "max_size": 2}, headers=_auth())
     assert team.status_code == 200 and team.json()["connected"] is True
-    assert "/v1/recommend/next" in client.get("/openapi.json").json()["paths"]
+    schema = client.get("/openapi.json", headers=_auth()).json()
+    assert "/v1/recommend/next" in schema["paths"]
 
 
 def test_langchain_tool(service: RecommendService) -> None:
