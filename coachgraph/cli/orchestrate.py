@@ -19,6 +19,7 @@ from coachgraph.errors import ConfigError
 from coachgraph.graphs.orchestrate import (
     OrchestrateConfig,
     OrchestrateResult,
+    check_orchestrate,
     load_orchestrate_run,
     orchestrate_run,
 )
@@ -71,15 +72,16 @@ class TaskBars:
 
 def progress_bars() -> Progress:
     """The progress display of orchestrate runs (on stderr)."""
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("solved {task.fields[solved]}"), TextColumn("[cyan]{task.fields[model]}"),
-                    TimeElapsedColumn(), console=err_console)
+    return Progress(TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("solved {task.fields[solved]}", markup=False),
+                    TextColumn("{task.fields[model]}", style="cyan", markup=False), TimeElapsedColumn(),
+                    console=err_console)
 
 
 def print_rounds(result: OrchestrateResult) -> None:
     """The run's rounds as a table, and its output files."""
     if not result.finished:
-        console.print(f"stopped; continue with `coachgraph orchestrate --resume {result.run_dir}`", highlight=False)
+        console.print(f"stopped; continue with `coachgraph orchestrate --resume {result.run_dir}`")
         return
     table = Table("round", "solved", "success (95% interval)", "cost per solved", title=f"{result.run_id}")
     for r in result.rounds:
@@ -87,7 +89,7 @@ def print_rounds(result: OrchestrateResult) -> None:
         table.add_row(str(r.round + 1), f"{r.solved}/{r.tasks}", f"{r.success:.2f} ({r.low:.2f}-{r.high:.2f})", per)
     console.print(table)
     for name, path in result.outputs.items():
-        console.print(f"{name}: {path}", highlight=False)
+        console.print(f"{name}: {path}")
 
 
 def _config(values: Mapping[str, Any], base: OrchestrateConfig | None = None) -> OrchestrateConfig:
@@ -134,9 +136,10 @@ def orchestrate(
     if resume is not None:
         saved, run_id = load_orchestrate_run(resume)
         config, run_dir = _config(given, saved), resume
-        err_console.print(f"resuming {run_id} in {resume}", markup=False)
+        err_console.print(f"resuming {run_id} in {resume}")
     else:
         config, run_dir = _config(given), out
+        check_orchestrate(config)
     if config.threads:
         torch.set_num_threads(config.threads)
     with progress_bars() as progress:
@@ -164,6 +167,8 @@ def bench_orchestrate(
         "rounds": rounds, "tasks_per_round": tasks_per_round, "retrain_every": tasks_per_round, "team_size": team_size,
         "pool": str(pool) if pool else None, "fixed_team": _names(fixed_team), "threads": threads})
     config = OrchestrateBenchConfig(policies=_names(policies), seeds=seeds, faulty=_names(faulty), base=base)
+    for policy in config.policies:
+        check_orchestrate(base.model_copy(update={"policy": policy}))
     if threads:
         torch.set_num_threads(threads)
     with progress_bars() as progress:
@@ -173,6 +178,6 @@ def bench_orchestrate(
         summary = run_orchestrate_bench(config, out, progress=on_run)
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    console.print(bench_rounds_table(summary), markup=False, highlight=False)
+    console.print(bench_rounds_table(summary))
     if "bar" in summary:
-        console.print(f"bar: {summary['bar']}", markup=False, highlight=False)
+        console.print(f"bar: {summary['bar']}")

@@ -6,7 +6,7 @@ and benchmark."""
 from __future__ import annotations
 
 from coachgraph.graphs.orchestrate.config import DEFAULT_TASK_SKILLS, OrchestrateConfig
-from coachgraph.graphs.orchestrate.context import STORE_FILE, OrchestrateContext
+from coachgraph.graphs.orchestrate.context import STORE_FILE, OrchestrateContext, check_orchestrate
 from coachgraph.graphs.orchestrate.graph import NODES, build_orchestrate_graph, graph
 from coachgraph.graphs.orchestrate.outputs import (
     RoundSummary,
@@ -39,6 +39,7 @@ __all__ = (
     "RecommenderHandle",
     "RoundSummary",
     "build_orchestrate_graph",
+    "check_orchestrate",
     "graph",
     "load_orchestrate_run",
     "orchestrate_run",

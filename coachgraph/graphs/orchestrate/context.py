@@ -21,13 +21,14 @@ from coachgraph.agents.pool import PoolFile, load_pool
 from coachgraph.config import Settings
 from coachgraph.errors import InputError
 from coachgraph.graphs.orchestrate.config import OrchestrateConfig
+from coachgraph.graphs.orchestrate.corpora import check_corpus
 from coachgraph.graphs.orchestrate.policy import POLICIES, retrieval_team
 from coachgraph.graphs.orchestrate.recommender import RecommenderHandle, run_recommender_config
 from coachgraph.models import load_embeddings
 from coachgraph.skills import SkillLibrary, install_starter
 from coachgraph.tasks import load_domain
 
-__all__ = ["STORE_FILE", "OrchestrateContext"]
+__all__ = ["STORE_FILE", "OrchestrateContext", "check_orchestrate"]
 
 STORE_FILE = "teams.sqlite"
 """The run's store of team calling trees (and of the corpora copied into it); the recommender's
@@ -85,8 +86,6 @@ def _skills(config: OrchestrateConfig, domain_skills: tuple[str, ...]) -> tuple[
 
 def _fixed(config: OrchestrateConfig, pool: PoolFile, embeddings: Embeddings) -> tuple[str, ...]:
     """The fixed team: as configured, else what retrieval over the descriptions picks for the pool's purpose."""
-    for name in config.fixed_team:
-        pool.member(name)
     if config.fixed_team:
         return config.fixed_team
     vectors = embeddings.embed_documents([m.description for m in pool.members])
@@ -94,10 +93,22 @@ def _fixed(config: OrchestrateConfig, pool: PoolFile, embeddings: Embeddings) ->
     return retrieval_team(pool, np.asarray(vectors, np.float32), np.asarray(query, np.float32), config.team_size)
 
 
-def _fields(config: OrchestrateConfig, run_dir: Path) -> dict[str, Any]:
+def check_orchestrate(config: OrchestrateConfig) -> PoolFile:
+    """Check what a run names (policy, pool, domain, skills, fixed team, corpora) without loading a
+    model or creating anything, so that a bad setting is refused before a run folder exists."""
     if config.policy not in POLICIES:
         raise InputError(f"unknown policy {config.policy!r}; known: {', '.join(POLICIES)}", source="policy")
     pool = load_pool(config.pool)
+    _skills(config, load_domain(config.domain).skills)
+    for name in config.fixed_team:
+        pool.member(name)
+    for corpus in config.corpora:
+        check_corpus(corpus)
+    return pool
+
+
+def _fields(config: OrchestrateConfig, run_dir: Path) -> dict[str, Any]:
+    pool = check_orchestrate(config)
     domain = load_domain(config.domain)
     settings = Settings.from_env()
     embeddings = load_embeddings(settings.default_embeddings)

@@ -61,7 +61,7 @@ def load_orchestrate_run(run_dir: str | Path) -> tuple[OrchestrateConfig, str]:
     """The config and run id saved in `run_dir`."""
     path = Path(run_dir) / "run.json"
     if not path.is_file():
-        raise InputError(f"{path}: not a run folder (no run.json)", source=str(path))
+        raise InputError("not a run folder (no run.json)", source=str(path))
     return read_run_file(path)
 
 
