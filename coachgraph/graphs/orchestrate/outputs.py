@@ -151,7 +151,7 @@ def _calltree_png(store: str, results: Sequence[Mapping[str, Any]], path: Path) 
         return None
     with open_store(store) as opened:
         tree = opened.get_tree(chosen["trace_id"])
-    return render_png(tree, path) if tree is not None else None
+    return render_png(tree, path).path if tree is not None else None
 
 
 def write_outputs(result: OrchestrateResult, ctx: OrchestrateContext, config: OrchestrateConfig) -> dict[str, Path]:
