@@ -17,9 +17,9 @@ from typing import TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
-from coachgraph.calltree.tracer import CallTreeTracer
 from coachgraph.calltree.schema import Pool, PoolEntry
 from coachgraph.calltree.stores import open_store
+from coachgraph.calltree.tracer import CallTreeTracer
 from coachgraph.recommend import recommend_next_agent_tool, train_store
 from coachgraph.recommend.service import RecommendService
 
