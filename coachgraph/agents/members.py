@@ -19,7 +19,7 @@ from typing import Any, Literal, cast
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, ToolException
 from langgraph.graph import StateGraph
 from langgraph.pregel import Pregel
 from pydantic import BaseModel
@@ -31,7 +31,7 @@ from coachgraph.agents.prompts import render_prompt
 from coachgraph.agents.team_critic import answer_line, stated_answer
 from coachgraph.errors import ConfigError
 from coachgraph.skills import SkillLibrary
-from coachgraph.tasks.answers import extract_number
+from coachgraph.tasks.answers import extract_number, normalize_number
 
 __all__ = ["Member", "build_member", "build_team", "conversation", "new_messages", "tool_input", "with_answer_line"]
 
@@ -145,22 +145,29 @@ def _tool_loop(bound: Runnable[Any, Any], tools: Sequence[BaseTool], chat: list[
     return reply.text
 
 
-def _expression_then_tool(model: Runnable[Any, Any], tool: BaseTool, question: str, fallback: list[BaseMessage],
-                          config: RunnableConfig) -> str:
-    """For models without native tool calls: the model writes the calculation, the tool works it
-    out (program-aided answering); without an expression, the model answers by itself."""
+def _expression_then_tools(model: Runnable[Any, Any], tools: Sequence[BaseTool], question: str,
+                           fallback: list[BaseMessage], config: RunnableConfig) -> str:
+    """For models without native tool calls: the model writes the calculation, and the tools,
+    tried in order, work it out (program-aided answering); the first tool that returns a number
+    answers. Without an expression, or when no tool returns a number, the model answers by itself."""
     written = model.invoke([HumanMessage(render_prompt("member", "expression", question=question))], config).text
     expression = find_expression(written)
-    if expression is None:
-        return model.invoke(fallback, config).text
-    result = tool.invoke(tool_input(tool, expression), config)
-    return f"{expression} = {result}\n{answer_line(str(result).strip())}"
+    for tool in tools if expression is not None else ():
+        try:
+            result = str(tool.invoke(tool_input(tool, str(expression)), config)).strip()
+        except ToolException:
+            continue
+        number = normalize_number(result)
+        if number is not None:
+            return f"{expression} = {number}\n{answer_line(number)}"
+    return str(model.invoke(fallback, config).text)
 
 
 def chat_agent(spec: MemberSpec, model: BaseChatModel, *, library: SkillLibrary | None = None,
                tools: Sequence[BaseTool] = ()) -> Runnable[Any, Any]:
     """A chat model as a team agent: the question, what the team said and retrieved skills in its
-    prompt; with tools, native tool calls where the model has them, else program-aided answering."""
+    prompt; with tools, native tool calls where the model has them, else program-aided answering
+    (see `_expression_then_tools`)."""
     limited = model.bind(max_tokens=spec.max_tokens)
     bound = _native_tools(model, tools) if tools else None
 
@@ -170,7 +177,7 @@ def chat_agent(spec: MemberSpec, model: BaseChatModel, *, library: SkillLibrary 
         if bound is not None:
             text = _tool_loop(bound, tools, chat, config)
         elif tools:
-            text = _expression_then_tool(limited, tools[0], question, chat, config)
+            text = _expression_then_tools(limited, tools, question, chat, config)
         else:
             text = limited.invoke(chat, config).text
         return {"messages": [AIMessage(with_answer_line(text.strip()), name=spec.name)]}

@@ -94,3 +94,11 @@ def test_the_critic_blames_the_first_member_whose_claim_is_wrong(turns: list[Tur
     task = ArithmeticDomain().heldout("add-2d-carry")[0].model_copy(update={"answer": "85"})
     verdict = judge_team(task, turns)
     assert (verdict.correct, verdict.mistake_member) == (correct, blamed)
+
+
+def test_a_model_without_tool_calls_has_its_teams_tools_work_out_its_expression() -> None:
+    task = _task("add-2d-carry", seed=4)
+    out = _team(["word-parser", "quick-calculator", "solver-calc"]).invoke(
+        team_input(task.question, ["word-parser", "quick-calculator", "solver-calc"]))
+    turns = team_turns(out)
+    assert turns[-1].member == "solver-calc" and turns[-1].text.endswith(f"#### {task.answer}")
