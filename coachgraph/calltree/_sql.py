@@ -245,6 +245,16 @@ class SqlCallTreeStore(CallTreeStore):
             cur.execute(self._q(sql + " ORDER BY trace_id"), args)
             return [row[0] for row in cur.fetchall()]
 
+    def trace_digests(self) -> dict[str, str]:
+        with self._read() as cur:
+            cur.execute("SELECT trace_id, content_hash FROM traces")
+            return dict(cur.fetchall())
+
+    def pool_digests(self) -> dict[str, str]:
+        with self._read() as cur:
+            cur.execute("SELECT pool, content_hash FROM pools")
+            return dict(cur.fetchall())
+
     def find_traces(
         self, *, task: str | None = None, agent: str | None = None, tool: str | None = None,
         limit: int = 100,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from types import TracebackType
@@ -171,6 +172,23 @@ class CallTreeStore(ABC):
             tree = self.get_tree(trace_id)
             if tree is not None:
                 yield tree
+
+    def trace_digests(self) -> dict[str, str]:
+        """Trace id → a digest of the stored trace's content; a trace that changes gets a new one.
+
+        By default, hashes each stored tree's JSON; SQL backends read the digest they keep.
+        """
+        return {tree.trace_id: hashlib.sha256(tree.model_dump_json().encode()).hexdigest()
+                for tree in self.iter_trees()}
+
+    def pool_digests(self) -> dict[str, str]:
+        """Pool name → a digest of the stored pool's entries.
+
+        By default, hashes each pool's JSON; SQL backends read the digest they keep.
+        """
+        pools = {name: self.get_pool(name) for name in self.pools()}
+        return {name: hashlib.sha256(pool.model_dump_json().encode()).hexdigest()
+                for name, pool in pools.items() if pool is not None}
 
     def decision_points(self, trace_id: str) -> list[DecisionPoint]:
         """Decision points of one trace, candidates drawn from its pool and its shared pool.

@@ -12,21 +12,24 @@ import torch
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 from threadpoolctl import threadpool_limits
 
 from coachgraph.calltree.ingest import FORMATS, ingest
 from coachgraph.calltree.render import ellipsis
 from coachgraph.calltree.stores import open_store
-from coachgraph.cli._console import console, reports_errors, warn
+from coachgraph.cli._console import console, err_console, reports_errors, warn
+from coachgraph.cli._progress import progress_bars
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.config import Settings
 from coachgraph.errors import ConfigError, InputError
-from coachgraph.recommend.checkpoint import model_dir
+from coachgraph.recommend.checkpoint import model_dir, model_file, read_info
 from coachgraph.recommend.evaluate import markdown_table, run_benchmark
+from coachgraph.recommend.fingerprint import compare, store_fingerprint
 from coachgraph.recommend.recommender import Recommendation, RecommenderConfig
 from coachgraph.recommend.service import RecommendService
 from coachgraph.recommend.train import ScorerTrainConfig
-from coachgraph.recommend.trainer import ensure_model, train_store
+from coachgraph.recommend.trainer import StalePolicy, ensure_model, retrain_hint, train_store
 from coachgraph.server.keys import API_KEY_ENV, API_KEY_FILE_ENV, resolve_api_key
 
 __all__ = ["app", "register"]
@@ -35,6 +38,10 @@ app = typer.Typer(help="Recommend the next agent/tool or a small team, learned f
                   no_args_is_help=True)
 
 StoreOpt = Annotated[str, typer.Option("--store", help="SQLite file or postgresql:// DSN (read only).")]
+IfStaleOpt = Annotated[StalePolicy, typer.Option(
+    "--if-stale", case_sensitive=False,
+    help="When the store changed since the model was trained (or the model is from an older release): "
+         "retrain first (with progress), warn and answer from the old model, or refuse.")]
 
 
 def _single_threaded() -> None:
@@ -44,10 +51,15 @@ def _single_threaded() -> None:
     threadpool_limits(limits=1)
 
 
-def _service(store: str) -> RecommendService:
-    """The store's model (trained first where it has none), loaded to serve."""
+def _service(store: str, if_stale: StalePolicy) -> RecommendService:
+    """The store's model, trained first where `if_stale` says so (with progress bars), loaded to serve."""
     settings = Settings.from_env()
-    ensure_model(store, settings)
+    with progress_bars() as progress:
+        freshness = ensure_model(store, settings, if_stale=if_stale, progress=progress)
+    if not freshness.fresh:
+        err_console.print(f"warning: {freshness.describe()}; answering from the model as trained "
+                          f"({retrain_hint(store)}, or pass --if-stale retrain)", markup=False, highlight=False,
+                          soft_wrap=True)
     _single_threaded()
     return RecommendService(store, settings)
 
@@ -78,8 +90,31 @@ def _existing_store(store: str) -> None:
 def train_command(store: StoreOpt, seed: Annotated[int, typer.Option(help="Seed of the weights.")] = 0) -> None:
     """Train the recommender on every trace of the store and save it beside the store."""
     _existing_store(store)
-    info = train_store(store, Settings.from_env(), seed=seed)
-    console.print(f"trained on {info.traces} traces; saved to {info.path}")
+    with progress_bars() as progress:
+        info = train_store(store, Settings.from_env(), seed=seed, progress=progress)
+    console.print(f"trained on {info.trained_on.traces} traces; saved to {info.path}", highlight=False, markup=False)
+
+
+@app.command("status")
+@reports_errors
+def status_command(store: StoreOpt) -> None:
+    """Show the store's trained model and whether the store changed since it was trained."""
+    _existing_store(store)
+    settings = Settings.from_env()
+    info = read_info(model_file(store, settings.cache), settings.default_embeddings)
+    with open_store(store, read_only=True) as opened:
+        freshness = compare(info.trained_on, store_fingerprint(opened))
+    table = Table(box=box.SIMPLE, show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    for field, value in (("model", str(info.path)), ("trained", info.created),
+                         ("release", info.coachgraph_version), ("embeddings", info.embeddings),
+                         ("architecture", ", ".join(info.archs)), ("trained on", f"{info.trained_on.traces} traces"),
+                         ("store now", f"{freshness.now} traces"), ("fresh", "yes" if freshness.fresh else "no")):
+        table.add_row(field, Text(value))  # paths and names are text, never markup
+    console.print(table)
+    if not freshness.fresh:
+        console.print(f"{freshness.describe()}; {retrain_hint(store)}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("next")
@@ -92,12 +127,13 @@ def next_command(
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many to show.")] = 5,
     kind: Annotated[Literal["agent", "tool", "skill"] | None, typer.Option(
         "--kind", help="Only this kind (default: any).")] = None,
+    if_stale: IfStaleOpt = StalePolicy.RETRAIN,
 ) -> None:
     """Rank the next agent/tool, with each feature group's contribution to the score."""
     if node is not None and trace is None:
         raise InputError("--node needs --trace (the trace the node belongs to)", source="--node")
     _existing_store(store)
-    ranked = _service(store).next(task=task, trace_id=trace, node_id=node, k=k, kind=kind)
+    ranked = _service(store, if_stale).next(task=task, trace_id=trace, node_id=node, k=k, kind=kind)
     console.print(_ranking_table(f"next agent/tool for: {ellipsis(task, 60)}", ranked))
 
 
@@ -107,10 +143,11 @@ def team_command(
     store: StoreOpt,
     task: Annotated[str, typer.Option("--task", help="The task text.")],
     max_size: Annotated[int, typer.Option("--max-size", min=1, max=12, help="Largest team.")] = 4,
+    if_stale: IfStaleOpt = StalePolicy.RETRAIN,
 ) -> None:
     """Pick a connected team of at most --max-size agents/tools for the task."""
     _existing_store(store)
-    team = _service(store).team(task=task, max_size=max_size)
+    team = _service(store, if_stale).team(task=task, max_size=max_size)
     console.print(f"team of {len(team.nodes)} (score {team.score:.2f}, connected: {team.connected})")
     table = Table()
     table.add_column("member")
@@ -134,8 +171,12 @@ def serve_command(
                           "or --api-key-file.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Server processes (one per core).")] = 1,
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="One line per request on stderr.")] = True,
+    if_stale: IfStaleOpt = StalePolicy.RETRAIN,
 ) -> None:
     """Serve the recommender over HTTP (FastAPI; OpenAPI schema at /docs, behind the key).
+
+    A model retrained while the server runs (`coachgraph recommend train`) is picked up by every
+    server process within seconds, or at once through POST /v1/admin/reload.
 
     The key comes from the environment variable COACHGRAPH_API_KEY or from --api-key-file.
     """
@@ -147,7 +188,7 @@ def serve_command(
         warn(f"serving on {host} without an API key: anyone who reaches it can query the store")
     _existing_store(store)
     sock = bind(host, port)
-    service = _service(store)  # trains here when needed, so that workers only load it
+    service = _service(store, if_stale)  # trains here when needed, so that workers only load it
 
     def announce(url: str) -> None:
         guard = "API key required" if key else "no API key"

@@ -4,7 +4,8 @@ Every request passes `EdgeGuard` first: when an API key is configured, every pat
 ``/healthz`` (the docs and the schema included) needs it as a bearer token, checked before the
 body is read; a body over `MAX_BODY_BYTES` gets 413 before it is read. Requests are then
 validated by pydantic with size limits, so a malformed body or an oversized field gets a 422
-naming the field.
+naming the field. ``POST /v1/admin/reload`` loads a
+retrained model without a restart.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from coachgraph.errors import InputError
+from coachgraph.errors import CoachgraphError, InputError
 from coachgraph.recommend.recommender import Recommendation
 from coachgraph.recommend.service import RecommendService
 from coachgraph.recommend.team import Team
 from coachgraph.server.guard import BODY_TIMEOUT_S, MAX_BODY_BYTES, PUBLIC_PATHS, EdgeGuard
 from coachgraph.server.keys import API_KEY_ENV, check_key
 
-__all__ = ["API_KEY_ENV", "STORE_ENV", "NextRequest", "NextResponse", "TeamRequest", "app_from_env", "create_app"]
+__all__ = ["API_KEY_ENV", "STORE_ENV", "ModelState", "NextRequest", "NextResponse", "TeamRequest", "app_from_env",
+           "create_app"]
 
 STORE_ENV = "COACHGRAPH_STORE"
 """Environment variable naming the store, read by `app_from_env`."""
@@ -58,6 +60,23 @@ class TeamRequest(BaseModel):
     candidates: list[str] | None = Field(default=None, max_length=MAX_CANDIDATES)
     costs: dict[str, float] | None = Field(default=None, max_length=MAX_CANDIDATES)
     budget: float | None = Field(default=None, ge=0)
+
+
+class ModelState(BaseModel):
+    """The model a server answers with, after a reload request."""
+
+    reloaded: bool
+    """Whether a model file was loaded by this request (False: the loaded one is the newest)."""
+    trained: str
+    """When the model in use was trained (UTC, ISO 8601)."""
+    trained_on: int
+    """Traces it was trained on."""
+    store_traces: int
+    """Traces the store holds now."""
+    fresh: bool
+    """Whether the store is unchanged since training."""
+    detail: str
+    """How the store changed since training, in a sentence."""
 
 
 def _documented_bearer(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -121,6 +140,19 @@ def create_app(store_path: str, api_key: str | None = None, service: RecommendSe
         """Answered in the thread pool: exact team search can take tens of milliseconds."""
         return svc.team(task=body.task, max_size=body.max_size, candidates=body.candidates,
                         costs=body.costs, budget=body.budget)
+
+    @app.post("/v1/admin/reload")
+    def reload_model(force: bool = False) -> ModelState:
+        """Load the store's model file again if it changed (or always, with `force`): a model
+        retrained by `coachgraph recommend train` serves from the next request on. A file that
+        cannot be served gets a 409 and the model in use keeps answering."""
+        try:
+            reloaded = svc.reload(force=force)
+        except CoachgraphError as exc:
+            raise HTTPException(status_code=409, detail={"message": str(exc)}) from None
+        fresh = svc.freshness()
+        return ModelState(reloaded=reloaded, trained=svc.info.created, trained_on=fresh.trained_on,
+                          store_traces=fresh.now, fresh=fresh.fresh, detail=fresh.describe())
 
     return app
 

@@ -137,6 +137,36 @@ def test_stats(store: CallTreeStore) -> None:
     assert [t.trace_id for t in store.iter_trees(["b", "zz"])] == ["b"]
 
 
+class _DefaultDigests(SQLiteCallTreeStore):
+    """A store that digests content the base class's default way."""
+
+    trace_digests = CallTreeStore.trace_digests
+    pool_digests = CallTreeStore.pool_digests
+
+
+def _digests_follow_content(store: CallTreeStore) -> None:
+    store.put_trees([sample_tree("a"), sample_tree("b")])
+    store.put_pool(Pool(name="shared", entries=[PoolEntry(name="x", description="does x")]))
+    traces, pools = store.trace_digests(), store.pool_digests()
+    assert sorted(traces) == ["a", "b"] and list(pools) == ["shared"] and traces["a"] != traces["b"]
+    store.put_tree(sample_tree("a"))
+    assert store.trace_digests() == traces
+    store.put_tree(sample_tree("a", success=False))
+    changed = store.trace_digests()
+    assert changed["a"] != traces["a"] and changed["b"] == traces["b"]
+    store.put_pool(Pool(name="shared", entries=[PoolEntry(name="x", description="does x better")]))
+    assert store.pool_digests()["shared"] != pools["shared"]
+
+
+def test_content_digests_change_with_content_only(store: CallTreeStore) -> None:
+    _digests_follow_content(store)
+
+
+def test_default_content_digests_change_with_content_only(tmp_path: Path) -> None:
+    with _DefaultDigests(tmp_path / "default.sqlite") as store:
+        _digests_follow_content(store)
+
+
 def test_readers_never_see_half_a_trace(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite"
     writer = SQLiteCallTreeStore(path)
