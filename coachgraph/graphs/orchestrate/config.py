@@ -6,6 +6,7 @@ it, and a resume with settings that differ from the saved ones is refused naming
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from coachgraph.errors import ConfigError, InputError
 
 __all__ = ["DEFAULT_TASK_SKILLS", "ORCHESTRATE_SCHEMA_VERSION", "OrchestrateConfig", "differences", "read_run_file",
-           "write_run_file"]
+           "run_id_of", "write_run_file"]
 
 ORCHESTRATE_SCHEMA_VERSION = 1
 """Version of an orchestrate run's ``run.json``."""
@@ -90,6 +91,21 @@ def differences(saved: OrchestrateConfig, given: OrchestrateConfig) -> list[str]
     """
     return [f"{name}: saved {getattr(saved, name)!r}, given {getattr(given, name)!r}"
             for name in type(saved).model_fields if getattr(saved, name) != getattr(given, name)]
+
+
+def run_id_of(config: OrchestrateConfig) -> str:
+    """The run id of a run with these settings: policy, seed and a digest of the whole config.
+
+    The teams' trace ids derive from it, and the recommender reads traces in trace-id order, so
+    two runs with the same settings choose the same teams and train the same models.
+
+    >>> run_id_of(OrchestrateConfig(seed=3)) == run_id_of(OrchestrateConfig(seed=3)) != run_id_of(OrchestrateConfig())
+    True
+    >>> run_id_of(OrchestrateConfig()).startswith("orchestrate-learned-s0-")
+    True
+    """
+    digest = hashlib.sha256(json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    return f"orchestrate-{config.policy}-s{config.seed}-{digest[:8]}"
 
 
 def write_run_file(path: Path, run_id: str, config: OrchestrateConfig) -> None:

@@ -30,12 +30,19 @@ __all__ = ["RecommenderHandle", "run_recommender_config"]
 
 logger = logging.getLogger(__name__)
 
+NO_TIME_LIMIT = 1e9
+"""Wall-time limit of a run's retraining, in seconds: in effect none."""
+
 
 def run_recommender_config(arch: str, steps: int, seed: int) -> RecommenderConfig:
     """How a run retrains: one scorer of `arch` with at least `steps` optimiser steps (a run's
-    store is small and grows between retrainings, so no architecture search or seed ensemble)."""
+    store is small and grows between retrainings, so no architecture search or seed ensemble).
+
+    Training is bounded by steps, not by wall time, so a run's models, and the teams they pick,
+    are the same on a busy machine and when a resumed run retrains again.
+    """
     return RecommenderConfig(arch=arch, arch_choices=(), seeds=1, seed=seed,
-                             train=replace(ScorerTrainConfig(), min_steps=steps, max_seconds=30.0, seed=seed))
+                             train=replace(ScorerTrainConfig(), min_steps=steps, max_seconds=NO_TIME_LIMIT, seed=seed))
 
 
 class RecommenderHandle:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from coachgraph.graphs.orchestrate.config import (
     OrchestrateConfig,
     differences,
     read_run_file,
+    run_id_of,
     write_run_file,
 )
 from coachgraph.graphs.orchestrate.context import OrchestrateContext
@@ -73,7 +73,7 @@ def _new_run(config: OrchestrateConfig, run_dir: Path) -> tuple[str, Orchestrate
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         ctx = OrchestrateContext.from_run(config, run_dir)
-        run_id = f"orchestrate-{config.policy}-s{config.seed}-{uuid.uuid4().hex[:8]}"
+        run_id = run_id_of(config)
         write_run_file(run_dir / "run.json", run_id, config)
     except BaseException:
         if created:
