@@ -29,11 +29,12 @@ from coachgraph.agents.context import shared_chat_model
 from coachgraph.agents.pool import MemberSpec, PoolFile, resolve_import
 from coachgraph.agents.prompts import render_prompt
 from coachgraph.agents.team_critic import answer_line, stated_answer
-from coachgraph.errors import ConfigError
+from coachgraph.errors import ConfigError, ModelSpecError
+from coachgraph.models import parse_spec
 from coachgraph.skills import SkillLibrary
 from coachgraph.tasks.answers import extract_number, normalize_number
 
-__all__ = ["Member", "build_member", "build_team", "conversation", "new_messages", "tool_input", "with_answer_line"]
+__all__ = ["Member", "build_member", "build_team", "check_members", "conversation", "new_messages", "tool_input", "with_answer_line"]
 
 logger = logging.getLogger(__name__)
 
@@ -232,3 +233,42 @@ def build_team(pool: PoolFile, names: Sequence[str], *, library: SkillLibrary | 
     needed = {t for s in specs for t in s.tools if t != "team"}
     pool_tools = {name: build_member(pool.member(name)).runnable for name in needed}
     return [build_member(s, team_tools=tools, library=library, models=models, pool_tools=pool_tools) for s in specs]
+
+
+def _check_graph(spec: MemberSpec) -> None:
+    target = resolve_import(str(spec.graph))
+    if isinstance(target, Pregel | StateGraph):
+        if spec.options:
+            raise ConfigError(f"{spec.graph} is a graph, not a function that takes options")
+        return
+    if not callable(target):
+        raise ConfigError(f"{spec.graph} is not a LangGraph graph or a function returning one")
+    accepted = inspect.signature(target).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    given = [*spec.options, *(["model"] if spec.model is not None else [])]
+    unknown = [name for name in given if name not in accepted and not takes_any]
+    if unknown:
+        raise ConfigError(f"{spec.graph} takes no argument {unknown[0]!r}")
+
+
+def _check_member(spec: MemberSpec) -> None:
+    if spec.model is not None:
+        parse_spec(spec.model)
+    if spec.tool is not None and not isinstance(resolve_import(spec.tool), BaseTool):
+        raise ConfigError(f"{spec.tool} is not a LangChain BaseTool")
+    if spec.graph is not None:
+        _check_graph(spec)
+
+
+def check_members(pool: PoolFile) -> None:
+    """Check that every member can be built, without building one: each import path resolves to
+    a tool, a graph or a function taking the member's options, and each model spec is known.
+
+    Raises:
+        ConfigError: naming the first member that cannot be built, and why.
+    """
+    for spec in pool.members:
+        try:
+            _check_member(spec)
+        except (ConfigError, ModelSpecError) as err:
+            raise ConfigError(f"member {spec.name!r}: {err}") from None

@@ -11,6 +11,7 @@ from coachgraph.cli import (
     graphs,
     models,
     orchestrate,
+    pool,
     recommend,
     skills,
     train,
@@ -39,6 +40,7 @@ skills.register(app)
 train.register(app)
 recommend.register(app)
 orchestrate.register(app)
+pool.register(app)
 demo.register(app)
 app.add_typer(graphs.app, name="graphs")
 app.add_typer(bench.app, name="bench")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coachgraph.agents.members import build_member, build_team
+from coachgraph.agents.members import build_member, build_team, check_members
 from coachgraph.agents.pool import BUILTIN_POOL, load_pool, pool_entries
 from coachgraph.errors import ConfigError, InputError
 
@@ -87,3 +87,33 @@ def test_a_model_agent_gets_the_tools_it_names(tmp_path: Path, scripted_chat) ->
     pool = load_pool(_write(tmp_path, GOOD))
     team = build_team(pool, ["solver"], models=lambda spec: scripted_chat(answers=["2 + 3\n"]))
     assert [m.name for m in team] == ["solver"] and team[0].kind == "agent"
+
+
+def test_checking_a_pool_builds_nothing_and_passes_the_builtin_pool() -> None:
+    check_members(load_pool())
+
+
+GRAPH = """schema_version: 1
+name: tiny
+members:
+  - name: remote
+    graph: coachgraph.agents.marketplace:remote_solver
+    model: smollm2
+    options: {latency: 1.0}
+    description: A remote solver.
+"""
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (GOOD.replace("marketplace:calculator", "marketplace:nosuch"),
+     "member 'calculator': coachgraph.agents.marketplace:nosuch: coachgraph.agents.marketplace has no attribute 'nosuch'"),
+    (GOOD.replace("marketplace:calculator", "calculators:evaluate"),
+     "member 'calculator': coachgraph.agents.calculators:evaluate is not a LangChain BaseTool"),
+    (GOOD.replace("model: scripted", "model: nosuch"), "member 'solver': unknown model spec 'nosuch'; known specs:"),
+    (GRAPH, "member 'remote': coachgraph.agents.marketplace:remote_solver takes no argument 'latency'"),
+])
+def test_checking_a_pool_names_the_first_member_that_cannot_be_built(tmp_path: Path, text: str, message: str) -> None:
+    pool = load_pool(_write(tmp_path, text))
+    with pytest.raises(ConfigError) as caught:
+        check_members(pool)
+    assert str(caught.value).startswith(message)
