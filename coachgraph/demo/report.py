@@ -16,7 +16,7 @@ from coachgraph.types import Curriculum
 if TYPE_CHECKING:
     from coachgraph.demo.run import DemoResult
 
-__all__ = ["learnable_gain", "plot_curriculum", "write_report"]
+__all__ = ["learnable_gain", "plot_curriculum", "practice_counts", "write_report"]
 
 
 def plot_curriculum(curriculum: Curriculum, skills: Sequence[str], path: Path) -> Path:
@@ -41,6 +41,18 @@ def plot_curriculum(curriculum: Curriculum, skills: Sequence[str], path: Path) -
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def practice_counts(curriculum: Curriculum) -> str:
+    """Problems the curriculum gave each skill over the run, most practised first.
+
+    >>> from coachgraph.types import CurriculumStep
+    >>> practice_counts(Curriculum(teacher="sec", seed=0, steps=[CurriculumStep(skill="a"), CurriculumStep(skill="b"),
+    ...                                                   CurriculumStep(skill="b")]))
+    'b 2, a 1'
+    """
+    counts = Counter(s.skill for s in curriculum.steps)
+    return ", ".join(f"{skill} {n}" for skill, n in counts.most_common())
 
 
 def learnable_gain(history: Sequence[Mapping[str, Any]]) -> tuple[float, float]:
@@ -105,7 +117,9 @@ def write_report(result: DemoResult, out: Path) -> Path:
         f"SmolLM2-135M trained for {cur.steps_done} steps by the `{cur.curriculum.teacher}` curriculum, held-out "
         f"accuracy on {len(result.skills)} skills it can learn: mean {before:.2f} before, {after:.2f} after "
         f"({after - before:+.2f}).", "", mastery_table(cur.history), "",
-        "![learning curves](learning_curves.png)", "", "![curriculum over time](curriculum.png)", "",
+        "![learning curves](learning_curves.png)", "",
+        f"Problems the curriculum chose per skill: {practice_counts(cur.curriculum)}.", "",
+        "![curriculum over time](curriculum.png)", "",
         "## 2. The skill library grew by reflection", "",
         f"{result.skills_before} skills before the run, {result.skills_after} after.", "", _reflections(result), "",
         "## 3. The recommender learns to pick teams from its own calling trees", "",

@@ -54,6 +54,8 @@ def test_the_demo_writes_a_report_whose_numbers_come_from_its_runs(demo: tuple[D
     before = result.curriculum.history[0]["accuracy"]
     assert all(f"| {skill} | {value:.2f} |" in report for skill, value in before.items())
     assert re.search(r"\d+\.\d minutes on \d+ cores", report)
+    chosen = result.curriculum.curriculum.steps
+    assert all(f"{skill} {sum(s.skill == skill for s in chosen)}" in report for skill in {s.skill for s in chosen})
 
 
 def test_the_demo_continues_a_folder_it_left(demo: tuple[DemoResult, list[str]], config: DemoConfig) -> None:
