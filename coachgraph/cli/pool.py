@@ -42,6 +42,15 @@ def _what(member: MemberSpec) -> str:
     return " ".join(parts) + (f" ({'; '.join(extras)})" if extras else "")
 
 
+def _count(n: int, noun: str) -> str:
+    """`n` and its noun, plural unless one.
+
+    >>> _count(1, "tool"), _count(3, "agent")
+    ('1 tool', '3 agents')
+    """
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _table(pool: PoolFile, source: Path) -> Table:
     table = Table("member", "kind", "cost", "serves", "what it is", "description",
                   title=f"pool {pool.name} ({source})", caption=pool.description or None)
@@ -76,5 +85,6 @@ def check(path: Path = PATH) -> None:
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
     agents = sum(m.kind == "agent" for m in loaded.members)
-    console.print(styled(("ok: ", "bold green"), f"{path}: pool {loaded.name}, {len(loaded.members)} members "
-                         f"({agents} agents, {len(loaded.members) - agents} tools); every member can be built"))
+    console.print(styled(("ok: ", "bold green"), f"{path}: pool {loaded.name}, {_count(len(loaded.members), 'member')} "
+                         f"({_count(agents, 'agent')}, {_count(len(loaded.members) - agents, 'tool')}); "
+                         "every member can be built"))
