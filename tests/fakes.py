@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -137,3 +138,43 @@ class HashEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._embed(text)
+
+
+class ArithmeticChatModel(ScriptedChatModel):
+    """A small student of arithmetic: it works out the last expression it is shown, rightly when
+    every number has one digit, and ten too high otherwise (as a small model does on carries)."""
+
+    def _next_answer(self, messages: list[BaseMessage]) -> str:
+        from coachgraph.agents.calculators import evaluate, find_expression, format_number
+
+        self.calls.append(list(messages))
+        text = str(messages[-1].content) if messages else ""
+        expression = next((e for e in (find_expression(line) for line in reversed(text.splitlines())) if e), None)
+        if expression is None:
+            return "I am not sure.\n#### 7"
+        value = evaluate(expression)
+        if any(len(n) > 1 for n in re.findall(r"\d+", expression)):
+            value += 10
+        return f"{expression} = {format_number(value)}\n#### {format_number(value)}"
+
+
+class ToolCallingChatModel(ScriptedChatModel):
+    """A chat model that binds tools and answers with scripted tool calls (`tool_turns`, consumed
+    in order; an empty list answers with text from `answers`)."""
+
+    tool_turns: list[list[dict[str, Any]]] = Field(default_factory=list)
+    bound: list[list[str]] = Field(default_factory=list)
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
+        self.bound.append([getattr(t, "name", str(t)) for t in tools])
+        return self
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        self.calls.append(list(messages))
+        calls = self.tool_turns.pop(0) if self.tool_turns else []
+        if calls:
+            message = AIMessage("", tool_calls=[{**c, "type": "tool_call"} for c in calls])
+        else:
+            message = AIMessage(self.answers[0] if self.answers else "")
+        return ChatResult(generations=[ChatGeneration(message=message)])

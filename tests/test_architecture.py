@@ -22,6 +22,7 @@ LAYERS = [
     {"tasks"},
     {"agents"},
     {"graphs"},
+    {"demo"},
     {"cli", "server"},
 ]
 """From the bottom up; a module may import its own layer and any layer below it."""

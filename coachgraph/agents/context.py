@@ -12,8 +12,10 @@ contexts that name them, so a server does not reload a model for every run.
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -26,19 +28,36 @@ __all__ = ["BaseContext", "ChatModelField", "DomainField", "LibraryField", "shar
            "shared_domain", "shared_library"]
 
 
-@functools.cache
+T = TypeVar("T")
+
+
+def _once_per_process(load: Callable[[str], T]) -> Callable[[str], T]:
+    """`load` cached per argument, with first loads one at a time: a team's members start on
+    threads of their own, and two of them asking for the same model at once must not load it twice
+    (transformers' lazy imports are not safe to race, and every copy of a model costs memory)."""
+    cached, lock = functools.cache(load), threading.Lock()
+
+    @functools.wraps(load)
+    def shared(key: str) -> T:
+        with lock:
+            return cached(key)
+
+    return shared
+
+
+@_once_per_process
 def shared_chat_model(spec: str) -> BaseChatModel:
     """The chat model `spec` names, loaded once per process."""
     return load_chat_model(spec)
 
 
-@functools.cache
+@_once_per_process
 def shared_domain(spec: str) -> TaskDomain:
     """The task domain `spec` names, built once per process."""
     return load_domain(spec)
 
 
-@functools.cache
+@_once_per_process
 def shared_library(folder: str) -> SkillLibrary:
     """The skill library in `folder`, opened once per process."""
     return SkillLibrary(Path(folder), embeddings=None)

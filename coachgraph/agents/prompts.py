@@ -6,8 +6,8 @@ from coachgraph.prompts import PromptBook
 
 __all__ = ["AGENT_PROMPTS", "ROLES", "load_prompts", "render_prompt"]
 
-ROLES = ("critic", "learner", "planner", "student", "teacher")
-"""Roles that ship a prompt file."""
+ROLES = ("critic", "learner", "member", "planner", "student", "teacher")
+"""Roles that ship a prompt file (`member`: the agents of a team and their supervisor)."""
 
 AGENT_PROMPTS = PromptBook("coachgraph.agents", ROLES, kind="role")
 """Templates of ``coachgraph/agents/prompts/*.yaml``."""

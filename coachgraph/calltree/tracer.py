@@ -180,7 +180,9 @@ class CallTreeTracer(BaseCallbackHandler):
                        parent_run_id: UUID | None = None, metadata: dict[str, Any] | None = None,
                        **kwargs: Any) -> None:
         name = _name(serialized, kwargs, "chain")
-        is_node = (metadata or {}).get("langgraph_node") == name
+        # LangGraph's own steps (``__start__``, which runs a routing edge from START) are control
+        # flow, not agents a recommender could choose
+        is_node = (metadata or {}).get("langgraph_node") == name and not name.startswith("__")
         self._start(run_id, parent_run_id, kind="agent" if is_node else "chain", name=name,
                     inputs=_jsonable(inputs), metadata=metadata)
 

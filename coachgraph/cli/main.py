@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from coachgraph.cli import bench, calltree, graphs, models, recommend, skills, train, tutor
+from coachgraph.cli import (
+    bench,
+    calltree,
+    demo,
+    graphs,
+    models,
+    orchestrate,
+    pool,
+    recommend,
+    skills,
+    train,
+    tutor,
+)
 from coachgraph.cli._console import setup_logging
 from coachgraph.cli._errors import OneLineErrorGroup
 from coachgraph.config import Settings
@@ -40,6 +52,9 @@ skills.register(app)
 train.register(app)
 recommend.register(app)
 tutor.register(app)
+orchestrate.register(app)
+pool.register(app)
+demo.register(app)
 app.add_typer(graphs.app, name="graphs")
 app.add_typer(bench.app, name="bench")
 

@@ -79,3 +79,17 @@ def test_failed_run_is_recorded_as_failure(scripted_chat: type[ScriptedChatModel
     failed = [n for n in tree.nodes if n.status == "error"]
     assert {n.name for n in failed} >= {"explode", "critic"}
     assert "ValueError: no" in (failed[0].error or "")
+
+
+def test_a_routing_edge_from_start_is_control_flow_not_an_agent() -> None:
+    builder = StateGraph(State)
+    builder.add_node("billing", lambda state: {"answer": "refunded"})
+    builder.add_node("shipping", lambda state: {"answer": "shipped"})
+    builder.add_conditional_edges(START, lambda state: "billing", ["billing", "shipping"])
+    builder.add_edge("billing", END)
+    builder.add_edge("shipping", END)
+    store = SQLiteCallTreeStore(":memory:")
+    builder.compile().invoke({"question": "refund please"}, {"callbacks": [CallTreeTracer(store)]})
+    tree = store.get_tree(store.trace_ids()[0])
+    assert [n.name for n in tree.nodes if n.kind == "agent"] == ["billing"]
+    assert any(n.name == "__start__" and n.kind == "chain" for n in tree.nodes)

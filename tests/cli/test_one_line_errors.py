@@ -76,6 +76,20 @@ BAD: dict[str, list[tuple[list[str], str]]] = {
     "bench recommend": [([], "give INPUT files with --format, or --store"),
                         (["--store", "{missing}"], "{missing}: no calling-tree store here")],
     "bench skills": [(["--json", "{new}", "--embeddings", "none"], "the benchmark needs embeddings")],
+    "orchestrate": [(["--policy", "nosuch", "--out", "{new}"], "unknown policy 'nosuch'"),
+                    (["--skills", "add-9d", "--out", "{new}"], "unknown skill 'add-9d'"),
+                    (["--pool", "{missing}", "--out", "{new}"], "{missing}: cannot read the pool file"),
+                    (["--corpus", "{missing}", "--out", "{new}"], "{missing}: no calling-tree store there"),
+                    (["--policy", "fixed", "--fixed-team", "nobody", "--out", "{new}"], "no member 'nobody'"),
+                    (["--resume", "{missing}"], "not a run folder"),
+                    (["--rounds", "0", "--out", "{new}"], "--rounds")],
+    "bench orchestrate": [(["--json", "{new}", "--policies", "learned,nosuch"], "unknown policy 'nosuch'"),
+                          (["--json", "{new}", "--seeds", "0"], "--seeds")],
+    "pool show": [(["--pool", "{missing}"], "{missing}: cannot read the pool file"),
+                  (["--pool", "{notpool}"], "{notpool}:3: members[0].tool")],
+    "pool check": [(["{missing}"], "{missing}: cannot read the pool file"),
+                   (["{badimport}"], "{badimport}: member 'calc': coachgraph.agents.marketplace:nosuch")],
+    "demo": [(["--steps", "0", "--out", "{new}"], "--steps"), (["--rounds", "0", "--out", "{new}"], "--rounds")],
     "bench curriculum": [(["--json", "{new}", "--teachers", "random,nosuch"], "unknown teacher 'nosuch'"),
                          (["--json", "{new}", "--seeds", "0"], "--seeds")],
     "bench tutor": [(["--learners", "1", "--json", "{new}"], "allowed: 2 to 100000"),
@@ -131,12 +145,16 @@ def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         conn.execute("CREATE TABLE accounts (id INTEGER)")
     (root / "existing.json").write_text("keep me\n")
     (root / "library").mkdir()
+    (root / "notpool.yaml").write_text("schema_version: 1\nname: p\nmembers: [{name: c, tool: nodots, description: d}]\n")
+    (root / "badimport.yaml").write_text("schema_version: 1\nname: p\nmembers:\n"
+                                         "  - {name: calc, tool: 'coachgraph.agents.marketplace:nosuch', description: d}\n")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
     return {"ok": str(root / "ok.sqlite"), "notdb": str(root / "notdb.sqlite"),
             "foreign": str(root / "foreign.sqlite"), "existing": str(root / "existing.json"),
-            "library": str(root / "library"), "missing": str(root / "no" / "such" / "place.sqlite"),
+            "library": str(root / "library"), "notpool": str(root / "notpool.yaml"),
+            "badimport": str(root / "badimport.yaml"), "missing": str(root / "no" / "such" / "place.sqlite"),
             "dead_port": str(dead_port)}
 
 
