@@ -36,17 +36,18 @@ StoreOpt = Annotated[str, typer.Option("--store", help="SQLite file or postgresq
 
 
 def _single_threaded() -> None:
-    """One thread for torch and for numpy's BLAS in this process (what serving wants): per-query
-    work is tiny, and a thread pool on shared cores costs more in wake-ups than it saves."""
+    """One thread for torch and for numpy's BLAS in this process (what serving and training want):
+    per-query work and training batches are small, and a thread pool on shared cores costs more in
+    wake-ups than it saves."""
     torch.set_num_threads(1)
     threadpool_limits(limits=1)
 
 
 def _service(store: str) -> RecommendService:
     """The store's model (trained first where it has none), loaded to serve."""
+    _single_threaded()
     settings = Settings.from_env()
     ensure_model(store, settings)
-    _single_threaded()
     return RecommendService(store, settings)
 
 
@@ -69,6 +70,7 @@ def _ranking_table(title: str, ranked: list[Recommendation]) -> Table:
 @reports_errors
 def train_command(store: StoreOpt, seed: Annotated[int, typer.Option(help="Seed of the weights.")] = 0) -> None:
     """Train the recommender on every trace of the store and save it beside the store."""
+    _single_threaded()
     info = train_store(store, Settings.from_env(), seed=seed)
     console.print(f"trained on {info.traces} traces; saved to {info.path}", highlight=False, markup=False)
 
@@ -97,17 +99,19 @@ def team_command(
     task: Annotated[str, typer.Option("--task", help="The task text.")],
     max_size: Annotated[int, typer.Option("--max-size", help="Largest team.")] = 4,
 ) -> None:
-    """Pick a connected team of at most --max-size agents/tools for the task."""
+    """Recommend a team for the task (its size learned, at most --max-size) and who calls whom in it."""
     team = _service(store).team(task=task, max_size=max_size)
     console.print(f"team of {len(team.nodes)} (score {team.score:.2f}, connected: {team.connected})", highlight=False)
-    table = Table()
-    table.add_column("member")
-    table.add_column("utility", justify="right")
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("member", overflow="fold")
+    table.add_column("p", justify="right")
+    table.add_column("contribution of each feature group", overflow="fold", ratio=1)
     for member in team.nodes:
-        table.add_row(member.name, f"{member.utility:.2f}")
+        parts = sorted(member.contributions.items(), key=lambda kv: -kv[1])
+        table.add_row(member.name, f"{member.probability:.3f}", "  ".join(f"{g}:{v:+.2f}" for g, v in parts))
     console.print(table)
     for edge in team.edges:
-        console.print(f"  {edge.source} — {edge.target} (compatibility {edge.compatibility:.2f})", highlight=False)
+        console.print(f"  {edge.source} -> {edge.target} (p {edge.probability:.3f})", highlight=False, markup=False)
 
 
 @reports_errors
@@ -145,6 +149,7 @@ def bench_recommend(
     epochs: Annotated[int, typer.Option(help="Training epochs of the learned methods.")] = 12,
 ) -> None:
     """Every recommender method on the same 80/20 trace split: agent and system level."""
+    _single_threaded()  # latency is measured as served; training batches are small
     with tempfile.TemporaryDirectory() as scratch:
         location = store or _ingested(inputs or [], format_name, Path(scratch) / "bench.sqlite")
         with open_store(location) as opened:

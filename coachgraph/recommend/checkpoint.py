@@ -4,8 +4,10 @@ A trained recommender is two files in its cache folder:
 
 - ``recommender.json``, the description: `schema_version`, the feature names, the recommender's
   and each scorer's config, the training statistics, the item vocabulary, the catalogue, the
-  embeddings it was trained with, and the name and SHA-256 of its weights file;
-- ``recommender-<sha256>.safetensors``: scorer weights and catalogue vectors.
+  embeddings it was trained with, the team recommender's part (`teamfile`; null where the
+  traces held too few teams), and the name and SHA-256 of its weights file;
+- ``recommender-<sha256>.safetensors``: scorer weights, catalogue vectors and the team
+  recommender's weights.
 
 The weights are written first, then the description by an atomic rename, so a reader sees the
 previous model or the new one, whole; the weights of the model before are kept for readers that
@@ -43,12 +45,19 @@ from coachgraph.recommend.features import feature_names
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import ARCHS, Scorer, ScorerConfig
 from coachgraph.recommend.stats import stats_from_dict, stats_to_dict
+from coachgraph.recommend.teamfile import (
+    TeamDescription,
+    TeamFileError,
+    team_description,
+    team_from_file,
+    team_tensors,
+)
 
 __all__ = ["LEGACY_FILE", "MODEL_FILE", "SCHEMA_VERSION", "ModelFileError", "ModelInfo", "load_recommender",
            "load_scorer", "model_dir", "model_file", "read_info", "save_recommender", "save_scorer"]
 
-SCHEMA_VERSION = 1
-"""Version of the description this release writes and reads."""
+SCHEMA_VERSION = 2
+"""Version of the description this release writes and reads (2: with the learned team recommender)."""
 MODEL_FILE = "recommender.json"
 """The description's name in a store's model folder."""
 LEGACY_FILE = "recommender.pt"
@@ -129,6 +138,7 @@ class _RecommenderDoc(_Weights):
     vocab: dict[str, int]
     catalog: list[_Item]
     stats: dict[str, Any]
+    team: TeamDescription | None
 
 
 @dataclass(frozen=True)
@@ -301,7 +311,10 @@ def save_recommender(rec: Recommender, path: Path, *, embeddings: str) -> None:
     doc = {"kind": "recommender", "coachgraph_version": __version__, "created": datetime.now(UTC).isoformat(),
            "embeddings": embeddings, "feature_names": feature_names(), "config": asdict(rec.config),
            "scorers": [asdict(c) for c in configs], "vocab": rec.vocab,
-           "catalog": [asdict(item) for item in rec.catalog.items], "stats": stats_to_dict(rec.stats)}
+           "catalog": [asdict(item) for item in rec.catalog.items], "stats": stats_to_dict(rec.stats),
+           "team": team_description(rec.team) if rec.team else None}
+    if rec.team:
+        tensors.update(team_tensors(rec.team))
     _write(path, tensors, doc)
 
 
@@ -337,4 +350,8 @@ def load_recommender(path: Path, embeddings: Embeddings, embeddings_name: str) -
     items = [CatalogItem(i.name, i.kind, i.description) for i in doc.catalog]
     catalog = Catalog(items, embeddings, vectors=vectors.numpy())
     rec = Recommender(catalog, stats, _scorer(path, doc.scorers, tensors), doc.vocab, doc.config)
+    try:
+        rec.team = team_from_file(doc.team, tensors) if doc.team else None
+    except TeamFileError as exc:
+        raise _fail(path, "corrupt", str(exc)) from None
     return rec, _info(path, doc, raw)
