@@ -20,6 +20,7 @@ from coachgraph.cli._console import console, reports_errors
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.config import Settings
 from coachgraph.errors import ConfigError, InputError
+from coachgraph.recommend.baselines import LEARNED, METHODS
 from coachgraph.recommend.checkpoint import model_dir
 from coachgraph.recommend.evaluate import markdown_table, run_benchmark
 from coachgraph.recommend.recommender import Recommendation, RecommenderConfig
@@ -147,9 +148,12 @@ def bench_recommend(
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Markdown table (default: beside --json).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 0,
     epochs: Annotated[int, typer.Option(help="Training epochs of the learned methods.")] = 12,
+    methods: Annotated[str | None, typer.Option(help="Agent-level methods, comma-separated (default: all); "
+                                                     f"{LEARNED} always runs, the system level needs it.")] = None,
 ) -> None:
     """Every recommender method on the same 80/20 trace split: agent and system level."""
     _single_threaded()  # latency is measured as served; training batches are small
+    chosen = _methods(methods)
     with tempfile.TemporaryDirectory() as scratch:
         location = store or _ingested(inputs or [], format_name, Path(scratch) / "bench.sqlite")
         with open_store(location) as opened:
@@ -158,7 +162,7 @@ def bench_recommend(
             settings = Settings.from_env()
             config = RecommenderConfig(train=ScorerTrainConfig(epochs=epochs, seed=seed), seed=seed)
             result = run_benchmark(opened, load_embeddings(settings.default_embeddings), config, seed,
-                                   model_dir(location, settings.cache))
+                                   model_dir(location, settings.cache), chosen)
     table = markdown_table(result)
     console.print(table, highlight=False, markup=False, soft_wrap=True)
     if json_out is not None:
@@ -166,6 +170,17 @@ def bench_recommend(
         (markdown or json_out.with_suffix(".md")).write_text(table, encoding="utf-8")
     elif markdown is not None:
         markdown.write_text(table, encoding="utf-8")
+
+
+def _methods(spec: str | None) -> list[str] | None:
+    """The agent-level methods `--methods` names, `coach` among them; None for all."""
+    if spec is None:
+        return None
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in METHODS]
+    if unknown:
+        raise InputError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}", source="--methods")
+    return [*(n for n in METHODS if n in names and n != LEARNED), LEARNED]
 
 
 def _ingested(inputs: list[Path], format_name: str | None, path: Path) -> str:

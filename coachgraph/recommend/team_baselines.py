@@ -21,7 +21,7 @@ from coachgraph.recommend.context import Example, root_context
 from coachgraph.recommend.recommender import Recommender
 from coachgraph.recommend.structure import ENTRY, TeamStructure, team_structure
 from coachgraph.recommend.team import TeamConfig
-from coachgraph.recommend.teamfeatures import MAX_SIZE, neighbours
+from coachgraph.recommend.teamfeatures import neighbours
 from coachgraph.recommend.teamfit import fit_team_model, structure_f1, team_query
 from coachgraph.recommend.teamrec import (
     TeamQuery,
@@ -97,12 +97,12 @@ def count_structure(members: Sequence[str], stats: TeamStats) -> frozenset[tuple
     return frozenset(edges)
 
 
-def _best_size(rankings: Sequence[Sequence[str]], truths: Sequence[TeamStructure]) -> int:
-    """The team size whose top members scored the best mean member F1 over training traces."""
+def _best_size(rankings: Sequence[Sequence[str]], truths: Sequence[TeamStructure], largest: int) -> int:
+    """The team size (up to `largest`) whose top members scored the best mean member F1 over training traces."""
     def score(k: int) -> float:
         return float(np.mean([structure_f1((r[:k], ()), t)[0] for r, t in zip(rankings, truths, strict=True)]))
 
-    return max(range(1, MAX_SIZE + 1), key=lambda k: (score(k), -k)) if truths else 1
+    return max(range(1, largest + 1), key=lambda k: (score(k), -k)) if truths else 1
 
 
 class _Ranked(TeamMethod):
@@ -113,7 +113,7 @@ class _Ranked(TeamMethod):
 
     def fit(self, data: TeamFit) -> None:
         self.stats = data.history.stats
-        self.k = _best_size(self.rank(data.queries()), data.truths())
+        self.k = _best_size(self.rank(data.queries()), data.truths(), self.stats.largest)
 
     def predict(self, queries: Sequence[TeamQuery]) -> list[Prediction]:
         return [(tuple(r[:self.k]), count_structure(r[:self.k], self.stats)) for r in self.rank(queries)]
@@ -184,7 +184,7 @@ class Markov(TeamMethod):
         """(member, probability of the step that added it, its caller) in the order the chain adds them."""
         team: list[tuple[str, float, str]] = []
         pool, inside = set(query.candidates), set()
-        while len(team) < MAX_SIZE:
+        while len(team) < self.stats.largest:
             steps = [next(((p, a, b) for p, b in self._out(query.root, a) if b in pool and b not in inside), None)
                      for a in (ENTRY, *(m for m, _, _ in team))]
             best = max((s for s in steps if s is not None), default=None)
@@ -243,6 +243,6 @@ class CoachTeam(TeamMethod):
         is_tool = {item.name: item.kind == "tool" for item in self.rec.catalog.items}
         out: list[Prediction] = []
         for names, p, nb in zip(encoded.names, probs, near, strict=True):
-            choice = choose_team(self.model, names, p[:len(names)], nb, TeamConfig(max_size=MAX_SIZE), is_tool)
+            choice = choose_team(self.model, names, p[:len(names)], nb, TeamConfig(max_size=self.model.history.stats.largest), is_tool)
             out.append((choice.members, frozenset(choice.edges)) if choice else ((), frozenset()))
         return out

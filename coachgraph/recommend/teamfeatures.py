@@ -23,29 +23,32 @@ __all__ = ["EDGE_FEATURES", "MAX_SIZE", "MEMBER_FEATURES", "SET_FEATURES", "Edge
            "member_features", "neighbours", "set_features"]
 
 MEMBER_FEATURES = ("knn_vote", "knn_nearest", "knn_best_sim", "member_share", "entry_share", "word_logodds",
-                   "word_lift", "pool", "knn_size", "nearest_sim")
+                   "word_lift", "pool", "knn_size", "nearest_sim", "root_share", "root_seen")
 EDGE_FEATURES = ("is_entry", "rate", "log_pair", "reverse_rate", "caller_out", "callee_in", "callee_entry",
-                 "knn_rate", "caller_tool", "callee_tool", "cold")
+                 "knn_rate", "caller_tool", "callee_tool", "cold", "root_rate")
 MAX_SIZE = 8
-"""Team sizes get a learned bias each up to this size (larger ones share the last)."""
+"""Team sizes get a learned bias each up to this size (larger ones share the last); teams may be
+larger, up to the largest training team (`TeamStats.largest`)."""
 SET_FEATURES = ("ll_in", "ll_out", "expected_f1", "size_gap", "knn_size_logp", "cohesion_mean", "cohesion_min",
                 "pairs_seen", "knn_jaccard", "knn_exact", "edge_fit", *(f"size_{k}" for k in range(1, MAX_SIZE + 1)))
 
 
 @dataclass(frozen=True, slots=True)
 class Neighbours:
-    """The most similar training tasks of a query: their teams and similarity weights."""
+    """What history holds of a query: the teams of its most similar training tasks, with similarity
+    weights, and the label of its caller (whose past teams `TeamStats` counts)."""
 
     teams: list[TeamStructure]
     sims: np.ndarray
     weights: np.ndarray
     """Similarities clipped at zero plus a small floor, so that every neighbour counts a little."""
+    root: str = ""
 
 
-def neighbours(history: TeamHistory, vector: np.ndarray, k: int) -> Neighbours:
-    """The `k` training tasks most similar to the query `vector`."""
+def neighbours(history: TeamHistory, vector: np.ndarray, k: int, root: str = "") -> Neighbours:
+    """The `k` training tasks most similar to the query `vector`, for a team run by `root`."""
     rows, sims = history.neighbours(vector, k)
-    return Neighbours([history.stats.teams[r] for r in rows], sims, np.maximum(sims, 0.0) + 1e-3)
+    return Neighbours([history.stats.teams[r] for r in rows], sims, np.maximum(sims, 0.0) + 1e-3, root)
 
 
 def _word_scores(stats: TeamStats, words: Sequence[str], name: str) -> tuple[float, float]:
@@ -78,10 +81,12 @@ def member_features(stats: TeamStats, near: Neighbours, words: Sequence[str], na
     out[:, 7] = math.log1p(pool_size)
     out[:, 8] = math.log(float(near.weights @ sizes) / total) if k else 0.0
     out[:, 9] = float(near.sims[0]) if k else 0.0
-    n = stats.n_traces
+    n, under_root = stats.n_traces, stats.roots.get(near.root, 0)
+    out[:, 11] = math.log1p(under_root)
     for i, name in enumerate(names):
         m = stats.member.get(name, 0)
         out[i, 3] = math.log((m + 1.0) / (n + 2.0))
+        out[i, 10] = math.log((stats.root_member.get((near.root, name), 0) + (m + 0.5) / (n + 1.0)) / (under_root + 1.0))
         out[i, 4] = (stats.edge.get((ENTRY, name), 0) + 0.5) / (m + 1.0)
         out[i, 5], out[i, 6] = _word_scores(stats, words, name)
     return out
@@ -106,9 +111,19 @@ class EdgePriors:
                    (inner_edges + 1.0) / (sum(stats.pair.values()) + 2.0))
 
 
-def _rate(stats: TeamStats, priors: EdgePriors, a: str, b: str) -> float:
+def _share(stats: TeamStats, priors: EdgePriors, a: str, b: str) -> float:
     prior = priors.entry if a == ENTRY else priors.inner
-    return _logit((stats.edge.get((a, b), 0) + prior) / (stats.pair_count(a, b) + 1.0))
+    return (stats.edge.get((a, b), 0) + prior) / (stats.pair_count(a, b) + 1.0)
+
+
+def _rate(stats: TeamStats, priors: EdgePriors, a: str, b: str) -> float:
+    return _logit(_share(stats, priors, a, b))
+
+
+def _root_rate(stats: TeamStats, priors: EdgePriors, root: str, a: str, b: str) -> float:
+    """The edge's rate in the teams of `root`, smoothed by its rate in all teams."""
+    both = [stats.root_member.get((root, m), 0) for m in (a, b) if m != ENTRY]
+    return _logit((stats.root_edge.get((root, a, b), 0) + _share(stats, priors, a, b)) / (min(both) + 1.0))
 
 
 def edge_features(stats: TeamStats, priors: EdgePriors, near: Neighbours, a: str, b: str,
@@ -124,7 +139,7 @@ def edge_features(stats: TeamStats, priors: EdgePriors, near: Neighbours, a: str
         (stats.calls_out.get(a, 0) + 0.5) / ((stats.n_traces if entry else stats.member.get(a, 0)) + 1.0),
         (stats.called_in.get(b, 0) + 0.5) / (mb + 1.0), (stats.edge.get((ENTRY, b), 0) + 0.5) / (mb + 1.0),
         _logit((called + 0.1) / (both + 0.2)), float(is_tool.get(a, False)), float(is_tool.get(b, False)),
-        float(mb == 0 or (not entry and stats.member.get(a, 0) == 0)),
+        float(mb == 0 or (not entry and stats.member.get(a, 0) == 0)), _root_rate(stats, priors, near.root, a, b),
     ], np.float32)
 
 

@@ -32,7 +32,7 @@ import torch
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallTree
 from coachgraph.errors import InputError
-from coachgraph.recommend.context import context_label, task_text
+from coachgraph.recommend.context import task_text
 from coachgraph.recommend.features import FeatureEnv, group_slices
 from coachgraph.recommend.recommender import Recommender
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
@@ -41,7 +41,6 @@ from coachgraph.recommend.structure import ENTRY, TeamStructure, team_structure
 from coachgraph.recommend.team import TeamConfig
 from coachgraph.recommend.teamfeatures import (
     EDGE_FEATURES,
-    MAX_SIZE,
     SET_FEATURES,
     EdgePriors,
     Neighbours,
@@ -65,7 +64,7 @@ from coachgraph.recommend.teamrec import (
     encode_queries,
     member_probabilities,
 )
-from coachgraph.recommend.teamstats import TeamHistory, build_team_stats
+from coachgraph.recommend.teamstats import TeamHistory, build_team_stats, trace_root
 from coachgraph.recommend.train import Encoded, batch_tensors, concat, trace_bucket
 
 __all__ = ["MIN_TEAMS", "THRESHOLDS", "fit_team_model", "history_of", "learns_teams", "structure_f1", "team_query"]
@@ -98,8 +97,7 @@ def team_query(store: CallTreeStore, tree: CallTree, names: Sequence[str]) -> Te
     """
     shared = store.get_pool(tree.pool_ref) if tree.pool_ref else None
     pool = {e.name for e in tree.pool} | {e.name for e in (shared.entries if shared else ())}
-    roots = [context_label(n) for n in tree.nodes if n.parent_id is None]
-    return TeamQuery(tree.trace_id, task_text(tree), roots[0] if roots else "",
+    return TeamQuery(tree.trace_id, task_text(tree), trace_root(tree),
                      tuple(sorted(pool)) if len(pool) > 1 else tuple(names))
 
 
@@ -271,7 +269,7 @@ def _choose_threshold(folds: list[_Fold], tables: list[list[dict[tuple[str, str]
     return max(THRESHOLDS, key=lambda t: (scores[t], -abs(t - 0.5)))
 
 
-def _perturbed(team: Sequence[str], others: Sequence[str], rng: random.Random) -> list[tuple[str, ...]]:
+def _perturbed(team: Sequence[str], others: Sequence[str], rng: random.Random, largest: int) -> list[tuple[str, ...]]:
     """The true team with one member replaced, dropped or added, as the reference method perturbs it."""
     out = []
     for _ in range(PERTURBATIONS):
@@ -279,7 +277,7 @@ def _perturbed(team: Sequence[str], others: Sequence[str], rng: random.Random) -
         outside = [m for m in others if m not in members]
         if how == "drop" and len(members) > 1:
             members.pop(rng.randrange(len(members)))
-        elif how == "add" and outside and len(members) < MAX_SIZE:
+        elif how == "add" and outside and len(members) < largest:
             members.append(rng.choice(outside))
         elif outside:
             members[rng.randrange(len(members))] = rng.choice(outside)
@@ -298,12 +296,12 @@ class _SetRows:
     teams: list[list[tuple[str, ...]]]
 
 
-def _candidates(tree: CallTree, ranked: list[str], near: Neighbours, pool: int,
+def _candidates(tree: CallTree, ranked: list[str], near: Neighbours, pool: int, largest: int,
                 rng: random.Random) -> tuple[list[tuple[str, ...]], int]:
     """Candidate teams of one training trace (those decoding would see first) and how many those are."""
-    generated = candidate_teams(ranked, near, TeamConfig(max_size=MAX_SIZE), pool)
+    generated = candidate_teams(ranked, near, TeamConfig(max_size=largest), pool)
     truth = tuple(m for m in ranked if m in team_structure(tree).members)
-    extra = [truth, *_perturbed(truth, ranked[:pool + 2], rng)] if truth else []
+    extra = [truth, *_perturbed(truth, ranked[:pool + 2], rng, largest)] if truth else []
     seen = {frozenset(t) for t in generated}
     extra = [t for t in dict.fromkeys(extra) if t and frozenset(t) not in seen]
     return [*generated, *extra], len(generated)
@@ -317,7 +315,7 @@ def _set_rows(folds: list[_Fold], probs: list[np.ndarray], tables: list[list[dic
     for fold, prob, table in zip(folds, probs, tables, strict=True):
         for i, (tree, near) in enumerate(zip(fold.trees, fold.near, strict=True)):
             ranked = _ranked(fold.data.names[i], prob[i])
-            teams, n_generated = _candidates(tree, ranked, near, pool, rng)
+            teams, n_generated = _candidates(tree, ranked, near, pool, fold.history.stats.largest, rng)
             p = {n: float(v) for n, v in zip(fold.data.names[i], prob[i], strict=False)}
             shown = {n: p[n] for n in ranked[:pool]}
             true = team_structure(tree)
@@ -362,6 +360,7 @@ def fit_team_model(rec: Recommender, store: CallTreeStore, train_ids: Sequence[s
     if not folds:
         raise InputError(f"{len(trees)} training traces with a team are too few to learn teams from "
                          f"(at least {MIN_TEAMS}, one team of two or more members)", source="team recommender")
+    config = replace(config, pool=max(config.pool, max(len(team_structure(t).members) for t in trees) + 2))
     is_tool = _is_tool(rec)
     labels = [_labels(f.data, f.trees) for f in folds]
     n_items = len(rec.vocab) + 1

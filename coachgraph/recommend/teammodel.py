@@ -49,7 +49,8 @@ class TeamModelConfig:
     neighbours: int = 10
     """Most similar training tasks whose teams are looked up."""
     pool: int = 12
-    """Candidates (likeliest members first) that candidate teams are drawn from."""
+    """Candidates (likeliest members first) that candidate teams are drawn from; fitting raises it
+    to two more than the largest training team."""
     arch: str = "mlp"
     """Member scorer architecture (a key of `scorer.ARCHS`; chosen on folds of training traces)."""
     arch_choices: tuple[str, ...] = ("mlp", "seq", "linear")

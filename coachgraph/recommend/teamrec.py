@@ -87,7 +87,7 @@ def encode_queries(rec: Recommender, history: TeamHistory, queries: Sequence[Tea
     contexts = [root_context(q.trace_id, q.task, q.candidates or rec.catalog.names(), root=q.root) for q in queries]
     data = rec.encode([Example(c, "") for c in contexts], env=env, vocab=vocab)
     vectors = rec.catalog.embed_queries([q.task for q in queries]) if queries else np.zeros((0, 1), np.float32)
-    near = [neighbours(history, v, k) for v in vectors]
+    near = [neighbours(history, v, k, q.root) for q, v in zip(queries, vectors, strict=True)]
     n, width, n_agent = data.feats.shape
     team = [member_features(history.stats, nb, task_words(q.task), names, len(c.candidates))
             for q, c, nb, names in zip(queries, contexts, near, data.names, strict=True)]
