@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 CLI := $(VENV)/bin/coachgraph
 STAMP := $(VENV)/.coachgraph-installed
 
-.PHONY: install demo test test-fast bench lint
+.PHONY: install demo test test-fast test-verl bench lint
 
 install: $(STAMP)
 
@@ -28,6 +28,24 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not slow"
+
+# verl's releases with the curriculum sampler interface (0.5 to 0.7) pin numpy<2, so the verl
+# sampler is tested in an environment of its own: the curriculum package, verl, pytest.
+VERL_VENV ?= .venv-verl
+VERL_PY := $(VERL_VENV)/bin/python
+VERL_STAMP := $(VERL_VENV)/.coachgraph-verl-installed
+
+$(VERL_STAMP): pyproject.toml
+	test -x $(VERL_PY) || $(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_PY) -m pip install --upgrade pip
+	$(VERL_PY) -m pip install torch==2.13.0
+	$(VERL_PY) -m pip install --no-deps -e .
+	$(VERL_PY) -m pip install "verl>=0.5,<0.8" "pyarrow>=19,<20" pydantic scipy scikit-learn \
+		threadpoolctl networkx langchain-core pytest
+	touch $(VERL_STAMP)
+
+test-verl: $(VERL_STAMP)
+	$(VERL_PY) -m pytest tests/curriculum/test_verl_sampler.py -o addopts="" -p no:cacheprovider
 
 bench: install
 	$(PY) benchmarks/bench_generate.py --json bench-out/generate.json

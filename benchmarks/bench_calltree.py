@@ -42,7 +42,7 @@ def _timed_ingest(fmt: str, inputs: list[Path], work: Path, repeats: int) -> dic
     seconds, cpu_seconds = sorted(runs)[len(runs) // 2]
     return {"traces": report.traces, "nodes": report.nodes, "seconds": seconds, "repeats": repeats,
             "nodes_per_s": report.nodes / seconds, "cpu_seconds": cpu_seconds,
-            "nodes_per_cpu_s": report.nodes / cpu_seconds, "quarantined": len(report.quarantined)}
+            "nodes_per_cpu_s": report.nodes / cpu_seconds, "quarantined": report.rejected}
 
 
 def bench_ingest(corpora: Path, work: Path, repeats: int = 5) -> dict[str, dict[str, float]]:

@@ -39,7 +39,7 @@ TASKS = ["Find flights from Paris to Rome next week", "Summarise the latest sale
 def start_server(store: str, port: int, api_key: str | None, workers: int) -> subprocess.Popen[bytes]:
     """`coachgraph serve` for `store` on 127.0.0.1:`port` (the recommender is trained if absent)."""
     cmd = [sys.executable, "-m", "coachgraph.cli.main", "serve", "--store", store, "--port", str(port),
-           "--host", "127.0.0.1", "--workers", str(workers)]
+           "--host", "127.0.0.1", "--workers", str(workers), "--no-access-log"]
     env = {**os.environ, **({"COACHGRAPH_API_KEY": api_key} if api_key else {})}
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -10,6 +10,7 @@ __all__ = [
     "CoachgraphError",
     "ConfigError",
     "InputError",
+    "InputLimitError",
     "MissingDependencyError",
     "ModelSpecError",
     "PrerequisiteCycleError",
@@ -40,6 +41,20 @@ class InputError(CoachgraphError, ValueError):
     def __init__(self, message: str, *, source: str | None = None) -> None:
         self.source = source
         super().__init__(f"{source}: {message}" if source else message)
+
+
+class InputLimitError(InputError):
+    """Input goes past a reader limit (nesting depth, record size, memory held).
+
+    Args:
+        message: what is over which limit, e.g. ``"nested deeper than 128 levels"``.
+        source: where it is.
+        limit: the setting that bounds it, e.g. ``"max_depth"``.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, limit: str) -> None:
+        self.limit = limit
+        super().__init__(message, source=source)
 
 
 class ModelSpecError(CoachgraphError, ValueError):

@@ -1,6 +1,12 @@
 """Calling trees: the schema, stores, ingest formats, tracer and analysis."""
 
-from coachgraph.calltree.base import CallTreeStore, OutcomeCounts, StoreStats
+from coachgraph.calltree.base import (
+    CallTreeStore,
+    OutcomeCounts,
+    StoreStats,
+    TraceQuery,
+    TraceSummary,
+)
 from coachgraph.calltree.schema import (
     SCHEMA_VERSION,
     CallNode,
@@ -23,5 +29,7 @@ __all__ = (
     "PoolEntry",
     "SQLiteCallTreeStore",
     "StoreStats",
+    "TraceQuery",
+    "TraceSummary",
     "open_store",
 )

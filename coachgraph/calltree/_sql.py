@@ -17,31 +17,33 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from coachgraph.calltree.base import CallTreeStore, OutcomeCounts, StoreStats
+from coachgraph.calltree._sql_text import (
+    AGENT_OUTCOMES,
+    INSERT_NODE,
+    INSERT_TRACE,
+    OUTCOME_FIELD,
+    STAT_SCALARS,
+    ddl_statements,
+    where,
+)
+from coachgraph.calltree.base import (
+    CallTreeStore,
+    OutcomeCounts,
+    StoreStats,
+    TraceQuery,
+    TraceSummary,
+)
 from coachgraph.calltree.schema import SCHEMA_VERSION, CallNode, CallTree, Pool, PoolEntry
 from coachgraph.errors import StoreError
 
 __all__ = ["SqlCallTreeStore", "ddl_statements"]
 
-_FILTERS: dict[str, str] = {
-    "task": "LOWER(t.task) LIKE ? ESCAPE '!'",
-    "agent": "EXISTS (SELECT 1 FROM nodes n WHERE n.trace_id = t.trace_id AND n.agent = ?)",
-    "tool": "EXISTS (SELECT 1 FROM nodes n WHERE n.trace_id = t.trace_id AND n.tool = ?)",
-}
-_OUTCOME_FIELD: dict[Any, str] = {1: "success", 0: "failure", None: "unknown"}
-
-
-def _like(text: str) -> str:
-    escaped = text.lower().replace("!", "!!").replace("%", "!%").replace("_", "!_")
-    return f"%{escaped}%"
-
-
-_FILTER_VALUE = {"task": _like, "agent": str, "tool": str}
-
-
 def _micros(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1_000_000)
 
+
+_IDENTIFYING_TABLES = frozenset({"meta", "traces", "nodes"})
+"""Tables that every coachgraph store has had since its first schema version."""
 
 _LOOKUP_CHUNK = 500
 """Trace ids per stored-hash lookup: well under every backend's limit on bound parameters."""
@@ -75,6 +77,8 @@ class SqlCallTreeStore(CallTreeStore):
     """A store over a DB-API connection; subclasses supply the DDL and transactions."""
 
     placeholder: ClassVar[str] = "?"
+    _TABLES_SQL: ClassVar[str] = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    """The names of the tables where the store's tables live (overridden per backend)."""
 
     @abstractmethod
     def _write(self) -> AbstractContextManager[Any]:
@@ -91,15 +95,47 @@ class SqlCallTreeStore(CallTreeStore):
         """By default, text goes into columns unchanged; override where the backend forbids some."""
         return value
 
-    def _check_version(self, cur: Any) -> None:
+    def _open_schema(self, cur: Any, where: str, *, create: bool) -> None:
+        """Check that the database holds a coachgraph store, creating one only in an empty database
+        and only when `create`, so that no other program's tables are ever touched.
+
+        Raises:
+            StoreError: the database is empty (and not `create`), holds another program's tables,
+                or a store newer than this version.
+        """
+        tables = self._foreign_check(cur, where)
+        if not tables and not create:
+            raise StoreError(f"{where}: holds no calling-tree store (it is empty); ingest "
+                             "traces into it first")
+        if create:
+            for stmt in ddl_statements():
+                cur.execute(stmt)
+        self._check_version(cur, where, create=create)
+
+    def _foreign_check(self, cur: Any, where: str) -> set[str]:
+        """The database's table names; raises `StoreError` when they are another program's."""
+        tables = self._table_names(cur)
+        if tables and not _IDENTIFYING_TABLES <= tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(f"{where}: not a coachgraph calling-tree store (it holds other "
+                             f"tables: {shown}); give another store location")
+        return tables
+
+    def _table_names(self, cur: Any) -> set[str]:
+        cur.execute(self._TABLES_SQL)
+        return {str(row[0]) for row in cur.fetchall()}
+
+    def _check_version(self, cur: Any, where: str, *, create: bool) -> None:
         cur.execute(self._q("SELECT value FROM meta WHERE key = ?"), ("schema_version",))
         row = cur.fetchone()
+        if row is None and not create:
+            raise StoreError(f"{where}: the calling-tree store has no schema_version")
         if row is None:
             cur.execute(self._q("INSERT INTO meta (key, value) VALUES (?, ?)"),
                         ("schema_version", str(SCHEMA_VERSION)))
         elif int(row[0]) > SCHEMA_VERSION:
-            raise StoreError(f"store schema_version {row[0]} is newer than {SCHEMA_VERSION}; "
-                             "upgrade coachgraph to read it")
+            raise StoreError(f"{where}: store schema_version {row[0]} is newer than "
+                             f"{SCHEMA_VERSION}; upgrade coachgraph to read it")
 
     def put_tree(self, tree: CallTree) -> bool:
         return self.put_trees([tree]) == 1
@@ -141,9 +177,9 @@ class SqlCallTreeStore(CallTreeStore):
             cur.execute(self._q("DELETE FROM traces WHERE trace_id = ?"), (head.trace_id,))
             total = len(stored) - len(gone) + len(nodes)
             digest = hashlib.sha256(((row[0] if row else "") + encoded.digest).encode()).hexdigest()
-            cur.execute(self._q(_INSERT_TRACE), self._trace_row(encoded, n_nodes=total, digest=digest))
+            cur.execute(self._q(INSERT_TRACE), self._trace_row(encoded, n_nodes=total, digest=digest))
             first = max((seq for _, seq in stored.values()), default=-1) + 1
-            cur.executemany(self._q(_INSERT_NODE), self._node_rows(encoded, first))
+            cur.executemany(self._q(INSERT_NODE), self._node_rows(encoded, first))
 
     def _stored_hashes(self, cur: Any, trace_ids: set[str]) -> dict[str, str]:
         """Trace id → stored content hash, for those of `trace_ids` already stored."""
@@ -163,8 +199,8 @@ class SqlCallTreeStore(CallTreeStore):
             cur.executemany(self._q("DELETE FROM traces WHERE trace_id = ?"),
                             [(trace_id,) for trace_id in replaced])
         if items:
-            cur.executemany(self._q(_INSERT_TRACE), [self._trace_row(item) for item in items])
-            cur.executemany(self._q(_INSERT_NODE),
+            cur.executemany(self._q(INSERT_TRACE), [self._trace_row(item) for item in items])
+            cur.executemany(self._q(INSERT_NODE),
                             (row for item in items for row in self._node_rows(item)))
 
     def _trace_row(self, item: _Encoded, n_nodes: int | None = None, digest: str | None = None) -> tuple[Any, ...]:
@@ -209,17 +245,38 @@ class SqlCallTreeStore(CallTreeStore):
             cur.execute(self._q(sql + " ORDER BY trace_id"), args)
             return [row[0] for row in cur.fetchall()]
 
+    def trace_digests(self) -> dict[str, str]:
+        with self._read() as cur:
+            cur.execute("SELECT trace_id, content_hash FROM traces")
+            return dict(cur.fetchall())
+
+    def pool_digests(self) -> dict[str, str]:
+        with self._read() as cur:
+            cur.execute("SELECT pool, content_hash FROM pools")
+            return dict(cur.fetchall())
+
     def find_traces(
         self, *, task: str | None = None, agent: str | None = None, tool: str | None = None,
         limit: int = 100,
     ) -> list[str]:
-        given = {k: v for k, v in {"task": task, "agent": agent, "tool": tool}.items() if v}
-        where = " AND ".join(_FILTERS[k] for k in given) or "1 = 1"
-        args = [_FILTER_VALUE[k](v) for k, v in given.items()]
-        sql = f"SELECT t.trace_id FROM traces t WHERE {where} ORDER BY t.trace_id LIMIT ?"
+        query = TraceQuery(task=task, agent=agent, tool=tool)
+        return [s.trace_id for s in self.trace_summaries(query, limit=limit)]
+
+    def trace_summaries(self, query: TraceQuery, *, limit: int = 100, offset: int = 0) -> list[TraceSummary]:
+        clause, args = where(query)
+        sql = (f"SELECT t.trace_id, t.source, t.task, t.n_nodes, t.success, t.outcome FROM traces t "
+               f"WHERE {clause} ORDER BY t.trace_id LIMIT ? OFFSET ?")
         with self._read() as cur:
-            cur.execute(self._q(sql), (*args, limit))
-            return [row[0] for row in cur.fetchall()]
+            cur.execute(self._q(sql), (*args, limit, offset))
+            rows = cur.fetchall()
+        return [TraceSummary(trace_id=row[0], source=row[1], task=row[2], nodes=int(row[3]),
+                             outcome=OUTCOME_FIELD[row[4]], outcome_word=row[5]) for row in rows]
+
+    def count_traces(self, query: TraceQuery) -> int:
+        clause, args = where(query)
+        with self._read() as cur:
+            cur.execute(self._q(f"SELECT COUNT(*) FROM traces t WHERE {clause}"), args)
+            return int(cur.fetchone()[0])
 
     def children(self, trace_id: str, node_id: str | None) -> list[CallNode]:
         parent = "parent_id IS NULL" if node_id is None else "parent_id = ?"
@@ -232,9 +289,9 @@ class SqlCallTreeStore(CallTreeStore):
     def agent_outcomes(self) -> dict[str, OutcomeCounts]:
         counts: defaultdict[str, OutcomeCounts] = defaultdict(OutcomeCounts)
         with self._read() as cur:
-            cur.execute(_AGENT_OUTCOMES)
+            cur.execute(AGENT_OUTCOMES)
             for agent, success, n in cur.fetchall():
-                field = _OUTCOME_FIELD[success]
+                field = OUTCOME_FIELD[success]
                 setattr(counts[agent], field, getattr(counts[agent], field) + int(n))
             cur.execute("SELECT blamed_agent, COUNT(*) FROM traces "
                         "WHERE blamed_agent IS NOT NULL GROUP BY blamed_agent")
@@ -275,7 +332,7 @@ class SqlCallTreeStore(CallTreeStore):
 
     def stats(self) -> StoreStats:
         with self._read() as cur:
-            values = {key: _scalar(cur, sql) for key, sql in _STAT_SCALARS.items()}
+            values = {key: _scalar(cur, sql) for key, sql in STAT_SCALARS.items()}
             cur.execute("SELECT COALESCE(source, ''), COUNT(*) FROM traces GROUP BY source")
             by_source = {str(k): int(n) for k, n in cur.fetchall()}
             cur.execute("SELECT kind, COUNT(*) FROM nodes GROUP BY kind")
@@ -321,58 +378,4 @@ def _scalar(cur: Any, sql: str) -> int:
     cur.execute(sql)
     return int(cur.fetchone()[0])
 
-
-_STAT_SCALARS = {
-    "traces": "SELECT COUNT(*) FROM traces",
-    "nodes": "SELECT COUNT(*) FROM nodes",
-    "agents": "SELECT COUNT(DISTINCT agent) FROM nodes WHERE agent IS NOT NULL",
-    "tools": "SELECT COUNT(DISTINCT tool) FROM nodes WHERE tool IS NOT NULL",
-    "pools": "SELECT COUNT(*) FROM pools",
-}
-
-_INSERT_TRACE = (
-    "INSERT INTO traces (trace_id, source, task, success, outcome, pool_ref, blamed_agent, "
-    "n_nodes, content_hash, schema_version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_NODE = (
-    "INSERT INTO nodes (trace_id, seq, id, parent_id, kind, name, agent, tool, status, "
-    "start_us, end_us, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_AGENT_OUTCOMES = (
-    "SELECT a.agent, t.success, COUNT(*) FROM "
-    "(SELECT DISTINCT trace_id, agent FROM nodes WHERE agent IS NOT NULL) a "
-    "JOIN traces t ON t.trace_id = a.trace_id GROUP BY a.agent, t.success"
-)
-
-TABLES = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS traces (
-    trace_id TEXT PRIMARY KEY, source TEXT, task TEXT, success INTEGER, outcome TEXT,
-    pool_ref TEXT, blamed_agent TEXT, n_nodes INTEGER NOT NULL, content_hash TEXT NOT NULL,
-    schema_version INTEGER NOT NULL, doc TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS nodes (
-    trace_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, parent_id TEXT,
-    kind TEXT NOT NULL, name TEXT, agent TEXT, tool TEXT, status TEXT, start_us BIGINT,
-    end_us BIGINT, doc TEXT NOT NULL, PRIMARY KEY (trace_id, seq));
-CREATE INDEX IF NOT EXISTS nodes_by_agent ON nodes (agent) WHERE agent IS NOT NULL;
-CREATE INDEX IF NOT EXISTS nodes_by_tool ON nodes (tool) WHERE tool IS NOT NULL;
-CREATE INDEX IF NOT EXISTS traces_by_source ON traces (source);
-CREATE TABLE IF NOT EXISTS pools (
-    pool TEXT PRIMARY KEY, content_hash TEXT NOT NULL, n_entries INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS pool_entries (
-    pool TEXT NOT NULL, seq INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (pool, seq));
-"""
-
-
-def ddl_statements() -> list[str]:
-    """The schema as separate statements.
-
-    Node rows carry whole JSON documents (often kilobytes), which SQLite keeps best in a rowid
-    table: a trace's rows are written together, so their rowids and pages stay contiguous.
-    Node ids need no unique index of their own: `CallTree` validation already guarantees them
-    unique within a trace, and no query looks a node up by id, so it would only slow writes.
-    Nor do parents: `children` reads the trace's own rows through the primary key, whose range
-    is a few hundred rows even for large traces, which costs less than an index every write pays.
-    """
-    return [stmt.strip() for stmt in TABLES.split(";") if stmt.strip()]
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 import networkx as nx
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from coachgraph.calltree.analysis import decision_points
 from coachgraph.calltree.schema import CallNode, CallTree, DecisionPoint, Pool
 
-__all__ = ["CallTreeStore", "OutcomeCounts", "StoreStats"]
+__all__ = ["CallTreeStore", "OutcomeCounts", "StoreStats", "TraceQuery", "TraceSummary"]
+
+Outcome = Literal["success", "failure", "unknown"]
 
 
 class OutcomeCounts(BaseModel):
@@ -35,6 +38,35 @@ class StoreStats(BaseModel):
     pools: int
     by_source: dict[str, int]
     by_kind: dict[str, int]
+
+
+class TraceQuery(BaseModel):
+    """Which traces to list: every given filter must hold (none given: all traces)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task: str | None = None
+    """Text the task contains (case-insensitive)."""
+    agent: str | None = None
+    """An agent the trace calls."""
+    tool: str | None = None
+    """A tool the trace calls."""
+    outcome: Outcome | None = None
+    """How the trace ended: `success`, `failure`, or `unknown` (no label)."""
+    source: str | None = None
+    """The ingest format or tracer that produced it."""
+
+
+class TraceSummary(BaseModel):
+    """One stored trace at a glance: what `coachgraph calltree list` shows."""
+
+    trace_id: str
+    source: str | None
+    task: str | None
+    nodes: int
+    outcome: Outcome
+    outcome_word: str | None
+    """The source's own outcome word (e.g. `give_up`), where it gives one."""
 
 
 class CallTreeStore(ABC):
@@ -66,6 +98,14 @@ class CallTreeStore(ABC):
         limit: int = 100,
     ) -> list[str]:
         """Ids of traces whose task contains `task` (case-insensitive) and that call `agent` / `tool`."""
+
+    @abstractmethod
+    def trace_summaries(self, query: TraceQuery, *, limit: int = 100, offset: int = 0) -> list[TraceSummary]:
+        """Summaries of the traces matching `query`, sorted by trace id, `limit` from `offset`."""
+
+    @abstractmethod
+    def count_traces(self, query: TraceQuery) -> int:
+        """How many traces match `query`."""
 
     @abstractmethod
     def children(self, trace_id: str, node_id: str | None) -> list[CallNode]:
@@ -132,6 +172,23 @@ class CallTreeStore(ABC):
             tree = self.get_tree(trace_id)
             if tree is not None:
                 yield tree
+
+    def trace_digests(self) -> dict[str, str]:
+        """Trace id → a digest of the stored trace's content; a trace that changes gets a new one.
+
+        By default, hashes each stored tree's JSON; SQL backends read the digest they keep.
+        """
+        return {tree.trace_id: hashlib.sha256(tree.model_dump_json().encode()).hexdigest()
+                for tree in self.iter_trees()}
+
+    def pool_digests(self) -> dict[str, str]:
+        """Pool name → a digest of the stored pool's entries.
+
+        By default, hashes each pool's JSON; SQL backends read the digest they keep.
+        """
+        pools = {name: self.get_pool(name) for name in self.pools()}
+        return {name: hashlib.sha256(pool.model_dump_json().encode()).hexdigest()
+                for name, pool in pools.items() if pool is not None}
 
     def decision_points(self, trace_id: str) -> list[DecisionPoint]:
         """Decision points of one trace, candidates drawn from its pool and its shared pool.

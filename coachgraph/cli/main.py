@@ -6,6 +6,7 @@ import typer
 
 from coachgraph.cli import bench, calltree, graphs, models, recommend, skills, train
 from coachgraph.cli._console import setup_logging
+from coachgraph.cli._errors import OneLineErrorGroup
 
 __all__ = ["app"]
 
@@ -13,7 +14,7 @@ app = typer.Typer(
     name="coachgraph",
     help="Teacher, student, critic and planner agents; curricula and learned recommendations.",
     no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
+    cls=OneLineErrorGroup,
 )
 
 

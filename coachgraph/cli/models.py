@@ -6,7 +6,7 @@ import typer
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from rich.table import Table
 
-from coachgraph.cli._console import console, err_console, reports_errors
+from coachgraph.cli._console import console, err_console, reports_errors, styled, working
 from coachgraph.errors import InputError
 from coachgraph.models import CHAT_MODELS, load_chat_model
 from coachgraph.models.registry import parse_spec
@@ -38,10 +38,11 @@ def generate(
     """Print the model's completion of PROMPT."""
     if not prompt.strip():
         raise InputError("the prompt is empty: give a non-blank PROMPT", source="PROMPT")
-    chat_model = load_chat_model(model, temperature=temperature, top_p=top_p, max_tokens=max_tokens)
+    with working(f"loading {model}"):
+        chat_model = load_chat_model(model, temperature=temperature, top_p=top_p, max_tokens=max_tokens)
     messages: list[BaseMessage] = [SystemMessage(system)] if system else []
     messages.append(HumanMessage(prompt))
-    console.print(chat_model.invoke(messages).text, markup=False, highlight=False)
+    console.print(chat_model.invoke(messages).text)
 
 
 @reports_errors
@@ -52,22 +53,23 @@ def chat(
     system: str | None = typer.Option(None, "--system", help="Optional system message."),
 ) -> None:
     """Talk with a model in the terminal; answers stream as they are generated."""
-    chat_model = load_chat_model(model, temperature=temperature, max_tokens=max_tokens)
+    with working(f"loading {model}"):
+        chat_model = load_chat_model(model, temperature=temperature, max_tokens=max_tokens)
     history: list[BaseMessage] = [SystemMessage(system)] if system else []
-    err_console.print(f"[dim]chatting with {model}; an empty line ends[/]")
+    err_console.print(styled((f"chatting with {model}; an empty line ends", "dim")))
     while True:
         try:
-            line = console.input("[bold cyan]you>[/] ")
+            line = console.input(styled(("you> ", "bold cyan")))
         except EOFError:
             break
         if not line.strip():
             break
         history.append(HumanMessage(line))
-        console.print("[bold green]model>[/] ", end="")
+        console.print(styled(("model> ", "bold green")), end="")
         answer = ""
         for chunk in chat_model.stream(history):
             answer += chunk.text
-            console.print(chunk.text, end="", markup=False, highlight=False)
+            console.print(chunk.text, end="")
         console.print()
         history.append(AIMessage(answer))
 

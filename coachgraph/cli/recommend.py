@@ -6,34 +6,43 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import torch
 import typer
 from rich import box
 from rich.table import Table
+from rich.text import Text
 from threadpoolctl import threadpool_limits
 
 from coachgraph.calltree.ingest import FORMATS, ingest
+from coachgraph.calltree.render import ellipsis
 from coachgraph.calltree.stores import open_store
-from coachgraph.cli._console import console, reports_errors
+from coachgraph.cli._console import console, err_console, reports_errors, warn
+from coachgraph.cli._progress import progress_bars
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.config import Settings
 from coachgraph.errors import ConfigError, InputError
 from coachgraph.recommend.baselines import LEARNED, METHODS
-from coachgraph.recommend.checkpoint import model_dir
+from coachgraph.recommend.checkpoint import model_dir, model_file, read_info
 from coachgraph.recommend.evaluate import markdown_table, run_benchmark
+from coachgraph.recommend.fingerprint import compare, store_fingerprint
 from coachgraph.recommend.recommender import Recommendation, RecommenderConfig
 from coachgraph.recommend.service import RecommendService
 from coachgraph.recommend.train import ScorerTrainConfig
-from coachgraph.recommend.trainer import ensure_model, train_store
+from coachgraph.recommend.trainer import StalePolicy, ensure_model, retrain_hint, train_store
+from coachgraph.server.keys import API_KEY_ENV, API_KEY_FILE_ENV, resolve_api_key
 
 __all__ = ["app", "register"]
 
 app = typer.Typer(help="Recommend the next agent/tool or a small team, learned from calling trees.",
                   no_args_is_help=True)
 
-StoreOpt = Annotated[str, typer.Option("--store", help="SQLite file or postgresql:// DSN.")]
+StoreOpt = Annotated[str, typer.Option("--store", help="SQLite file or postgresql:// DSN (read only).")]
+IfStaleOpt = Annotated[StalePolicy, typer.Option(
+    "--if-stale", case_sensitive=False,
+    help="When the store changed since the model was trained (or the model is from an older release): "
+         "retrain first (with progress), warn and answer from the old model, or refuse.")]
 
 
 def _single_threaded() -> None:
@@ -44,11 +53,16 @@ def _single_threaded() -> None:
     threadpool_limits(limits=1)
 
 
-def _service(store: str) -> RecommendService:
-    """The store's model (trained first where it has none), loaded to serve."""
-    _single_threaded()
+def _service(store: str, if_stale: StalePolicy) -> RecommendService:
+    """The store's model, trained first where `if_stale` says so (with progress bars), loaded to serve."""
+    _single_threaded()  # before any training: small batches, shared cores
     settings = Settings.from_env()
-    ensure_model(store, settings)
+    with progress_bars() as progress:
+        freshness = ensure_model(store, settings, if_stale=if_stale, progress=progress)
+    if not freshness.fresh:
+        err_console.print(f"warning: {freshness.describe()}; answering from the model as trained "
+                          f"({retrain_hint(store)}, or pass --if-stale retrain)", markup=False, highlight=False,
+                          soft_wrap=True)
     return RecommendService(store, settings)
 
 
@@ -67,13 +81,43 @@ def _ranking_table(title: str, ranked: list[Recommendation]) -> Table:
     return table
 
 
+def _existing_store(store: str) -> None:
+    """Refuse a store that is missing or not ours before any model is loaded."""
+    with open_store(store, read_only=True):
+        pass
+
+
 @app.command("train")
 @reports_errors
 def train_command(store: StoreOpt, seed: Annotated[int, typer.Option(help="Seed of the weights.")] = 0) -> None:
     """Train the recommender on every trace of the store and save it beside the store."""
+    _existing_store(store)
     _single_threaded()
-    info = train_store(store, Settings.from_env(), seed=seed)
-    console.print(f"trained on {info.traces} traces; saved to {info.path}", highlight=False, markup=False)
+    with progress_bars() as progress:
+        info = train_store(store, Settings.from_env(), seed=seed, progress=progress)
+    console.print(f"trained on {info.trained_on.traces} traces; saved to {info.path}", highlight=False, markup=False)
+
+
+@app.command("status")
+@reports_errors
+def status_command(store: StoreOpt) -> None:
+    """Show the store's trained model and whether the store changed since it was trained."""
+    _existing_store(store)
+    settings = Settings.from_env()
+    info = read_info(model_file(store, settings.cache), settings.default_embeddings)
+    with open_store(store, read_only=True) as opened:
+        freshness = compare(info.trained_on, store_fingerprint(opened))
+    table = Table(box=box.SIMPLE, show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    for field, value in (("model", str(info.path)), ("trained", info.created),
+                         ("release", info.coachgraph_version), ("embeddings", info.embeddings),
+                         ("architecture", ", ".join(info.archs)), ("trained on", f"{info.trained_on.traces} traces"),
+                         ("store now", f"{freshness.now} traces"), ("fresh", "yes" if freshness.fresh else "no")):
+        table.add_row(field, Text(value))  # paths and names are text, never markup
+    console.print(table)
+    if not freshness.fresh:
+        console.print(f"{freshness.describe()}; {retrain_hint(store)}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("next")
@@ -81,16 +125,19 @@ def train_command(store: StoreOpt, seed: Annotated[int, typer.Option(help="Seed 
 def next_command(
     store: StoreOpt,
     task: Annotated[str, typer.Option("--task", help="The task text.")],
-    trace: Annotated[str | None, typer.Option("--trace", help="A stored trace to continue.")] = None,
-    node: Annotated[str | None, typer.Option("--node", help="The calling node in that trace.")] = None,
-    k: Annotated[int, typer.Option("-k", help="How many to show.")] = 5,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only agent, tool or skill (default: any).")] = None,
+    trace: Annotated[str | None, typer.Option("--trace", help="A stored trace to continue (see `calltree list`).")] = None,
+    node: Annotated[str | None, typer.Option("--node", help="The calling node in that trace (see `calltree show`).")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many to show.")] = 5,
+    kind: Annotated[Literal["agent", "tool", "skill"] | None, typer.Option(
+        "--kind", help="Only this kind (default: any).")] = None,
+    if_stale: IfStaleOpt = StalePolicy.RETRAIN,
 ) -> None:
     """Rank the next agent/tool, with each feature group's contribution to the score."""
-    if kind not in (None, "agent", "tool", "skill"):
-        raise InputError(f"--kind must be agent, tool or skill, not {kind!r}", source="--kind")
-    ranked = _service(store).next(task=task, trace_id=trace, node_id=node, k=k, kind=kind)
-    console.print(_ranking_table(f"next agent/tool for: {task[:60]}", ranked))
+    if node is not None and trace is None:
+        raise InputError("--node needs --trace (the trace the node belongs to)", source="--node")
+    _existing_store(store)
+    ranked = _service(store, if_stale).next(task=task, trace_id=trace, node_id=node, k=k, kind=kind)
+    console.print(_ranking_table(f"next agent/tool for: {ellipsis(task, 60)}", ranked))
 
 
 @app.command("team")
@@ -98,11 +145,13 @@ def next_command(
 def team_command(
     store: StoreOpt,
     task: Annotated[str, typer.Option("--task", help="The task text.")],
-    max_size: Annotated[int, typer.Option("--max-size", help="Largest team.")] = 4,
+    max_size: Annotated[int, typer.Option("--max-size", min=1, max=12, help="Largest team.")] = 4,
+    if_stale: IfStaleOpt = StalePolicy.RETRAIN,
 ) -> None:
     """Recommend a team for the task (its size learned, at most --max-size) and who calls whom in it."""
-    team = _service(store).team(task=task, max_size=max_size)
-    console.print(f"team of {len(team.nodes)} (score {team.score:.2f}, connected: {team.connected})", highlight=False)
+    _existing_store(store)
+    team = _service(store, if_stale).team(task=task, max_size=max_size)
+    console.print(f"team of {len(team.nodes)} (score {team.score:.2f}, connected: {team.connected})", highlight=False, markup=False)
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("member", overflow="fold")
     table.add_column("p", justify="right")
@@ -118,24 +167,46 @@ def team_command(
 @reports_errors
 def serve_command(
     store: StoreOpt,
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port (0: any free one).")] = 8000,
     host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
-    api_key: Annotated[str | None, typer.Option("--api-key", envvar="COACHGRAPH_API_KEY",
-                                                help="Bearer key required on every request.")] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes (one per core).")] = 1,
+    api_key_file: Annotated[Path | None, typer.Option(
+        "--api-key-file", envvar=API_KEY_FILE_ENV, help="File holding the bearer key every request needs.")] = None,
+    api_key: Annotated[str | None, typer.Option(
+        "--api-key", help=f"The key itself: every user of the machine sees it in `ps`; prefer {API_KEY_ENV} "
+                          "or --api-key-file.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Server processes (one per core).")] = 1,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="One line per request on stderr.")] = True,
+    if_stale: IfStaleOpt = StalePolicy.RETRAIN,
 ) -> None:
-    """Serve the recommender over HTTP (FastAPI; OpenAPI schema at /docs)."""
-    import uvicorn
+    """Serve the recommender over HTTP (FastAPI; OpenAPI schema at /docs, behind the key).
 
-    from coachgraph.server.app import API_KEY_ENV, STORE_ENV, create_app
+    A model retrained while the server runs (`coachgraph recommend train`) is picked up by every
+    server process within seconds, or at once through POST /v1/admin/reload.
 
-    service = _service(store)  # trains here when needed, so that workers only load it
-    options = {"host": host, "port": port, "log_level": "warning", "access_log": False}
+    The key comes from the environment variable COACHGRAPH_API_KEY or from --api-key-file.
+    """
+    from coachgraph.server.app import STORE_ENV, create_app
+    from coachgraph.server.run import bind, serve
+
+    key = resolve_api_key(api_key, api_key_file, os.environ.get(API_KEY_ENV), warn)
+    if key is None and host not in ("127.0.0.1", "localhost", "::1"):
+        warn(f"serving on {host} without an API key: anyone who reaches it can query the store")
+    _existing_store(store)
+    sock = bind(host, port)
+    service = _service(store, if_stale)  # trains here when needed, so that workers only load it
+
+    def announce(url: str) -> None:
+        guard = "API key required" if key else "no API key"
+        console.print(f"serving {store} at {url} ({len(service.recommender.catalog)} agents and tools; "
+                      f"{guard}; OpenAPI docs at {url}/docs)")
+
     if workers == 1:
-        uvicorn.run(create_app(store, api_key=api_key, service=service), **options)
+        app = create_app(store, api_key=key, service=service)
+        serve(app, sock, access_log=access_log, on_listening=announce)
         return
-    os.environ[STORE_ENV], os.environ[API_KEY_ENV] = store, api_key or ""
-    uvicorn.run("coachgraph.server.app:app_from_env", factory=True, workers=workers, **options)
+    os.environ[STORE_ENV], os.environ[API_KEY_ENV] = store, key or ""
+    serve("coachgraph.server.app:app_from_env", sock, workers=workers, access_log=access_log,
+          on_listening=announce)
 
 
 @bench_app.command("recommend")
@@ -147,7 +218,7 @@ def bench_recommend(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the results here.")] = None,
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Markdown table (default: beside --json).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 0,
-    epochs: Annotated[int, typer.Option(help="Training epochs of the learned methods.")] = 12,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs of the learned methods.")] = 12,
     methods: Annotated[str | None, typer.Option(help="Agent-level methods, comma-separated (default: all); "
                                                      f"{LEARNED} always runs, the system level needs it.")] = None,
 ) -> None:
@@ -156,7 +227,7 @@ def bench_recommend(
     chosen = _methods(methods)
     with tempfile.TemporaryDirectory() as scratch:
         location = store or _ingested(inputs or [], format_name, Path(scratch) / "bench.sqlite")
-        with open_store(location) as opened:
+        with open_store(location, read_only=store is not None) as opened:
             from coachgraph.models import load_embeddings
 
             settings = Settings.from_env()
@@ -164,7 +235,7 @@ def bench_recommend(
             result = run_benchmark(opened, load_embeddings(settings.default_embeddings), config, seed,
                                    model_dir(location, settings.cache), chosen)
     table = markdown_table(result)
-    console.print(table, highlight=False, markup=False, soft_wrap=True)
+    console.print(table)
     if json_out is not None:
         json_out.write_text(json.dumps(result, indent=1), encoding="utf-8")
         (markdown or json_out.with_suffix(".md")).write_text(table, encoding="utf-8")

@@ -6,7 +6,7 @@ import json
 import statistics
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import typer
@@ -23,6 +23,7 @@ from coachgraph.graphs.curriculum import (
     RunConfig,
     RunResult,
     bench_table,
+    check_run,
     load_run,
     run_curriculum_bench,
     train_run,
@@ -94,9 +95,11 @@ class _Bars:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("held-out {task.fields[accuracy]}"), TextColumn("reward {task.fields[reward]}"),
-                    TextColumn("[cyan]{task.fields[category]}"), TimeElapsedColumn(), console=err_console)
+    return Progress(TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("held-out {task.fields[accuracy]}", markup=False),
+                    TextColumn("reward {task.fields[reward]}", markup=False),
+                    TextColumn("{task.fields[category]}", style="cyan", markup=False), TimeElapsedColumn(),
+                    console=err_console)
 
 
 def _print_result(result: RunResult) -> None:
@@ -161,8 +164,8 @@ def train(
     resume: Path | None = RESUME,
     domain: str = typer.Option(_DEFAULT.domain, help="Task domain: arithmetic, or jsonl:<path> (GSM8K-style)."),
     student: str = typer.Option(_DEFAULT.student, help="Student model spec (trainable: smollm2 or hf:<path>)."),
-    precision: str = typer.Option(_DEFAULT.precision, help="Generation precision of the student: int8, bf16, fp32."),
-    objective: str = typer.Option(_AGENTS.objective, help="sft or grpo."),
+    precision: Literal["fp32", "bf16", "int8"] = typer.Option(_DEFAULT.precision, help="Generation precision of the student."),
+    objective: Literal["sft", "grpo"] = typer.Option(_AGENTS.objective, help="Training objective."),
     batch_size: int = typer.Option(_AGENTS.batch_size, min=1, help="Problems per step."),
     samples: int = typer.Option(_AGENTS.samples, min=1, help="Answers sampled per problem (G)."),
     eval_every: int = typer.Option(_DEFAULT.eval_every, min=0, help="Steps between held-out evaluations."),
@@ -177,7 +180,8 @@ def train(
     teacher_model: str | None = typer.Option(None, help="Chat model spec that rewrites and writes problems."),
     reformulate: int = typer.Option(0, min=0, help="Failed problems reworded per step by the teacher model."),
     synthesize: int = typer.Option(0, min=0, help="Missing skills given a new problem per step (STAT-Syn)."),
-    process_reward: str = typer.Option(_AGENTS.process_reward, help="none, clip, delta or clip+delta."),
+    process_reward: Literal["none", "clip", "delta", "clip+delta"] = typer.Option(
+        _AGENTS.process_reward, help="Process reward added to the outcome reward."),
     threads: int = typer.Option(0, min=0, help="Torch threads for the run (0: torch's default)."),
     stop_after: int | None = typer.Option(None, min=1, help="Stop after this many steps, leaving a resumable run."),
 ) -> None:
@@ -192,6 +196,7 @@ def train(
         run_dir = resume
     else:
         config, run_dir = _run_config(_option_values(ctx, only_given=False)), out
+        check_run(config)
     if config.threads:
         torch.set_num_threads(config.threads)
     with _progress() as progress:
@@ -215,6 +220,8 @@ def bench_curriculum(
     base = BenchConfig().base.model_copy(update={"steps": steps, "student": student, "skills": _skills(skills),
                                                  "threads": threads})
     config = BenchConfig(teachers=_skills(teachers), seeds=seeds, base=base)
+    for teacher in config.teachers:
+        check_run(base.model_copy(update={"teacher": teacher}))
     if threads:
         torch.set_num_threads(threads)
     with _progress() as progress:

@@ -6,8 +6,11 @@ with `make_teacher("prereq-gate+sec", space, seed=0)`.
 
 from __future__ import annotations
 
+from coachgraph.curriculum.alp_bins import ALPBinsConfig, ALPBinsTeacher
 from coachgraph.curriculum.alp_gmm import ALPGMMConfig, ALPGMMTeacher
 from coachgraph.curriculum.base import TaskSpace, Teacher, TeacherWrapper
+from coachgraph.curriculum.continuous import ContinuousTeacher
+from coachgraph.curriculum.covar_gmm import CovarGMMConfig, CovarGMMTeacher
 from coachgraph.curriculum.export import (
     load_curriculum,
     record,
@@ -19,7 +22,14 @@ from coachgraph.curriculum.gating import GateConfig, PrerequisiteGate
 from coachgraph.curriculum.horizon import HorizonConfig, HorizonStages
 from coachgraph.curriculum.irt import IRTConfig, IRTTeacher
 from coachgraph.curriculum.ladder import FormatLadder, LadderConfig
+from coachgraph.curriculum.learnability import LearnabilityConfig, LearnabilityTeacher
+from coachgraph.curriculum.learning_progress import (
+    LearningProgressConfig,
+    LearningProgressTeacher,
+)
+from coachgraph.curriculum.plr import PLRConfig, PLRTeacher
 from coachgraph.curriculum.registry import TEACHERS, make_teacher, register_teacher
+from coachgraph.curriculum.riac import RIACConfig, RIACTeacher
 from coachgraph.curriculum.sec import SECConfig, SECTeacher
 from coachgraph.curriculum.stat_sel import STATSelConfig, STATSelTeacher
 from coachgraph.curriculum.toy import TOY_SPACE, ToyConfig, ToyGrid, run_toy
@@ -28,8 +38,13 @@ from coachgraph.curriculum.uniform import RandomConfig, RandomTeacher
 __all__ = (
     "TEACHERS",
     "TOY_SPACE",
+    "ALPBinsConfig",
+    "ALPBinsTeacher",
     "ALPGMMConfig",
     "ALPGMMTeacher",
+    "ContinuousTeacher",
+    "CovarGMMConfig",
+    "CovarGMMTeacher",
     "FormatLadder",
     "GateConfig",
     "HorizonConfig",
@@ -37,7 +52,15 @@ __all__ = (
     "IRTConfig",
     "IRTTeacher",
     "LadderConfig",
+    "LearnabilityConfig",
+    "LearnabilityTeacher",
+    "LearningProgressConfig",
+    "LearningProgressTeacher",
+    "PLRConfig",
+    "PLRTeacher",
     "PrerequisiteGate",
+    "RIACConfig",
+    "RIACTeacher",
     "RandomConfig",
     "RandomTeacher",
     "SECConfig",

@@ -17,7 +17,7 @@ import numpy as np
 
 from coachgraph.types import CurriculumStep, Outcome
 
-__all__ = ["TaskSpace", "Teacher", "TeacherWrapper", "make_rng"]
+__all__ = ["Seed", "TaskSpace", "Teacher", "TeacherWrapper", "make_rng"]
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,9 @@ from coachgraph.recommend.checkpoint import (
 from coachgraph.recommend.context import DecisionContext, Example, contexts_from_tree, next_context
 from coachgraph.recommend.evaluate import run_benchmark
 from coachgraph.recommend.features import FEATURE_GROUPS, featurize
+from coachgraph.recommend.fingerprint import Freshness, StoreFingerprint, store_fingerprint
 from coachgraph.recommend.fitting import fit_recommender
+from coachgraph.recommend.progress import Progress
 from coachgraph.recommend.recommender import Recommendation, Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.service import RecommendService
@@ -27,7 +29,13 @@ from coachgraph.recommend.teammodel import TeamModelConfig
 from coachgraph.recommend.teamrec import TeamModel, TeamQuery, recommend_team
 from coachgraph.recommend.tool import recommend_next_agent_tool
 from coachgraph.recommend.train import ScorerTrainConfig
-from coachgraph.recommend.trainer import ensure_model, open_service, train_store
+from coachgraph.recommend.trainer import (
+    StaleModelError,
+    StalePolicy,
+    ensure_model,
+    open_service,
+    train_store,
+)
 
 __all__ = (
     "ENTRY",
@@ -38,8 +46,10 @@ __all__ = (
     "Constraints",
     "DecisionContext",
     "Example",
+    "Freshness",
     "ModelFileError",
     "ModelInfo",
+    "Progress",
     "Recommendation",
     "RecommendService",
     "Recommender",
@@ -47,6 +57,9 @@ __all__ = (
     "Scorer",
     "ScorerConfig",
     "ScorerTrainConfig",
+    "StaleModelError",
+    "StalePolicy",
+    "StoreFingerprint",
     "Team",
     "TeamConfig",
     "TeamModel",
@@ -68,6 +81,7 @@ __all__ = (
     "retrieve",
     "run_benchmark",
     "save_recommender",
+    "store_fingerprint",
     "team_structure",
     "train_store",
 )

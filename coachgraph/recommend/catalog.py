@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,13 +24,12 @@ from langchain_core.embeddings import Embeddings
 
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallTree, PoolEntry
+from coachgraph.recommend.progress import EMBED_ITEMS, Progress, report
 from coachgraph.retrieval.bm25 import bm25_weights
 from coachgraph.retrieval.dense import normalize
 from coachgraph.retrieval.text import tokenize
 
 __all__ = ["Catalog", "CatalogItem", "catalog_from_store"]
-
-logger = logging.getLogger(__name__)
 
 ROWS_CACHE = 16
 """Candidate lists whose catalogue rows are remembered (a served catalogue repeats one list)."""
@@ -67,15 +65,18 @@ class Catalog:
         embedder_name: part of the cache key, so that two embedders never share a file.
         query_cache: how many recent query vectors are kept.
         vectors: item vectors already computed (a loaded recommender); skips embedding.
+        progress: hears when the items are embedded (not when their vectors come from the cache).
     """
 
     def __init__(self, items: Sequence[CatalogItem], embeddings: Embeddings, cache_dir: Path | None = None,
                  embedder_name: str = "embeddings", query_cache: int = 4096,
-                 vectors: np.ndarray | None = None) -> None:
+                 vectors: np.ndarray | None = None, progress: Progress | None = None) -> None:
         self.items = list(items)
         self.index = {item.name: i for i, item in enumerate(self.items)}
         self.embeddings = embeddings
-        self.vectors = self._item_vectors(cache_dir, embedder_name) if vectors is None else vectors  # (n_items, dim)
+        if vectors is None:
+            vectors = self._item_vectors(cache_dir, embedder_name, progress)
+        self.vectors = vectors  # (n_items, dim)
         self._vocab, self._weights = bm25_weights([Counter(tokenize(item.text)) for item in self.items])
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._names: dict[str | None, tuple[str, ...]] = {}
@@ -110,14 +111,15 @@ class Catalog:
             self._rows[key] = rows
         return rows
 
-    def _item_vectors(self, cache_dir: Path | None, embedder_name: str) -> np.ndarray:
+    def _item_vectors(self, cache_dir: Path | None, embedder_name: str, progress: Progress | None) -> np.ndarray:
         texts = [item.text for item in self.items]
         key = hashlib.sha256("\x1f".join([embedder_name, *texts]).encode("utf-8")).hexdigest()[:20]
         path = cache_dir / f"catalog-{key}.npy" if cache_dir is not None else None
         if path is not None and path.is_file():
             return np.load(path)
-        logger.info("embedding %d catalogue items", len(texts))
+        report(progress, EMBED_ITEMS, 0, len(texts))  # one call: its batches are cut by text length
         vectors = normalize(self.embeddings.embed_documents(texts)) if texts else np.zeros((0, 1), np.float32)
+        report(progress, EMBED_ITEMS, len(texts), len(texts))
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             np.save(path, vectors)
@@ -212,7 +214,8 @@ def _entries(store: CallTreeStore, trees: Iterable[CallTree]) -> dict[str, Catal
 
 
 def catalog_from_store(store: CallTreeStore, trees: Iterable[CallTree], embeddings: Embeddings,
-                       cache_dir: Path | None = None, embedder_name: str = "embeddings") -> Catalog:
+                       cache_dir: Path | None = None, embedder_name: str = "embeddings",
+                       progress: Progress | None = None) -> Catalog:
     """The catalogue of a store: its pools plus every agent/tool its traces call, sorted by name."""
     found = _entries(store, trees)
-    return Catalog([found[name] for name in sorted(found)], embeddings, cache_dir, embedder_name)
+    return Catalog([found[name] for name in sorted(found)], embeddings, cache_dir, embedder_name, progress=progress)

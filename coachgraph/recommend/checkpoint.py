@@ -4,10 +4,11 @@ A trained recommender is two files in its cache folder:
 
 - ``recommender.json``, the description: `schema_version`, the feature names, the recommender's
   and each scorer's config, the training statistics, the item vocabulary, the catalogue, the
-  embeddings it was trained with, the team recommender's part (`teamfile`; null where the
-  traces held too few teams), and the name and SHA-256 of its weights file;
-- ``recommender-<sha256>.safetensors``: scorer weights, catalogue vectors and the team
-  recommender's weights.
+  embeddings it was trained with, the fingerprint of the store it was trained on, the team
+  recommender's part (`teamfile`; null where the traces held too few teams), and the name and
+  SHA-256 of its weights file;
+- ``recommender-<sha256>.safetensors``: scorer weights, catalogue vectors, the keys of the
+  traces it was trained on and the team recommender's weights.
 
 The weights are written first, then the description by an atomic rename, so a reader sees the
 previous model or the new one, whole; the weights of the model before are kept for readers that
@@ -33,7 +34,7 @@ import numpy as np
 import torch
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
@@ -42,6 +43,7 @@ from coachgraph.errors import CoachgraphError
 from coachgraph.recommend.catalog import Catalog, CatalogItem
 from coachgraph.recommend.ensemble import Ensemble
 from coachgraph.recommend.features import feature_names
+from coachgraph.recommend.fingerprint import StoreFingerprint
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import ARCHS, Scorer, ScorerConfig
 from coachgraph.recommend.stats import stats_from_dict, stats_to_dict
@@ -56,8 +58,9 @@ from coachgraph.recommend.teamfile import (
 __all__ = ["LEGACY_FILE", "MODEL_FILE", "SCHEMA_VERSION", "ModelFileError", "ModelInfo", "load_recommender",
            "load_scorer", "model_dir", "model_file", "read_info", "save_recommender", "save_scorer"]
 
-SCHEMA_VERSION = 2
-"""Version of the description this release writes and reads (2: with the learned team recommender)."""
+SCHEMA_VERSION = 3
+"""Version of the description this release writes and reads (2 added the store fingerprint, 3 the
+team recommender)."""
 MODEL_FILE = "recommender.json"
 """The description's name in a store's model folder."""
 LEGACY_FILE = "recommender.pt"
@@ -111,6 +114,12 @@ class _TensorsRef(_Strict):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
+class _StoreRef(_Strict):
+    fingerprint: str
+    traces: int
+    pools: int
+
+
 class _Item(_Strict):
     name: str
     kind: str
@@ -137,6 +146,7 @@ class _RecommenderDoc(_Weights):
     config: RecommenderConfig
     vocab: dict[str, int]
     catalog: list[_Item]
+    store: _StoreRef
     stats: dict[str, Any]
     team: TeamDescription | None
 
@@ -153,8 +163,13 @@ class ModelInfo:
     """The embeddings spec its catalogue vectors come from."""
     archs: tuple[str, ...]
     """Architecture of each scorer (several: an ensemble)."""
-    traces: int
-    """Traces it was trained on."""
+    trained_on: StoreFingerprint
+    """The store's content when it was trained."""
+
+    @property
+    def traces(self) -> int:
+        """Traces it was trained on."""
+        return self.trained_on.traces
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -304,31 +319,42 @@ def load_scorer(path: Path) -> tuple[Scorer | Ensemble, dict[str, Any]]:
     return _scorer(path, doc.scorers, _read_tensors(path, doc.tensors)), doc.extra
 
 
-def save_recommender(rec: Recommender, path: Path, *, embeddings: str) -> None:
-    """Write `rec`, whose catalogue vectors come from the embeddings spec `embeddings`."""
+def save_recommender(rec: Recommender, path: Path, *, embeddings: str, store: StoreFingerprint) -> None:
+    """Write `rec` trained on a store whose content was `store`, with catalogue vectors from
+    the embeddings spec `embeddings`."""
     configs, tensors = _scorer_tensors(rec.model)
     tensors["catalog.vectors"] = torch.from_numpy(np.ascontiguousarray(rec.catalog.vectors, np.float32))
+    tensors["store.keys"] = torch.from_numpy(store.keys)
     doc = {"kind": "recommender", "coachgraph_version": __version__, "created": datetime.now(UTC).isoformat(),
            "embeddings": embeddings, "feature_names": feature_names(), "config": asdict(rec.config),
            "scorers": [asdict(c) for c in configs], "vocab": rec.vocab,
-           "catalog": [asdict(item) for item in rec.catalog.items], "stats": stats_to_dict(rec.stats),
-           "team": team_description(rec.team) if rec.team else None}
+           "catalog": [asdict(item) for item in rec.catalog.items],
+           "store": {"fingerprint": store.digest, "traces": store.traces, "pools": store.pools},
+           "stats": stats_to_dict(rec.stats), "team": team_description(rec.team) if rec.team else None}
     if rec.team:
         tensors.update(team_tensors(rec.team))
     _write(path, tensors, doc)
 
 
-def _info(path: Path, doc: _RecommenderDoc, raw: dict[str, Any]) -> ModelInfo:
-    traces = raw["stats"].get("n_traces")
+def _info(path: Path, doc: _RecommenderDoc, keys: torch.Tensor) -> ModelInfo:
+    if keys.dtype != torch.int64 or keys.dim() != 1 or len(keys) != doc.store.traces:
+        raise _fail(path, "corrupt", f"its trace keys do not match store.traces ({doc.store.traces})")
+    trained = StoreFingerprint(doc.store.fingerprint, keys.numpy(), doc.store.pools)
     return ModelInfo(path, doc.created, doc.coachgraph_version, doc.embeddings, tuple(c.arch for c in doc.scorers),
-                     traces if isinstance(traces, int) else 0)
+                     trained)
 
 
 def read_info(path: Path, embeddings_name: str) -> ModelInfo:
-    """What the model file at `path` says about itself, checked as `load_recommender` checks its
-    description (its weights are not read): raises `ModelFileError` where it could not be served."""
-    doc, raw = _describe(path, embeddings_name)
-    return _info(path, doc, raw)
+    """What the model file at `path` says about itself, checked as `load_recommender` checks it
+    (but its weights not read): raises `ModelFileError` where it could not be served."""
+    doc, _ = _describe(path, embeddings_name)
+    weights = _weights_path(path, doc.tensors)
+    try:
+        with safe_open(str(weights), framework="pt") as f:
+            keys = f.get_tensor("store.keys")
+    except (SafetensorError, OSError) as exc:
+        raise _fail(weights, "corrupt", f"trace keys unreadable ({exc})") from None
+    return _info(path, doc, keys)
 
 
 def load_recommender(path: Path, embeddings: Embeddings, embeddings_name: str) -> tuple[Recommender, ModelInfo]:
@@ -345,7 +371,7 @@ def load_recommender(path: Path, embeddings: Embeddings, embeddings_name: str) -
         err = exc.errors()[0]
         raise _fail(path, "corrupt", f"field stats.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
     vectors = tensors.get("catalog.vectors")
-    if vectors is None or vectors.dim() != 2 or len(vectors) != len(doc.catalog):
+    if vectors is None or vectors.dim() != 2 or len(vectors) != len(doc.catalog) or "store.keys" not in tensors:
         raise _fail(path, "corrupt", "its catalogue vectors do not match its catalogue")
     items = [CatalogItem(i.name, i.kind, i.description) for i in doc.catalog]
     catalog = Catalog(items, embeddings, vectors=vectors.numpy())
@@ -354,4 +380,4 @@ def load_recommender(path: Path, embeddings: Embeddings, embeddings_name: str) -
         rec.team = team_from_file(doc.team, tensors) if doc.team else None
     except TeamFileError as exc:
         raise _fail(path, "corrupt", str(exc)) from None
-    return rec, _info(path, doc, raw)
+    return rec, _info(path, doc, tensors["store.keys"])

@@ -21,6 +21,7 @@ from coachgraph.recommend.catalog import Catalog
 from coachgraph.recommend.context import DecisionContext, Example
 from coachgraph.recommend.ensemble import Ensemble
 from coachgraph.recommend.features import FeatureEnv, feature_names, featurize
+from coachgraph.recommend.progress import EMBED_QUERIES, FEATURES, Progress, report
 from coachgraph.recommend.scorer import Scorer
 from coachgraph.recommend.stats import InteractionStats
 from coachgraph.recommend.teammodel import TeamModelConfig
@@ -29,10 +30,12 @@ from coachgraph.recommend.train import Encoded, ScorerTrainConfig, batch_tensors
 if TYPE_CHECKING:
     from coachgraph.recommend.teamrec import TeamModel
 
-__all__ = ["Recommendation", "Recommender", "RecommenderConfig"]
+__all__ = ["Recommendation", "Recommender", "RecommenderConfig", "query_texts"]
 
 EMBED_CHUNK = 512
 """Query texts embedded per call when featurising many decisions."""
+FEATURE_REPORT = 256
+"""Decisions featurised between two progress reports."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,11 @@ class Recommendation(BaseModel):
     contributions: dict[str, float]
 
 
+def query_texts(contexts: Sequence[DecisionContext]) -> list[str]:
+    """The distinct texts embedded for `contexts` (task and local subtask), sorted."""
+    return sorted({t for c in contexts for t in (c.task, c.local_text or c.task)})
+
+
 class Recommender:
     """A trained agent-level recommender over one catalogue."""
 
@@ -91,12 +99,14 @@ class Recommender:
         names = feature_names()
         self.columns = np.array([names.index(c) for c in config.columns] if config.columns else range(len(names)))
 
-    def embed_contexts(self, contexts: Sequence[DecisionContext]) -> None:
+    def embed_contexts(self, contexts: Sequence[DecisionContext], progress: Progress | None = None) -> None:
         """Embed the task and subtask texts of `contexts` in batches, so featurising never waits on one."""
-        texts = sorted({t for c in contexts for t in (c.task, c.local_text or c.task)})
+        texts = query_texts(contexts)
         self.catalog.reserve_queries(len(texts))
+        report(progress, EMBED_QUERIES, 0, len(texts))
         for lo in range(0, len(texts), EMBED_CHUNK):
             self.catalog.embed_queries(texts[lo:lo + EMBED_CHUNK])
+            report(progress, EMBED_QUERIES, min(lo + EMBED_CHUNK, len(texts)), len(texts))
 
     def candidates(self, context: DecisionContext, constraints: Constraints | None = None,
                    chosen: str | None = None, stats: InteractionStats | None = None) -> Candidates:
@@ -115,17 +125,20 @@ class Recommender:
 
     def encode(self, examples: Sequence[Example], force_chosen: bool = False,
                constraints: Constraints | None = None, env: FeatureEnv | None = None,
-               vocab: dict[str, int] | None = None) -> Encoded:
+               vocab: dict[str, int] | None = None, progress: Progress | None = None) -> Encoded:
         """Retrieve and featurise decisions into padded arrays, all feature columns (labels only set targets).
 
         `env` and `vocab` default to the recommender's own (statistics of all training traces).
         """
         env = env or self.env
-        self.embed_contexts([e.context for e in examples])
+        self.embed_contexts([e.context for e in examples], progress)
         rows = []
-        for ex in examples:
+        report(progress, FEATURES, 0, len(examples))
+        for i, ex in enumerate(examples, 1):
             cands = self.candidates(ex.context, constraints, ex.chosen if force_chosen else None, env.stats)
             rows.append((ex.context, cands, featurize(env, ex.context, cands), ex.chosen))
+            if i % FEATURE_REPORT == 0 or i == len(examples):
+                report(progress, FEATURES, i, len(examples))
         return encode(rows, self.vocab if vocab is None else vocab)
 
     @torch.no_grad()

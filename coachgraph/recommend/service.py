@@ -3,13 +3,16 @@
 The CLI, the HTTP API and the LangChain tool all go through `RecommendService`, so they answer
 identically. The service never trains: `trainer.train_store` (``coachgraph recommend train``)
 writes the model file beside the store and the service loads it. `reload` swaps in a retrained
-model without a restart; queries already running finish on the model they started with.
+model without a restart, and by default the service also looks for a newer file every
+`WATCH_S` seconds while it answers, so that every server process picks up a retrained model.
+Queries already running finish on the model they started with.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,18 +21,22 @@ from langchain_core.embeddings import Embeddings
 
 from coachgraph.calltree.stores import open_store
 from coachgraph.config import Settings
-from coachgraph.errors import InputError
+from coachgraph.errors import CoachgraphError, InputError
 from coachgraph.recommend.candidates import Constraints
 from coachgraph.recommend.checkpoint import ModelInfo, load_recommender, model_file
 from coachgraph.recommend.context import DecisionContext, next_context, root_context
+from coachgraph.recommend.fingerprint import Freshness, compare, store_fingerprint
 from coachgraph.recommend.recommender import Recommendation, Recommender
 from coachgraph.recommend.stats import InteractionStats
 from coachgraph.recommend.team import Team, TeamConfig
 from coachgraph.recommend.teamrec import TeamQuery, recommend_team
 
-__all__ = ["RecommendService"]
+__all__ = ["WATCH_S", "RecommendService"]
 
 logger = logging.getLogger(__name__)
+
+WATCH_S = 2.0
+"""Seconds between two looks for a newer model file (one `stat` call) while answering."""
 
 Stamp = tuple[int, int, int] | None
 """What identifies one written model file: modification time, size and inode of its description."""
@@ -60,12 +67,15 @@ class RecommendService:
         settings: where models are kept (`Settings.cache`, for a DSN) and which embeddings
             (`Settings.default_embeddings`); from the environment when not given.
         embeddings: replaces the embedder `settings` names (it must produce the same vectors).
+        watch_s: seconds between looks for a newer model file while answering; `None`: only
+            an explicit `reload` loads one.
 
     Raises:
         ModelFileError: the store has no model this release can serve (its message says why).
     """
 
-    def __init__(self, location: str, settings: Settings | None = None, embeddings: Embeddings | None = None) -> None:
+    def __init__(self, location: str, settings: Settings | None = None, embeddings: Embeddings | None = None,
+                 watch_s: float | None = WATCH_S) -> None:
         self.location = location
         self.settings = settings or Settings.from_env()
         self.model_path = model_file(location, self.settings.cache)
@@ -74,7 +84,10 @@ class RecommendService:
 
             embeddings = load_embeddings(self.settings.default_embeddings)
         self.embeddings = embeddings
+        self.watch_s = watch_s
         self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._rejected: Stamp = None
         self._loaded = self._load()
 
     def _load(self) -> _Loaded:
@@ -84,7 +97,7 @@ class RecommendService:
 
     @property
     def recommender(self) -> Recommender:
-        return self._loaded.recommender
+        return self._current().recommender
 
     @property
     def stats(self) -> InteractionStats:
@@ -92,7 +105,7 @@ class RecommendService:
 
     @property
     def info(self) -> ModelInfo:
-        """What the loaded model says about itself (when and on how many traces it was trained)."""
+        """What the loaded model says about itself (when trained, on which store content)."""
         return self._loaded.info
 
     def reload(self, force: bool = False) -> bool:
@@ -102,17 +115,41 @@ class RecommendService:
         `ModelFileError` and the loaded model stays. Returns whether a model was loaded.
         """
         with self._lock:
-            if not force and _stamp(self.model_path) == self._loaded.stamp:
+            self._checked = time.monotonic()
+            stamp = _stamp(self.model_path)
+            if not force and stamp == self._loaded.stamp:
                 return False
-            self._loaded = self._load()
+            try:
+                self._loaded = self._load()
+            except CoachgraphError:
+                self._rejected = stamp
+                raise
         logger.info("recommender reloaded from %s", self.model_path)
         return True
+
+    def _current(self) -> _Loaded:
+        """The loaded model, after a look for a newer file when `watch_s` has passed."""
+        if self.watch_s is not None and time.monotonic() - self._checked >= self.watch_s:
+            self._checked = time.monotonic()
+            stamp = _stamp(self.model_path)
+            if stamp not in (self._loaded.stamp, self._rejected):
+                try:
+                    self.reload()
+                except CoachgraphError as exc:
+                    logger.warning("kept the loaded recommender; the new file cannot be served: %s", exc)
+        return self._loaded
+
+    def freshness(self) -> Freshness:
+        """How the store differs now from the content the loaded model was trained on."""
+        with open_store(self.location, read_only=True) as store:
+            current = store_fingerprint(store)
+        return compare(self.info.trained_on, current)
 
     def _context(self, rec: Recommender, task: str, trace_id: str | None, node_id: str | None, kind: str,
                  candidates: list[str]) -> DecisionContext:
         if trace_id is None:
             return root_context("query", task, candidates, kind, _root(rec))
-        with open_store(self.location) as store:
+        with open_store(self.location, read_only=True) as store:
             tree = store.get_tree(trace_id)
         if tree is None:
             raise InputError(f"no trace {trace_id!r} in the store", source="trace_id")
@@ -127,7 +164,7 @@ class RecommendService:
              constraints: Constraints | None = None) -> list[Recommendation]:
         """The best `k` next agents/tools: of `kind` (any kind when `None`, or when the catalogue
         has none of that kind), or among `candidates` when given."""
-        rec = self._loaded.recommender
+        rec = self._current().recommender
         pool = candidates or _names(rec, kind)
         return rec.rank(self._context(rec, task, trace_id, node_id, kind or "agent", pool), k, constraints)
 
@@ -138,7 +175,7 @@ class RecommendService:
         Raises:
             InputError: the model holds no team recommender (its traces held too few teams).
         """
-        rec = self._loaded.recommender
+        rec = self._current().recommender
         if rec.team is None:
             raise InputError("the store's model learned no team recommender: its traces hold too few teams",
                              source=self.location)

@@ -160,7 +160,8 @@ def train(model: Trainable, data: Encoded, config: ScorerTrainConfig,
 
     The decisions of a `val_share` of traces are held out (`held_out_split`); the weights of the
     epoch with the lowest held-out loss are kept, and training stops after `patience` epochs without improvement.
-    `callbacks` maps an event name (``"epoch_end"``) to a function of (epoch, loss).
+    `callbacks` maps an event name to a function of two numbers: ``"train_start"`` gets (most
+    epochs the run may take, NaN) before the first epoch, ``"epoch_end"`` (epoch, loss) after each.
     """
     usable = np.flatnonzero(data.targets >= 0)
     if len(usable) == 0:
@@ -230,7 +231,10 @@ class _Loop:
             torch.manual_seed(self.config.seed)  # dropout draws come from this seed
             per_epoch = -(-len(fit_rows) // self.config.batch_size)
             every = max(1, -(-self.config.eval_steps // per_epoch))  # epochs between validations
-            for epoch in range(max(self.config.epochs, -(-self.config.min_steps // per_epoch))):
+            n_epochs = max(self.config.epochs, -(-self.config.min_steps // per_epoch))
+            if "train_start" in self.callbacks:
+                self.callbacks["train_start"](n_epochs, float("nan"))
+            for epoch in range(n_epochs):
                 losses.append(self._epoch(fit_rows, generator))
                 if "epoch_end" in self.callbacks:
                     self.callbacks["epoch_end"](epoch, losses[-1])

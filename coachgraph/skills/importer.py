@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -56,10 +57,17 @@ def _copy(source: Path, files: list[Path], target: Path) -> None:
         shutil.copyfile(path, destination)
 
 
-def import_skills(library: SkillLibrary, root: Path, overwrite: bool = False) -> ImportReport:
-    """Validate and copy every skill found under `root` into `library`."""
+def import_skills(library: SkillLibrary, root: Path, overwrite: bool = False,
+                  progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Validate and copy every skill found under `root` into `library`.
+
+    `progress`, when given, is called with ``(folders done, folders found)`` after each folder.
+    """
     report = ImportReport()
-    for folder in discover(root):
+    folders = discover(root)
+    for done, folder in enumerate(folders, 1):
+        if progress is not None:
+            progress(done - 1, len(folders))
         try:
             skill = read_skill(folder)
             files = _resource_files(folder)
@@ -67,9 +75,11 @@ def import_skills(library: SkillLibrary, root: Path, overwrite: bool = False) ->
             _copy(folder, files, library.folder(skill.name))
         except SkillError as exc:
             report.rejected.append(exc)
-            logger.warning("skipped %s: %s", folder, exc)
+            logger.info("skipped %s: %s", folder, exc)  # the report carries it to the caller
             continue
         report.imported.append(skill.name)
+    if progress is not None:
+        progress(len(folders), len(folders))
     return report
 
 

@@ -14,6 +14,7 @@ every change incrementally (only a changed skill is re-embedded).
 from __future__ import annotations
 
 import builtins
+import functools
 import logging
 import shutil
 from collections.abc import Iterable
@@ -46,7 +47,7 @@ class SkillLibrary:
     """Add, get, revise, remove and search skills stored under `root`.
 
     Args:
-        root: the library folder (created if missing).
+        root: the library folder (created by the first write; reading creates nothing).
         embeddings: enables dense retrieval next to BM25; ``None`` keeps BM25 only.
         index_type: vector index type for dense retrieval (a name from `INDEXES`).
         index_options: its options (default `SKILL_VECTORS`), e.g. ``{"factory": "Flat"}`` for faiss.
@@ -55,12 +56,15 @@ class SkillLibrary:
     def __init__(self, root: Path, embeddings: Embeddings | None = None, index_type: str = "faiss", index_options: dict[str, object] | None = None) -> None:
         self.root = Path(root)
         self.state = self.root / STATE_DIR
-        self.state.mkdir(parents=True, exist_ok=True)
-        self.stats = SkillStats(self.state / "stats.sqlite")
         self.embeddings = embeddings
         self.index_type = index_type
         self.index_options = index_options if index_options is not None else dict(SKILL_VECTORS)
         self._retriever: HybridRetriever | None = None
+
+    @functools.cached_property
+    def stats(self) -> SkillStats:
+        """Usage statistics, opened (and created) on first use: reading skills writes nothing."""
+        return SkillStats(self.state / "stats.sqlite")
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -84,6 +88,8 @@ class SkillLibrary:
 
     def names(self) -> list[str]:
         """Names of the current skills, sorted."""
+        if not self.root.is_dir():
+            return []
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "SKILL.md").is_file())
 
     def __contains__(self, name: object) -> bool:

@@ -1,4 +1,6 @@
-"""Truncated and corrupted OTLP/JSON and agent-rec files: no crash, no partial trace, a place."""
+"""Fuzzing the readers: truncated and corrupted OTLP/JSON and agent-rec files (no crash, no
+partial trace, a place), and hostile inputs of at most 1 MB in every format and every layout
+tracing clients write, ingested in a child capped at 1 GiB of memory (`fuzz_worker`)."""
 
 from __future__ import annotations
 
@@ -6,13 +8,16 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coachgraph.calltree.export import write_otlp_json
-from coachgraph.calltree.ingest import ingest
+from coachgraph.calltree.ingest import FORMATS, ingest
 from coachgraph.calltree.ingest.agent_rec import GRAPHS_FILE, POOL_FILE
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
+from tests.calltree._bounded import GIB, run_capped
+from tests.calltree._inputs import SHAPES
 from tests.calltree._trees import sample_tree
 from tests.calltree.test_roundtrip import AGENT_REC_GRAPHS, AGENT_REC_POOL
 
@@ -93,3 +98,19 @@ def test_bad_agent_rec_record_is_named(tmp_path: Path) -> None:
         assert store.trace_ids() == ["trace_2"]
     assert [r.source for r in report.quarantined] == [f"{tmp_path / GRAPHS_FILE}:$.traces[0]"]
     assert "node_9" in report.quarantined[0].reason
+
+
+EXAMPLES = 100
+"""Hostile inputs per input layout in CI (the worker's `--examples` runs more)."""
+
+
+@pytest.mark.slow
+def test_hostile_inputs_of_every_format_within_1_gib() -> None:
+    summary = run_capped("from tests.calltree.fuzz_worker import main; "
+                         f"main(['--examples', '{EXAMPLES}'])", cap=GIB, timeout=600)
+    assert summary["failures"] == {}, "\n".join(summary["failures"].values())
+    assert {shape: seen["runs"] for shape, seen in summary["inputs"].items()} == dict.fromkeys(
+        SHAPES, EXAMPLES)
+    assert {SHAPES[shape].format for shape in summary["inputs"]} == set(FORMATS)
+    assert max(seen["largest"] for seen in summary["inputs"].values()) > 800_000
+    assert summary["maxrss"] < GIB

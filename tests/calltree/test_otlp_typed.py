@@ -15,6 +15,9 @@ from coachgraph.calltree.ingest._otlp_typed import typed_spans
 from coachgraph.calltree.ingest._raw_span import RawSpan, span_from_otlp
 from coachgraph.calltree.ingest._spans import _records
 from coachgraph.calltree.ingest.base import Rejected
+from coachgraph.calltree.ingest.limits import Limits
+
+LIMITS = Limits()
 
 _text = st.text(max_size=12)
 _ids = st.text("0123456789abcdef", min_size=1, max_size=16)
@@ -78,7 +81,7 @@ def _document(odd: bool) -> st.SearchStrategy[dict[str, Any]]:
 def _generic(path: Path) -> list[RawSpan] | None:
     """What the generic reader makes of every span, or None when it rejects any."""
     spans = []
-    for order, (_, raw, _) in enumerate(_records(path)):
+    for order, (_, raw, _) in enumerate(_records(path, LIMITS)):
         if isinstance(raw, Rejected):
             return None
         try:
@@ -92,7 +95,7 @@ def _both(document: dict[str, Any]) -> tuple[list[RawSpan] | None, list[RawSpan]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "spans.json"
         path.write_text(json.dumps(document), encoding="utf-8")
-        return typed_spans(path), _generic(path)
+        return typed_spans(path, LIMITS), _generic(path)
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from coachgraph.calltree.base import CallTreeStore
+from coachgraph.calltree.base import CallTreeStore, TraceQuery
 from coachgraph.calltree.postgres import PostgresCallTreeStore
 from coachgraph.calltree.schema import Pool, PoolEntry
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
@@ -85,6 +85,22 @@ def test_queries(store: CallTreeStore) -> None:
     assert store.children("a", "c3") == []
 
 
+def test_trace_summaries_and_counts(store: CallTreeStore) -> None:
+    other = sample_tree("c", None)
+    other.source = "other"
+    store.put_trees([sample_tree("a"), sample_tree("b", success=False), other])
+    rows = store.trace_summaries(TraceQuery())
+    assert [(r.trace_id, r.outcome, r.nodes, r.source) for r in rows] == [
+        ("a", "success", 4, "test"), ("b", "failure", 4, "test"), ("c", "unknown", 4, "other")]
+    assert rows[0].task == "Add two fractions and check the result" and rows[0].outcome_word == "done"
+    for query, ids in ((TraceQuery(outcome="failure"), ["b"]), (TraceQuery(outcome="unknown"), ["c"]),
+                       (TraceQuery(source="other"), ["c"]), (TraceQuery(agent="critic", outcome="success"), ["a"]),
+                       (TraceQuery(tool="nope"), []), (TraceQuery(task="fractions", source="test"), ["a", "b"])):
+        assert [r.trace_id for r in store.trace_summaries(query)] == ids, query
+        assert store.count_traces(query) == len(ids)
+    assert [r.trace_id for r in store.trace_summaries(TraceQuery(), limit=1, offset=1)] == ["b"]
+
+
 def test_decision_points_and_outcomes(store: CallTreeStore) -> None:
     store.put_trees([sample_tree("a"), sample_tree("b", success=False), sample_tree("c", None)])
     decisions = store.decision_points("a")
@@ -119,6 +135,36 @@ def test_stats(store: CallTreeStore) -> None:
     assert stats.by_source == {"test": 2}
     assert stats.by_kind == {"agent": 4, "tool": 4}
     assert [t.trace_id for t in store.iter_trees(["b", "zz"])] == ["b"]
+
+
+class _DefaultDigests(SQLiteCallTreeStore):
+    """A store that digests content the base class's default way."""
+
+    trace_digests = CallTreeStore.trace_digests
+    pool_digests = CallTreeStore.pool_digests
+
+
+def _digests_follow_content(store: CallTreeStore) -> None:
+    store.put_trees([sample_tree("a"), sample_tree("b")])
+    store.put_pool(Pool(name="shared", entries=[PoolEntry(name="x", description="does x")]))
+    traces, pools = store.trace_digests(), store.pool_digests()
+    assert sorted(traces) == ["a", "b"] and list(pools) == ["shared"] and traces["a"] != traces["b"]
+    store.put_tree(sample_tree("a"))
+    assert store.trace_digests() == traces
+    store.put_tree(sample_tree("a", success=False))
+    changed = store.trace_digests()
+    assert changed["a"] != traces["a"] and changed["b"] == traces["b"]
+    store.put_pool(Pool(name="shared", entries=[PoolEntry(name="x", description="does x better")]))
+    assert store.pool_digests()["shared"] != pools["shared"]
+
+
+def test_content_digests_change_with_content_only(store: CallTreeStore) -> None:
+    _digests_follow_content(store)
+
+
+def test_default_content_digests_change_with_content_only(tmp_path: Path) -> None:
+    with _DefaultDigests(tmp_path / "default.sqlite") as store:
+        _digests_follow_content(store)
 
 
 def test_readers_never_see_half_a_trace(tmp_path: Path) -> None:

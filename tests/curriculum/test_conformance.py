@@ -11,7 +11,9 @@ from coachgraph.curriculum import TEACHERS, TaskSpace, Teacher, TeacherWrapper, 
 from coachgraph.types import CurriculumStep, Outcome
 
 SPACE = TaskSpace.of(["a", "b", "c"], {"level": (0.0, 3.0)})
-SMALL = {"alp-gmm": {"fit_rate": 12, "nb_random": 12}}
+SMALL = {"alp-gmm": {"fit_rate": 12, "nb_random": 12},
+         "covar-gmm": {"fit_rate": 12, "nb_random": 12},
+         "riac": {"max_region_size": 10}}
 BASES = sorted(n for n, cls in TEACHERS.items() if not issubclass(cls, TeacherWrapper))
 SPECS = BASES + [f"{n}+random" for n, cls in TEACHERS.items() if issubclass(cls, TeacherWrapper)]
 
@@ -31,7 +33,8 @@ def _feed(teacher: Teacher, rounds: int, seed: int) -> list[CurriculumStep]:
 
 def test_registry_has_every_algorithm() -> None:
     assert {"random", "sec", "alp-gmm", "irt", "stat-sel", "format-ladder", "h1-chain",
-            "prereq-gate"} <= set(TEACHERS)
+            "prereq-gate", "riac", "covar-gmm", "plr", "learning-progress",
+            "learnability"} <= set(TEACHERS)
 
 
 @pytest.mark.parametrize("spec", SPECS)

@@ -23,7 +23,7 @@ from coachgraph.recommend.context import root_context
 from coachgraph.recommend.features import feature_names
 from coachgraph.recommend.fitting import examples_from_store
 from coachgraph.recommend.service import RecommendService
-from coachgraph.recommend.trainer import ensure_model, train_store
+from coachgraph.recommend.trainer import StalePolicy, ensure_model, train_store
 from tests.fakes import HashEmbeddings
 from tests.recommend._trees import EMB, FAST, make_store
 
@@ -78,7 +78,7 @@ def test_round_trip_serves_exactly_what_was_trained(trained: tuple[str, Settings
     doc = json.loads(path.read_text())
     assert doc["schema_version"] == SCHEMA_VERSION and doc["feature_names"] == feature_names() and len(doc["scorers"]) == 2
     rec, info = _load(path)
-    assert info.traces == 60 and info.embeddings == EMB and len(info.archs) == 2
+    assert info.trained_on.traces == 60 and info.embeddings == EMB and len(info.archs) == 2
     again, _ = _load(path)
     with make_store(tmp_path / "other.sqlite", n=9) as store:
         contexts = [e.context for e in examples_from_store(store, store.trace_ids())]
@@ -120,10 +120,10 @@ def test_a_file_of_the_previous_release_is_refused_then_retrained(trained: tuple
     torch.save({"config": {}, "state": {}, "extra": {}}, path.with_name(LEGACY_FILE))
     settings = Settings(cache=tmp_path, default_embeddings=EMB)
     with pytest.raises(ModelFileError, match=r"older release.*coachgraph recommend train --store") as exc:
-        ensure_model(store, settings, embeddings=HashEmbeddings(dims=32), config=FAST)
+        ensure_model(store, settings, if_stale=StalePolicy.REFUSE, embeddings=HashEmbeddings(dims=32), config=FAST)
     assert exc.value.reason == "legacy" and exc.value.retrainable
-    train_store(store, settings, embeddings=HashEmbeddings(dims=32), config=FAST)
-    assert ensure_model(store, settings).traces == read_info(path, EMB).traces == 60
+    fresh = ensure_model(store, settings, embeddings=HashEmbeddings(dims=32), config=FAST)
+    assert fresh.fresh and read_info(path, EMB).trained_on.traces == 60
 
 
 def test_another_feature_set_is_named_not_a_shape_error(trained: tuple[str, Settings], tmp_path: Path) -> None:
@@ -142,8 +142,9 @@ def test_another_feature_set_is_named_not_a_shape_error(trained: tuple[str, Sett
 @pytest.mark.parametrize(("changes", "reason", "words"), [
     ({"schema_version": 99}, "schema", "schema_version 99"),
     ({"schema_version": 0}, "schema", "schema_version 0"),
-    ({"schema_version": "1"}, "schema", "schema_version '1'"),
     ({"schema_version": 1}, "legacy", "schema_version 1 was written by an older release"),
+    ({"schema_version": "1"}, "schema", "schema_version '1'"),
+    ({"schema_version": 2}, "legacy", "schema_version 2 was written by an older release"),
     ({"team": {"config": {}, "stats": {}}}, "corrupt", "field team.members"),
     ({"vocab": {"geocode": "one"}}, "corrupt", "field vocab.geocode"),
     ({"surprise": 1}, "corrupt", "field surprise"),

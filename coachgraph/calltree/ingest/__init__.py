@@ -11,8 +11,12 @@ from coachgraph.calltree.ingest import (  # noqa: F401  (imported for registrati
     toolbench,
     who_and_when,
 )
-from coachgraph.calltree.ingest.base import FORMATS, Rejected, TraceFormat, get_format
-from coachgraph.calltree.ingest.runner import IngestReport, ingest, write_quarantine
+from coachgraph.calltree.ingest.base import FORMATS, Rejected, Sample, TraceFormat, get_format
+from coachgraph.calltree.ingest.detect import detect, sample_file
+from coachgraph.calltree.ingest.limits import Limits, format_size, parse_size
+from coachgraph.calltree.ingest.quarantine import Quarantine, write_quarantine
+from coachgraph.calltree.ingest.runner import AUTO, IngestReport, StrictStop, ingest
 
-__all__ = ("FORMATS", "IngestReport", "Rejected", "TraceFormat", "get_format", "ingest",
-           "write_quarantine")
+__all__ = ("AUTO", "FORMATS", "IngestReport", "Limits", "Quarantine", "Rejected", "Sample",
+           "StrictStop", "TraceFormat", "detect", "format_size", "get_format", "ingest",
+           "parse_size", "sample_file", "write_quarantine")

@@ -1,16 +1,13 @@
-"""Helpers the corpus adapters share: sequential node ids and guarded record conversion."""
+"""Helpers the corpus adapters share: sequential node ids and the strings inside a value."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from pydantic import ValidationError
-
-from coachgraph.calltree.ingest.base import Item, Rejected, describe_error
 from coachgraph.calltree.schema import CallNode
 
-__all__ = ["TreeBuilder", "convert", "nested_strings"]
+__all__ = ["TreeBuilder", "nested_strings"]
 
 
 class TreeBuilder:
@@ -26,14 +23,6 @@ class TreeBuilder:
         self.nodes.append(CallNode(id=node_id, parent_id=parent_id, trace_id=self.trace_id,
                                    **fields))
         return node_id
-
-
-def convert(source: str, build: Callable[[], Item]) -> Item:
-    """Run `build` for one record; a malformed record becomes `Rejected` naming `source`."""
-    try:
-        return build()
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ValidationError) as exc:
-        return Rejected(source=source, reason=describe_error(exc))
 
 
 def nested_strings(value: Any) -> Iterator[str]:

@@ -173,10 +173,14 @@ class _Resolver:
         return self.index.get(self.nodes[i].get("parent_id"))
 
     def agent(self, i: int) -> str | None:
-        chain = []
+        """The agent of node `i`; raises ValueError where parent links form a cycle (read
+        from a malformed trace), which no node's agent could be settled in."""
+        chain: dict[int, None] = {}
         current: int | None = i
         while current is not None and current not in self.agents:
-            chain.append(current)
+            if current in chain:
+                raise ValueError(f"parent cycle through node {self.nodes[current]['id']!r}")
+            chain[current] = None
             current = self.parent(current)
         for j in reversed(chain):
             above = self.parent(j)
@@ -212,6 +216,7 @@ def refine(nodes: Sequence[dict[str, Any]], hints: Sequence[Hints]) -> None:
 
     `nodes` are `CallNode` field dicts in call order, each with `id`, `parent_id`, `kind`,
     `name` and, where the client names one, `agent`; `hints[i]` belongs to `nodes[i]`.
+    Raises ValueError where the parent links form a cycle.
     """
     nodes, hints = list(nodes), list(hints)
     for node, hint in zip(nodes, hints, strict=True):

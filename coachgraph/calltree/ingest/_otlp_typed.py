@@ -10,14 +10,14 @@ the same spans.
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
-from coachgraph.calltree.ingest._raw_span import RawSpan, otlp_span
+from coachgraph.calltree.ingest._raw_span import RawSpan, _bytes, _int, otlp_span
 from coachgraph.calltree.ingest._stream import WHOLE_FILE_LIMIT
+from coachgraph.calltree.ingest.limits import Held, Limits
 
 __all__ = ["typed_spans"]
 
@@ -88,35 +88,45 @@ class _Request(msgspec.Struct, frozen=True):
 _DECODER = msgspec.json.Decoder(_Request)
 
 
-def _value(value: _AnyValue) -> Any:
-    """The plain value, by the same precedence as `_raw_span.any_value` (null fields are absent)."""
+def _value(value: _AnyValue, depth: int) -> Any:
+    """The plain value, by the same precedence and checks as `_raw_span.any_value` (null
+    fields are absent); values nested deeper than `depth` are left to the generic reader."""
     if value.stringValue is not None:
         return value.stringValue
     if value.boolValue is not None:
         return value.boolValue
     if value.intValue is not None:
-        return int(value.intValue)
+        return _int(value.intValue)
     if value.doubleValue is not None:
         return value.doubleValue
     if value.bytesValue is not None:
-        return base64.b64decode(value.bytesValue).hex()
+        return _bytes(value.bytesValue)
+    if depth <= 0 and (value.arrayValue is not None or value.kvlistValue is not None):
+        raise ValueError("nested deeper than the typed reader goes")
     if value.arrayValue is not None:
-        return [_value(v) for v in value.arrayValue.values]
+        return [_value(v, depth - 1) for v in value.arrayValue.values]
     if value.kvlistValue is not None:
-        return _attributes(value.kvlistValue.values)
+        return _attributes(value.kvlistValue.values, depth - 1)
     return None
 
 
-def _attributes(values: list[_KeyValue]) -> dict[str, Any]:
-    return {kv.key: kv.value.stringValue if kv.value.stringValue is not None else _value(kv.value)
-            for kv in values}
+def _attributes(values: list[_KeyValue], depth: int) -> dict[str, Any]:
+    return {kv.key: kv.value.stringValue if kv.value.stringValue is not None
+            else _value(kv.value, depth) for kv in values}
 
 
-def typed_spans(path: Path) -> list[RawSpan] | None:
+def typed_spans(path: Path, limits: Limits, held: Held | None = None) -> list[RawSpan] | None:
     """Every span of an OTLP/JSON envelope file, or None when the generic reader must read it
-    (JSON Lines, a file too large to read whole, another shape, or anything malformed)."""
-    if path.suffix == ".jsonl" or path.stat().st_size > WHOLE_FILE_LIMIT:
+    (JSON Lines, a file too large to read whole or to fit in what `held` may still hold,
+    another shape, anything malformed, or values nested so deep that only the generic reader
+    can tell whether a span is over the depth limit: each level of an attribute value takes
+    three or four levels of its span). The file's size is counted in `held` once read."""
+    size = path.stat().st_size
+    if path.suffix == ".jsonl" or size > min(
+            WHOLE_FILE_LIMIT, limits.max_record_bytes, limits.max_held_bytes) or (
+            held is not None and not held.fits(size)):
         return None
+    depth = (limits.max_depth - 8) // 4
     try:
         request = _DECODER.decode(path.read_bytes())
         spans: list[RawSpan] = []
@@ -127,8 +137,11 @@ def typed_spans(path: Path) -> list[RawSpan] | None:
                     spans.append(otlp_span(
                         raw.traceId, raw.spanId, raw.parentSpanId, raw.name, raw.startTimeUnixNano,
                         raw.endTimeUnixNano, status.code, status.message, len(spans),
-                        _attributes(raw.attributes),
-                        [{"name": e.name, "attributes": _attributes(e.attributes)} for e in raw.events]))
-        return spans
-    except (msgspec.DecodeError, KeyError, TypeError, ValueError):
+                        _attributes(raw.attributes, depth),
+                        [{"name": e.name, "attributes": _attributes(e.attributes, depth)}
+                         for e in raw.events]))
+    except (msgspec.DecodeError, KeyError, TypeError, ValueError, RecursionError):
         return None
+    if held is not None:
+        held.take(size)
+    return spans

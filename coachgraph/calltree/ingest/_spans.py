@@ -22,13 +22,21 @@ from coachgraph.calltree.ingest._foreign import tree_outcome
 from coachgraph.calltree.ingest._langgraph import Hints, refine
 from coachgraph.calltree.ingest._otlp_typed import typed_spans
 from coachgraph.calltree.ingest._raw_span import RawSpan, hex_id, span_from_flat, span_from_otlp
-from coachgraph.calltree.ingest._stream import iter_json_array, iter_jsonl
-from coachgraph.calltree.ingest.base import Item, Rejected, describe_error
+from coachgraph.calltree.ingest._scan import Mismatch
+from coachgraph.calltree.ingest._stream import iter_json_array, iter_jsonl, parse_prefix, walk
+from coachgraph.calltree.ingest.base import (
+    Item,
+    Rejected,
+    describe_error,
+    excerpt,
+    record_path,
+    unreadable,
+)
+from coachgraph.calltree.ingest.limits import Held, Limits
 from coachgraph.calltree.otel_names import NODE_ATTRS, SPAN_COUNT, TRACE_ATTR, own_tree_fields
 from coachgraph.calltree.schema import CallNode, CallTree
 
-__all__ = ["SpanConvention", "exception_type", "json_attr", "ns_datetime", "read_span_file",
-           "read_span_files"]
+__all__ = ["SpanConvention", "exception_type", "json_attr", "ns_datetime", "read_span_files"]
 
 _NODES = TypeAdapter(list[CallNode])
 
@@ -65,109 +73,112 @@ class SpanConvention(ABC):
         return spans[0].trace_id
 
 
-def _scope_spans(resource: Any, where: str) -> Iterator[tuple[str, Any, bool]]:
-    try:
-        spans = [(f"{where}.scopeSpans[{j}].spans[{k}]", span)
-                 for j, scope in enumerate(resource.get("scopeSpans", []))
-                 for k, span in enumerate(scope.get("spans", []))]
-    except (AttributeError, TypeError) as exc:
-        yield where, Rejected(source=where, reason=f"bad resourceSpans entry: {exc}"), True
-        return
-    for source, span in spans:
-        yield source, span, True
+_SPANS = "resourceSpans.item.scopeSpans.item.spans.item"
+_BARE_SPANS = "scopeSpans.item.spans.item"
+"""Where the spans are in a request (`TracesData`) and in one bare `ResourceSpans`."""
 
 
 def _unwrap(source: str, value: Any) -> Iterator[tuple[str, Any, bool]]:
     """A JSON Lines record is a whole `ExportTraceServiceRequest` (`TracesData`), one bare
     `ResourceSpans` (as some file exporters write them), or one flat span."""
-    if isinstance(value, dict) and isinstance(value.get("resourceSpans"), list):
-        for i, resource in enumerate(value["resourceSpans"]):
-            yield from _scope_spans(resource, f"{source}:$.resourceSpans[{i}]")
-    elif isinstance(value, dict) and isinstance(value.get("scopeSpans"), list):
-        yield from _scope_spans(value, f"{source}:$")
+    if isinstance(value, dict) and ("resourceSpans" in value or "scopeSpans" in value):
+        prefix = _SPANS if "resourceSpans" in value else _BARE_SPANS
+        for label, span in walk(value, parse_prefix(prefix)):
+            where = f"{source}:{label}"
+            yield where, (Rejected(source=where, reason=span.reason)
+                          if isinstance(span, Mismatch) else span), True
     else:
         yield source, value, False
 
 
-def _records(path: Path) -> Iterator[tuple[str, Any, bool]]:
-    """Yield `(source, raw span or Rejected, is_otlp)` for every span of a file."""
+def _records(path: Path, limits: Limits, held: Held | None = None
+             ) -> Iterator[tuple[str, Any, bool]]:
+    """Yield `(source, raw span or Rejected, is_otlp)` for every span of a file, counting the
+    bytes of the records kept in `held`."""
     if path.suffix == ".jsonl":
-        for source, value in iter_jsonl(path):
+        for source, value in iter_jsonl(path, limits, held=held):
             yield from _unwrap(source, value)
         return
     with path.open("rb") as handle:
-        head = handle.read(64).lstrip()
-    if head.startswith(b"["):
-        for source, value in iter_json_array(path):
-            yield source, value, False
-        return
-    for source, value in iter_json_array(path, "resourceSpans.item", "$.resourceSpans"):
-        if isinstance(value, Rejected):
-            yield source, value, True
-        else:
-            yield from _scope_spans(value, source)
+        envelope = not handle.read(4096).lstrip().startswith(b"[")
+    for source, value in iter_json_array(path, _SPANS if envelope else "item", limits,
+                                         held=held):
+        yield source, value, envelope
 
 
-def read_span_file(path: Path, convention: SpanConvention) -> Iterator[Item]:
-    """Read every span of a file, then yield one tree (or one rejection) per trace."""
-    return read_span_files([path], convention)
+def read_span_files(paths: Iterable[Path], convention: SpanConvention,
+                    limits: Limits) -> Iterator[Item]:
+    """Read every span of the files of one input, then yield one tree (or one rejection) per
+    trace, each record read within `limits`.
 
-
-def read_span_files(paths: Iterable[Path], convention: SpanConvention) -> Iterator[Item]:
-    """Read every span of several files, then yield one tree (or one rejection) per trace.
-
-    A trace's spans may lie in several files; a trace with a span in a file that cannot be read
-    to its end, or with an unreadable span, is rejected whole (naming the first file it is in).
+    A trace's spans may lie in several files, so every span waits until the last file is read:
+    the bytes held count across the files against `max_held_bytes`. As for one file, a trace
+    with an unreadable span is rejected whole, and every trace of the input is when a part of
+    it cannot be read (a file that breaks off, a span whose trace is unknown, more than the
+    held limit), since any trace may have lost spans there; each rejection names the first
+    file the trace is in and keeps its spans.
     """
     traces: dict[str, list[RawSpan]] = {}
     first: dict[str, Path] = {}
-    problems: dict[str, str] = {}
+    bad: dict[str, list[str]] = {}
+    broken: Rejected | None = None
+    held = Held(limits.max_held_bytes)
     count = 0
     for path in paths:
-        spans, bad, broken = yield from _file_spans(path)
+        spans, file_bad, file_broken = yield from _file_spans(path, limits, held)
         for span in spans:
             span.order, count = count, count + 1
             traces.setdefault(span.trace_id, []).append(span)
             first.setdefault(span.trace_id, path)
-        for trace_id in {s.trace_id for s in spans} | set(bad):
-            if broken is not None:
-                problems.setdefault(trace_id, f"trace may be incomplete: {broken.source} "
-                                              "cannot be read")
-            elif trace_id in bad:
-                problems.setdefault(trace_id, f"trace has unreadable spans: {bad[trace_id][0]}")
+        for trace_id, places in file_bad.items():
+            bad.setdefault(trace_id, []).extend(places)
+        broken = broken or file_broken
     for trace_id, spans in traces.items():
         where = f"{first[trace_id]}:trace {trace_id}"
-        yield (Rejected(source=where, reason=problems[trace_id]) if trace_id in problems
-               else _tree(where, spans, convention))
+        reason = (f"trace may be incomplete: {broken.source} cannot be read" if broken else
+                  f"trace has unreadable spans: {bad[trace_id][0]}" if trace_id in bad else None)
+        yield (Rejected(source=where, reason=reason, **excerpt(spans, limits)) if reason
+               else _tree(where, spans, convention, limits))
 
 
 _FileSpans = tuple[list[RawSpan], dict[str, list[str]], Rejected | None]
 """A file's readable spans, the places of unreadable spans by trace, and the record after which
-the file could not be read (None when it was read to its end)."""
+the file could not be read, or whose trace is unknown (None when neither happened)."""
 
 
-def _file_spans(path: Path) -> Generator[Rejected, None, _FileSpans]:
-    """Read one file's spans, yielding a rejection for each bad record on the way."""
-    typed = typed_spans(path)
-    if typed is not None:
-        return typed, {}, None
+def _file_spans(path: Path, limits: Limits, held: Held) -> Generator[Rejected, None, _FileSpans]:
+    """Read one file's spans, yielding a rejection for each bad record on the way (and for
+    the file, should it fail to be read: the other files of the input are still read)."""
     spans: list[RawSpan] = []
     bad: dict[str, list[str]] = {}
     broken: Rejected | None = None
-    for order, (source, raw, is_otlp) in enumerate(_records(path)):
-        if isinstance(raw, Rejected):
-            yield raw
-            broken = raw
-            continue
-        try:
-            spans.append((span_from_otlp if is_otlp else span_from_flat)(raw, order))
-        except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
-            rejected = Rejected(source=source, reason=f"bad span: {describe_error(exc)}")
-            trace = _raw_trace_id(raw)
-            if trace is None:
-                broken = rejected
-            bad.setdefault(str(trace), []).append(source)
-            yield rejected
+    try:
+        typed = typed_spans(path, limits, held)
+        if typed is not None:
+            return typed, bad, broken
+        for order, (source, raw, is_otlp) in enumerate(_records(path, limits, held)):
+            if isinstance(raw, Rejected):
+                yield raw
+                trace = _raw_trace_id(raw.partial)
+                if trace is None:
+                    broken = raw
+                else:
+                    bad.setdefault(trace, []).append(source)
+                continue
+            try:
+                spans.append((span_from_otlp if is_otlp else span_from_flat)(raw, order))
+            except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
+                reason = describe_error(exc, record_path(source))
+                rejected = Rejected(source=source, reason=f"bad span: {reason}",
+                                    **excerpt(raw, limits))
+                trace = _raw_trace_id(raw)
+                if trace is None:
+                    broken = rejected
+                bad.setdefault(str(trace), []).append(source)
+                yield rejected
+    except OSError as exc:
+        broken = unreadable(path, exc)
+        yield broken
     return spans, bad, broken
 
 
@@ -198,7 +209,7 @@ def _stated(spans: list[RawSpan]) -> dict[str, Any] | None:
     return None
 
 
-def _tree(where: str, spans: list[RawSpan], convention: SpanConvention) -> Item:
+def _tree(where: str, spans: list[RawSpan], convention: SpanConvention, limits: Limits) -> Item:
     try:
         _check_count(spans)
         stated = _stated(spans)
@@ -214,8 +225,9 @@ def _tree(where: str, spans: list[RawSpan], convention: SpanConvention) -> Item:
         roots = [s for s in ordered if s.parent_id not in known]
         tree = stated if stated is not None else convention.tree_fields(roots, nodes)
         return CallTree(trace_id=trace_id, nodes=nodes, **tree)
-    except (KeyError, TypeError, ValueError, ValidationError) as exc:
-        return Rejected(source=where, reason=describe_error(exc))
+    except (KeyError, TypeError, ValueError, OverflowError, RecursionError,
+            ValidationError) as exc:
+        return Rejected(source=where, reason=describe_error(exc), **excerpt(spans, limits))
 
 
 def _sort_key(span: RawSpan) -> int:

@@ -12,17 +12,21 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, NotRequired
 
-import ijson
+from pydantic import Field, TypeAdapter, with_config
+from typing_extensions import TypedDict
 
 from coachgraph.calltree.analysis import decision_points
-from coachgraph.calltree.ingest._stream import iter_json_array
+from coachgraph.calltree.ingest._stream import iter_json_array, load_json
 from coachgraph.calltree.ingest.base import (
+    STRICT,
+    FieldError,
     Item,
     Rejected,
+    Sample,
     TraceFormat,
-    describe_error,
+    check,
     register_format,
 )
 from coachgraph.calltree.schema import CallNode, CallTree, DecisionPoint, Pool, PoolEntry
@@ -39,30 +43,84 @@ _EXTRA = "agent_rec.extra"
 _ALSO_AFTER = "agent_rec.also_after"
 
 
-def _pool_name(path: Path) -> str:
-    """The pool's own `name` key where present (we write one), else named after its folder."""
-    with path.open("rb") as handle:
-        name = next(ijson.items(handle, "name"), None)
-    return str(name) if name else f"agent-rec:{path.parent.name}"
+@with_config(STRICT)
+class _Node(TypedDict):
+    task: str
+    input_spec: NotRequired[Any]
+    output_spec: NotRequired[Any]
 
 
-def _read_pool(path: Path) -> Pool | Rejected:
-    entries = []
-    try:
-        name = _pool_name(path)
-        with path.open("rb") as handle:
-            for key, raw in ijson.kvitems(handle, "tools", use_float=True):
-                entries.append(PoolEntry(name=key, kind=raw.get("kind", "tool"),
-                                         description=raw.get("description") or "",
-                                         inputs=raw.get("inputs")))
-    except (ijson.JSONError, ValueError, AttributeError, TypeError) as exc:
-        where = f"{path}:$.tools[{len(entries)}]"
-        return Rejected(source=where, reason=f"bad tool pool: {describe_error(exc)}")
-    return Pool(name=name, entries=entries)
+@with_config(STRICT)
+class _Decision(TypedDict):
+    node: str
+    candidates: list[str]
+    chosen: str
+
+
+@with_config(STRICT)
+class _Trace(TypedDict):
+    trace_id: Annotated[str, Field(min_length=1)]
+    nodes: dict[str, _Node]
+    edges: NotRequired[list[Annotated[list[str], Field(min_length=2, max_length=2)]]]
+    decisions: NotRequired[list[_Decision]]
+    task: NotRequired[str | None]
+    success: NotRequired[bool | None]
+    outcome: NotRequired[str | None]
+    labels: NotRequired[dict[str, Any]]
+
+
+@with_config(STRICT)
+class _Tool(TypedDict):
+    description: NotRequired[str | None]
+    inputs: NotRequired[Any]
+    kind: NotRequired[Literal["agent", "tool", "skill"]]
+
+
+@with_config(STRICT)
+class _PoolFile(TypedDict):
+    name: NotRequired[Annotated[str, Field(min_length=1)]]
+    tools: dict[str, Any]
+
+
+_TRACE, _TOOL, _POOL = TypeAdapter(_Trace), TypeAdapter(_Tool), TypeAdapter(_PoolFile)
+
+
+def _read_pool(reader: TraceFormat, path: Path) -> Iterator[Pool | Rejected]:
+    """The pool file as one record (it is read whole, within the limits): each entry is
+    checked on its own, so one bad entry is rejected and the others kept. The pool is named
+    by its own `name` key where present (we write one), else after its folder."""
+    source, raw = load_json(path, reader.limits)
+    if isinstance(raw, Rejected):
+        yield raw
+        return
+    pool = reader.convert(source, lambda: _pool_header(raw, f"agent-rec:{path.parent.name}"),
+                          raw)
+    if isinstance(pool, Rejected):
+        yield pool
+        return
+    for key, value in raw["tools"].items():
+        entry = reader.convert(f"{path}:$.tools[{json.dumps(key)}]",
+                               lambda k=key, v=value: _entry(k, v), value)
+        if isinstance(entry, Rejected):
+            yield entry
+        else:
+            pool.entries.append(entry)
+    yield pool
+
+
+def _pool_header(raw: Any, default_name: str) -> Pool:
+    check(_POOL, raw)
+    return Pool(name=raw.get("name") or default_name)
+
+
+def _entry(key: str, raw: Any) -> PoolEntry:
+    check(_TOOL, raw)
+    return PoolEntry(name=key, kind=raw.get("kind", "tool"), description=raw.get("description")
+                     or "", inputs=raw.get("inputs"))
 
 
 def _node(key: str, raw: dict[str, Any], trace_id: str, agents: frozenset[str]) -> CallNode:
-    task = str(raw["task"])
+    task = raw["task"]
     target = task[5:].strip() if task.startswith("Call ") else None
     kind = "other" if target is None else ("agent" if target in agents else "tool")
     extra = {k: v for k, v in raw.items() if k not in _NODE_KEYS}
@@ -74,10 +132,11 @@ def _node(key: str, raw: dict[str, Any], trace_id: str, agents: frozenset[str]) 
 
 
 def _link(nodes: dict[str, CallNode], edges: list[list[str]]) -> None:
-    for source, target in edges:
+    for index, (source, target) in enumerate(edges):
+        missing = next((end for end in (source, target) if end not in nodes), None)
+        if missing is not None:
+            raise FieldError([f"$.edges[{index}]: node {missing!r} is not in $.nodes"])
         child = nodes[target]
-        if source not in nodes:
-            raise KeyError(source)
         if child.parent_id is None:
             child.parent_id = source
         else:
@@ -95,12 +154,13 @@ def trace_from_record(raw: dict[str, Any], pool: Pool | None,
     `agents` (the pool's agent names) may be passed in by a caller converting many records,
     so a large pool is scanned once per file rather than once per trace.
     """
-    trace_id = str(raw["trace_id"])
+    check(_TRACE, raw)
+    trace_id = raw["trace_id"]
     agents = _agents(pool) if agents is None else agents
     nodes = {key: _node(key, value, trace_id, agents) for key, value in raw["nodes"].items()}
     _link(nodes, raw.get("edges", []))
-    decisions = [DecisionPoint(node=d["node"], candidates=[str(c) for c in d["candidates"]],
-                               chosen=str(d["chosen"])) for d in raw.get("decisions", [])]
+    decisions = [DecisionPoint(node=d["node"], candidates=d["candidates"], chosen=d["chosen"])
+                 for d in raw.get("decisions", [])]
     extras = {k: raw[k] for k in _TRACE_KEYS if k in raw}
     return CallTree(trace_id=trace_id, source="agent-rec", nodes=list(nodes.values()),
                     decisions=decisions, pool_ref=pool.name if pool else None, **extras)
@@ -110,23 +170,26 @@ def trace_from_record(raw: dict[str, Any], pool: Pool | None,
 class AgentRecFormat(TraceFormat):
     """A folder (or its graphs file) in the agent-rec schema; the pool is read first."""
 
+    title = "the agent-rec schema"
     patterns = (GRAPHS_FILE,)
+    companions = (POOL_FILE,)
+
+    @classmethod
+    def recognises(cls, sample: Sample) -> bool:
+        return (sample.layout == "traces" and isinstance(sample.record, dict)
+                and "nodes" in sample.record)
 
     def read_file(self, path: Path) -> Iterator[Item]:
         pool_path = path.parent / POOL_FILE
-        pool = _read_pool(pool_path) if pool_path.is_file() else None
-        if pool is not None:
-            yield pool
-        shared = pool if isinstance(pool, Pool) else None
+        shared = None
+        if pool_path.is_file():
+            for item in _read_pool(self, pool_path):
+                shared = item if isinstance(item, Pool) else shared
+                yield item
         agents = _agents(shared)
-        for source, raw in iter_json_array(path, "traces.item", "$.traces"):
-            if isinstance(raw, Rejected):
-                yield raw
-                continue
-            try:
-                yield trace_from_record(raw, shared, agents)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                yield Rejected(source=source, reason=describe_error(exc))
+        for source, raw in iter_json_array(path, "traces.item", self.limits):
+            yield raw if isinstance(raw, Rejected) else self.convert(
+                source, lambda r=raw: trace_from_record(r, shared, agents), raw)
 
 
 def _task(node: CallNode) -> str:

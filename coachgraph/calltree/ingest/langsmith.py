@@ -17,11 +17,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from coachgraph.calltree.ingest._builder import convert
 from coachgraph.calltree.ingest._foreign import tree_outcome, usage_from
 from coachgraph.calltree.ingest._langgraph import Hints, refine, session_of
+from coachgraph.calltree.ingest._run_shape import run_problem
 from coachgraph.calltree.ingest._stream import iter_json_array, iter_jsonl
-from coachgraph.calltree.ingest.base import Item, Rejected, TraceFormat, register_format
+from coachgraph.calltree.ingest.base import (
+    Item,
+    Rejected,
+    Sample,
+    TraceFormat,
+    excerpt,
+    register_format,
+)
+from coachgraph.calltree.ingest.limits import Held
 from coachgraph.calltree.schema import CallNode, CallTree
 
 __all__ = ["LangSmithFormat"]
@@ -98,20 +106,40 @@ def _tree(trace_id: str, runs: list[dict[str, Any]]) -> CallTree:
 class LangSmithFormat(TraceFormat):
     """Run records grouped into traces by `trace_id`; a trace with a bad run is rejected whole."""
 
+    title = "LangSmith runs"
+
+    @classmethod
+    def recognises(cls, sample: Sample) -> bool:
+        record = sample.record
+        return (sample.layout in ("array", "lines") and isinstance(record, dict)
+                and "trace_id" in record and ("run_type" in record or "dotted_order" in record))
+
     def read_file(self, path: Path) -> Iterator[Item]:
-        records = iter_jsonl(path) if path.suffix == ".jsonl" else iter_json_array(path)
+        held = Held(self.limits.max_held_bytes)
+        records = (iter_jsonl(path, self.limits, held=held) if path.suffix == ".jsonl"
+                   else iter_json_array(path, limits=self.limits, held=held))
         traces: dict[str, list[dict[str, Any]]] = {}
         bad: dict[str, str] = {}
+        first: dict[str, str] = {}
         broken: Rejected | None = None
         for source, run in records:
-            if isinstance(run, Rejected) or not isinstance(run, dict) or "trace_id" not in run:
-                broken = run if isinstance(run, Rejected) else Rejected(
-                    source=source, reason="a run needs an object with `trace_id`")
-                yield broken
+            readable = run.partial if isinstance(run, Rejected) else run
+            trace_id = readable.get("trace_id") if isinstance(readable, dict) else None
+            problem = None if isinstance(run, Rejected) else run_problem(source, run)
+            if isinstance(run, Rejected) or problem:
+                rejected = run if isinstance(run, Rejected) else Rejected(
+                    source=source, reason=problem or "", **excerpt(run, self.limits))
+                yield rejected
+                if isinstance(trace_id, str) and trace_id:
+                    bad.setdefault(trace_id, source)
+                else:
+                    broken = rejected
                 continue
-            traces.setdefault(str(run["trace_id"]), []).append(run)
-            bad.setdefault(str(run["trace_id"]), source)
+            traces.setdefault(trace_id, []).append(run)
+            first.setdefault(trace_id, source)
         for trace_id, runs in traces.items():
-            where = bad[trace_id]
-            yield (Rejected(source=where, reason=f"trace may be incomplete: {broken.source}")
-                   if broken else convert(where, lambda t=trace_id, r=runs: _tree(t, r)))
+            reason = (f"trace may be incomplete: {broken.source}" if broken else
+                      f"trace has a bad run: {bad[trace_id]}" if trace_id in bad else None)
+            yield (Rejected(source=first[trace_id], reason=reason, **excerpt(runs, self.limits))
+                   if reason else self.convert(first[trace_id],
+                                               lambda t=trace_id, r=runs: _tree(t, r), runs))

@@ -9,13 +9,13 @@ not; `graph.node.*` attributes stay in `attributes`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from coachgraph.calltree.ingest._foreign import TOKEN_NAMES, usage_from
 from coachgraph.calltree.ingest._langgraph import Hints, session_of
-from coachgraph.calltree.ingest._raw_span import RawSpan
+from coachgraph.calltree.ingest._raw_span import RawSpan, sampled_span_keys
 from coachgraph.calltree.ingest._spans import (
     SpanConvention,
     exception_type,
@@ -23,7 +23,7 @@ from coachgraph.calltree.ingest._spans import (
     ns_datetime,
     read_span_files,
 )
-from coachgraph.calltree.ingest.base import Item, TraceFormat, register_format
+from coachgraph.calltree.ingest.base import Item, Sample, TraceFormat, register_format
 from coachgraph.calltree.otel_names import own_node_fields
 
 __all__ = ["OpenInferenceConvention", "OpenInferenceFormat"]
@@ -34,6 +34,10 @@ SPAN_KINDS: dict[str, str] = {
     "PROMPT": "other", "DECISION": "other", "UNKNOWN": "other",
 }
 """`openinference.span.kind` → node kind."""
+
+_OTHER_CONVENTIONS = ("gen_ai.", "traceloop.")
+"""Attribute prefixes of the conventions `otlp-json` reads: a file whose first span has one
+is not read as OpenInference (unless that span also has an OpenInference span kind)."""
 
 _CONSUMED = {"openinference.span.kind", "agent.name", "tool.name", "input.value", "output.value",
              "session.id", "user.id", "metadata", *TOKEN_NAMES}
@@ -90,8 +94,23 @@ class OpenInferenceFormat(TraceFormat):
     """OTLP/JSON envelopes or flat span records (JSON array or JSON Lines) with OpenInference;
     a trace's spans are joined across a folder's files."""
 
-    def read(self, path: Path) -> Iterator[Item]:
-        return read_span_files(self.files(path), OpenInferenceConvention())
+    title = "OpenInference spans"
+    joins_files = True
+
+    @classmethod
+    def recognises(cls, sample: Sample) -> bool:
+        keys = sampled_span_keys(sample)
+        return keys is not None and "openinference.span.kind" in keys
+
+    @classmethod
+    def accepts(cls, sample: Sample) -> bool:
+        """Spans that name no OpenTelemetry GenAI or Traceloop attribute (a file whose first
+        span lacks a span kind may still be OpenInference)."""
+        keys = sampled_span_keys(sample)
+        return keys is not None and not any(k.startswith(_OTHER_CONVENTIONS) for k in keys)
+
+    def read_files(self, files: Sequence[Path]) -> Iterator[Item]:
+        return read_span_files(files, OpenInferenceConvention(), self.limits)
 
     def read_file(self, path: Path) -> Iterator[Item]:
-        return read_span_files([path], OpenInferenceConvention())
+        return self.read_files([path])

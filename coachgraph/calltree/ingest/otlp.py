@@ -13,13 +13,13 @@ thread id, `lc_agent_name`, `langgraph_checkpoint_ns`...), `llm.request.type`, t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from coachgraph.calltree.ingest._foreign import TOKEN_NAMES, first_text, usage_from
 from coachgraph.calltree.ingest._langgraph import Hints, session_of
-from coachgraph.calltree.ingest._raw_span import RawSpan
+from coachgraph.calltree.ingest._raw_span import RawSpan, sampled_span_keys
 from coachgraph.calltree.ingest._spans import (
     SpanConvention,
     exception_type,
@@ -27,7 +27,7 @@ from coachgraph.calltree.ingest._spans import (
     ns_datetime,
     read_span_files,
 )
-from coachgraph.calltree.ingest.base import Item, TraceFormat, register_format
+from coachgraph.calltree.ingest.base import Item, Sample, TraceFormat, register_format
 from coachgraph.calltree.otel_names import (
     NODE_ATTRS,
     OPERATION_TO_KIND,
@@ -207,8 +207,16 @@ class OtlpJsonFormat(TraceFormat):
     """OTLP/JSON files: one `ExportTraceServiceRequest` per `.json` file, or per `.jsonl` line
     (or one `ResourceSpans` per line); a trace's spans are joined across a folder's files."""
 
-    def read(self, path: Path) -> Iterator[Item]:
-        return read_span_files(self.files(path), GenAIConvention())
+    title = "OTLP/JSON spans (OpenTelemetry GenAI)"
+    joins_files = True
+
+    @classmethod
+    def recognises(cls, sample: Sample) -> bool:
+        keys = sampled_span_keys(sample)
+        return keys is not None and not any(k.startswith("openinference.") for k in keys)
+
+    def read_files(self, files: Sequence[Path]) -> Iterator[Item]:
+        return read_span_files(files, GenAIConvention(), self.limits)
 
     def read_file(self, path: Path) -> Iterator[Item]:
-        return read_span_files([path], GenAIConvention())
+        return self.read_files([path])

@@ -10,30 +10,66 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, NotRequired
 
-from coachgraph.calltree.ingest._builder import TreeBuilder, convert, nested_strings
+from pydantic import Field, TypeAdapter, with_config
+from typing_extensions import TypedDict
+
+from coachgraph.calltree.ingest._builder import TreeBuilder, nested_strings
 from coachgraph.calltree.ingest._stream import iter_jsonl
-from coachgraph.calltree.ingest.base import Item, Rejected, TraceFormat, register_format
+from coachgraph.calltree.ingest.base import (
+    STRICT,
+    Item,
+    Rejected,
+    Sample,
+    TraceFormat,
+    check,
+    register_format,
+)
+from coachgraph.calltree.ingest.limits import Limits
 from coachgraph.calltree.schema import CallTree, Pool, PoolEntry
 
 __all__ = ["POOL_NAME", "SealToolsFormat"]
 
 POOL_NAME = "seal-tools"
 _TOOLS_FILE = "tool.jsonl"
-_NOT_QUERIES = {_TOOLS_FILE, "field.jsonl"}
+
+
+@with_config(STRICT)
+class _Call(TypedDict):
+    api: Annotated[str, Field(min_length=1)]
+    parameters: Any
+    responses: NotRequired[list[str] | None]
+
+
+@with_config(STRICT)
+class _Query(TypedDict):
+    id: str | int
+    query: str
+    calling: list[_Call]
+
+
+@with_config(STRICT)
+class _Api(TypedDict):
+    api_name: Annotated[str, Field(min_length=1)]
+    api_description: NotRequired[str]
+
+
+_QUERY, _API = TypeAdapter(_Query), TypeAdapter(_Api)
 
 
 def _entry(raw: dict[str, Any]) -> PoolEntry:
+    check(_API, raw)
     return PoolEntry(name=raw["api_name"], kind="tool", description=raw.get("api_description", ""),
                      inputs={"parameters": raw.get("parameters", {}),
                              "required": raw.get("required", [])})
 
 
-def _read_pool(path: Path) -> Iterator[Item]:
+def _read_pool(reader: TraceFormat, path: Path) -> Iterator[Item]:
     entries = []
-    for source, raw in iter_jsonl(path):
-        item = raw if isinstance(raw, Rejected) else convert(source, lambda r=raw: _entry(r))
+    for source, raw in iter_jsonl(path, reader.limits):
+        item = raw if isinstance(raw, Rejected) else reader.convert(
+            source, lambda r=raw: _entry(r), raw)
         if isinstance(item, PoolEntry):
             entries.append(item)
         else:
@@ -42,6 +78,7 @@ def _read_pool(path: Path) -> Iterator[Item]:
 
 
 def _tree(path: Path, raw: dict[str, Any], pool: dict[str, PoolEntry]) -> CallTree:
+    check(_QUERY, raw)
     b = TreeBuilder(f"seal-tools:{raw['id']}")
     root = b.add(kind="chain", name="query", inputs={"query": raw["query"]})
     producers: dict[str, str] = {}
@@ -51,7 +88,7 @@ def _tree(path: Path, raw: dict[str, Any], pool: dict[str, PoolEntry]) -> CallTr
         node = b.add(feeds[-1] if feeds else root, kind="tool", name=call["api"], tool=call["api"],
                      inputs=call["parameters"], outputs=call.get("responses"),
                      attributes={"depends_on": feeds} if feeds else {})
-        producers.update((str(r), node) for r in call.get("responses") or [])
+        producers.update((r, node) for r in call.get("responses") or [])
     used = dict.fromkeys(n.tool for n in b.nodes if n.tool)
     difficulty = str(raw["id"]).split("-")[-2] if str(raw["id"]).count("-") >= 2 else None
     return CallTree(trace_id=b.trace_id, source="seal-tools", task=raw["query"], nodes=b.nodes,
@@ -63,13 +100,19 @@ def _tree(path: Path, raw: dict[str, Any], pool: dict[str, PoolEntry]) -> CallTr
 class SealToolsFormat(TraceFormat):
     """The Seal-Tools folder (or query `.jsonl` files); `tool.jsonl` beside them is the pool."""
 
+    title = "Seal-Tools queries"
     patterns = ("*.jsonl",)
+    companions = (_TOOLS_FILE, "field.jsonl")
 
-    def files(self, path: Path) -> list[Path]:
-        return [f for f in super().files(path) if f.name not in _NOT_QUERIES]
-
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits | None = None) -> None:
+        super().__init__(limits)
         self._pools: dict[Path, dict[str, PoolEntry]] = {}
+
+    @classmethod
+    def recognises(cls, sample: Sample) -> bool:
+        record = sample.record
+        return (sample.layout == "lines" and isinstance(record, dict)
+                and "query" in record and "calling" in record)
 
     def _pool(self, folder: Path) -> Iterator[Item]:
         """Read `tool.jsonl` once per folder; later query files of the folder reuse it."""
@@ -77,7 +120,7 @@ class SealToolsFormat(TraceFormat):
         if folder in self._pools or not tools.is_file():
             return
         self._pools[folder] = {}
-        for item in _read_pool(tools):
+        for item in _read_pool(self, tools):
             if isinstance(item, Pool):
                 self._pools[folder] = {e.name: e for e in item.entries}
             yield item
@@ -85,6 +128,6 @@ class SealToolsFormat(TraceFormat):
     def read_file(self, path: Path) -> Iterator[Item]:
         yield from self._pool(path.parent)
         pool = self._pools.get(path.parent, {})
-        for source, raw in iter_jsonl(path):
-            yield raw if isinstance(raw, Rejected) else convert(
-                source, lambda r=raw: _tree(path, r, pool))
+        for source, raw in iter_jsonl(path, self.limits):
+            yield raw if isinstance(raw, Rejected) else self.convert(
+                source, lambda r=raw: _tree(path, r, pool), raw)

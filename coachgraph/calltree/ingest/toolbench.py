@@ -11,15 +11,65 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import Field, TypeAdapter, with_config
+from typing_extensions import TypedDict
 
 from coachgraph.calltree._json import loads
-from coachgraph.calltree.ingest._builder import TreeBuilder, convert
+from coachgraph.calltree.ingest._builder import TreeBuilder
 from coachgraph.calltree.ingest._stream import load_json
-from coachgraph.calltree.ingest.base import Item, Rejected, TraceFormat, register_format
+from coachgraph.calltree.ingest.base import (
+    STRICT,
+    FieldError,
+    Item,
+    Rejected,
+    Sample,
+    TraceFormat,
+    check,
+    register_format,
+    wrong,
+)
 from coachgraph.calltree.schema import CallTree, PoolEntry
 
 __all__ = ["ToolBenchDfsdtFormat"]
+
+@with_config(STRICT)
+class _Node(TypedDict):
+    node_type: Literal["Thought", "Action", "Action Input"]
+    description: NotRequired[Any]
+    observation: NotRequired[Any]
+    children: NotRequired[list[_Node]]
+
+
+@with_config(STRICT)
+class _Function(TypedDict):
+    name: Annotated[str, Field(min_length=1)]
+    description: NotRequired[str]
+    parameters: NotRequired[Any]
+
+
+@with_config(STRICT)
+class _Answer(TypedDict):
+    query: str
+    final_answer: NotRequired[Any]
+    finish_type: NotRequired[str | None]
+    function: NotRequired[list[_Function]]
+
+
+@with_config(STRICT)
+class _Search(TypedDict):
+    tree: _Node
+
+
+@with_config(STRICT)
+class _Record(TypedDict):
+    answer_generation: _Answer
+    tree: _Search
+    win: NotRequired[bool | None]
+
+
+_SHAPE = TypeAdapter(_Record)
 
 _KEPT = ("is_terminal", "pruned", "finished", "depth", "Elo", "expand_num", "observation_code")
 _LABELS = ("win", "finish_type", "valid_data", "query_count", "total_tokens")
@@ -37,6 +87,8 @@ def _thought(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _action(raw: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(raw.get("description"), str):
+        raise wrong("$.description", "the name of the tool (a string)", raw.get("description"))
     return {"kind": "tool", "name": raw["description"], "tool": raw["description"]}
 
 
@@ -50,22 +102,26 @@ _NODE_TYPES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
-def _walk(b: TreeBuilder, parent: str, raw: dict[str, Any]) -> None:
-    fields = _NODE_TYPES[raw["node_type"]](raw)
+def _walk(b: TreeBuilder, parent: str, raw: dict[str, Any], path: str) -> None:
+    try:
+        fields = _NODE_TYPES[raw["node_type"]](raw)
+    except FieldError as exc:
+        raise exc.under(path[1:]) from None
     node = b.add(parent, attributes={k: raw[k] for k in _KEPT if k in raw}, **fields)
-    for child in raw.get("children", []):
-        _walk(b, node, child)
+    for index, child in enumerate(raw.get("children", [])):
+        _walk(b, node, child, f"{path}.children[{index}]")
 
 
 def _tree(trace_id: str, record: dict[str, Any]) -> CallTree:
+    check(_SHAPE, record)
     answer = record["answer_generation"]
     search = record["tree"]["tree"]
     b = TreeBuilder(trace_id)
     root = b.add(kind="chain", name="DFSDT", inputs={"query": answer["query"]},
                  outputs=answer.get("final_answer"),
                  attributes={"forward_args": record.get("forward_args")})
-    for child in search.get("children", []):
-        _walk(b, root, child)
+    for index, child in enumerate(search.get("children", [])):
+        _walk(b, root, child, f"$.tree.tree.children[{index}]")
     labels = {"win": record.get("win"), **{k: answer[k] for k in _LABELS[1:] if k in answer}}
     pool = [PoolEntry(name=f["name"], kind="tool", description=f.get("description", ""),
                       inputs=f.get("parameters")) for f in answer.get("function", [])]
@@ -79,12 +135,19 @@ def _tree(trace_id: str, record: dict[str, Any]) -> CallTree:
 class ToolBenchDfsdtFormat(TraceFormat):
     """Answer files `G*_answer/*.json` (a folder is searched for them; query files are skipped)."""
 
+    title = "a ToolBench DFSDT answer file"
     patterns = ("*_answer/*.json",)
 
+    @classmethod
+    def recognises(cls, sample: Sample) -> bool:
+        record = sample.record
+        return (sample.layout == "object" and isinstance(record, dict)
+                and "answer_generation" in record and "tree" in record)
+
     def read_file(self, path: Path) -> Iterator[Item]:
-        source, record = load_json(path)
+        source, record = load_json(path, self.limits)
         if isinstance(record, Rejected):
             yield record
             return
         trace_id = f"toolbench:{path.parent.name.removesuffix('_answer')}:{path.stem}"
-        yield convert(source, lambda: _tree(trace_id, record))
+        yield self.convert(source, lambda: _tree(trace_id, record), record)

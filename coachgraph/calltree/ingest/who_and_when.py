@@ -12,11 +12,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
 
-from coachgraph.calltree.ingest._builder import TreeBuilder, convert
+from pydantic import TypeAdapter, with_config
+from typing_extensions import TypedDict
+
+from coachgraph.calltree.ingest._builder import TreeBuilder
 from coachgraph.calltree.ingest._stream import load_json
-from coachgraph.calltree.ingest.base import Item, Rejected, TraceFormat, register_format
+from coachgraph.calltree.ingest.base import (
+    STRICT,
+    Item,
+    Rejected,
+    Sample,
+    TraceFormat,
+    check,
+    register_format,
+    wrong,
+)
 from coachgraph.calltree.schema import CallTree, PoolEntry
 
 __all__ = ["WhoAndWhenFormat"]
@@ -40,17 +52,61 @@ TERMINAL_TOOL = PoolEntry(name=_TERMINAL, kind="tool",
                                       "and output.")
 
 
+@with_config(STRICT)
+class _Turn(TypedDict):
+    role: str
+    content: Any
+
+
+@with_config(STRICT)
+class _GroupTurn(TypedDict):
+    name: str
+    content: Any
+    role: NotRequired[str | None]
+
+
+@with_config(STRICT)
+class _HandCrafted(TypedDict):
+    question: str
+    history: list[_Turn]
+    mistake_step: NotRequired[str | int | None]
+    is_corrected: NotRequired[bool | str | None]
+
+
+@with_config(STRICT)
+class _Generated(TypedDict):
+    question: str
+    history: list[_GroupTurn]
+    system_prompt: dict[str, str]
+    mistake_step: NotRequired[str | int | None]
+    is_correct: NotRequired[bool | str | None]
+
+
+_SHAPES = {False: TypeAdapter(_HandCrafted), True: TypeAdapter(_Generated)}
+"""The two kinds of log, by whether they carry a `system_prompt`."""
+
+
 def _flag(value: Any) -> bool | None:
     return {"true": True, "false": False}.get(str(value).strip().lower())
 
 
+def _step(value: str | int | None) -> int | None:
+    """The `mistake_step` as a number (the logs write it as a string of digits)."""
+    if isinstance(value, str):
+        if not value.strip().isdigit():
+            raise wrong("$.mistake_step", "a step number", value)
+        return int(value)
+    return value
+
+
 def _labels(record: dict[str, Any], step_ids: list[str]) -> dict[str, Any]:
-    step = int(record["mistake_step"])
     labels = {k: record[k] for k in ("mistake_agent", "mistake_reason", "ground_truth",
                                      "question_ID", "level", "mistake_type") if k in record}
-    labels["mistake_step"] = step
-    if 0 <= step < len(step_ids):
-        labels["mistake_node"] = step_ids[step]
+    step = _step(record.get("mistake_step"))
+    if step is not None:
+        labels["mistake_step"] = step
+        if 0 <= step < len(step_ids):
+            labels["mistake_node"] = step_ids[step]
     return labels
 
 
@@ -59,7 +115,7 @@ def _hand_crafted(b: TreeBuilder, record: dict[str, Any]) -> list[str]:
     open_calls: dict[str, str] = {}
     ids = []
     for step, entry in enumerate(record["history"]):
-        role, content = str(entry["role"]), entry["content"]
+        role, content = entry["role"], entry["content"]
         handoff = _HANDOFF.match(role)
         if handoff:
             node = b.add(root, kind="handoff", name=role, agent="Orchestrator", outputs=content,
@@ -81,7 +137,7 @@ def _algorithm_generated(b: TreeBuilder, record: dict[str, Any]) -> list[str]:
     speaker: tuple[str, str] | None = None
     ids = []
     for step, entry in enumerate(record["history"]):
-        name, content = str(entry["name"]), entry["content"]
+        name, content = entry["name"], entry["content"]
         attrs = {"step": step, "role": entry.get("role")}
         if name == _TERMINAL:
             parent, caller = speaker if speaker else (root, None)
@@ -96,10 +152,11 @@ def _algorithm_generated(b: TreeBuilder, record: dict[str, Any]) -> list[str]:
 
 
 def _tree(path: Path, record: dict[str, Any]) -> CallTree:
-    generated = "system_prompt" in record
+    generated = isinstance(record, dict) and "system_prompt" in record
+    check(_SHAPES[generated], record)
     b = TreeBuilder(f"who-and-when:{path.parent.name}:{path.stem}")
     ids = (_algorithm_generated if generated else _hand_crafted)(b, record)
-    pool = ([PoolEntry(name=k, kind="agent", description=str(v))
+    pool = ([PoolEntry(name=k, kind="agent", description=v)
              for k, v in record["system_prompt"].items()] + [TERMINAL_TOOL]
             if generated else MAGENTIC_ONE)
     success = _flag(record.get("is_correct", record.get("is_corrected")))
@@ -113,11 +170,18 @@ def _tree(path: Path, record: dict[str, Any]) -> CallTree:
 class WhoAndWhenFormat(TraceFormat):
     """One JSON file per log (`Algorithm-Generated/*.json`, `Hand-Crafted/*.json`)."""
 
+    title = "a Who&When log"
     patterns = ("*.json",)
 
+    @classmethod
+    def recognises(cls, sample: Sample) -> bool:
+        record = sample.record
+        return (sample.layout == "object" and isinstance(record, dict)
+                and "question" in record and "history" in record)
+
     def read_file(self, path: Path) -> Iterator[Item]:
-        source, record = load_json(path)
+        source, record = load_json(path, self.limits)
         if isinstance(record, Rejected):
             yield record
             return
-        yield convert(source, lambda: _tree(path, record))
+        yield self.convert(source, lambda: _tree(path, record), record)

@@ -10,7 +10,7 @@ from coachgraph.graphs.curriculum.benchmark import (
     summarize,
 )
 from coachgraph.graphs.curriculum.config import DEFAULT_SKILLS, AgentConfig, RunConfig
-from coachgraph.graphs.curriculum.context import CurriculumContext, curriculum_configs
+from coachgraph.graphs.curriculum.context import CurriculumContext, check_run, curriculum_configs
 from coachgraph.graphs.curriculum.graph import NODES, build_curriculum_graph, graph
 from coachgraph.graphs.curriculum.run import RunResult, load_run, train_run
 from coachgraph.graphs.curriculum.state import CurriculumState
@@ -26,6 +26,7 @@ __all__ = (
     "RunResult",
     "bench_table",
     "build_curriculum_graph",
+    "check_run",
     "curriculum_configs",
     "graph",
     "load_run",

@@ -86,7 +86,7 @@ class RunConfig(_Settings):
     """Skills to practise and evaluate; empty means every skill of the domain."""
     student: str = "smollm2"
     """Chat model spec of the student; it must be trainable (``smollm2``, ``hf:<path>``)."""
-    precision: str = "fp32"
+    precision: Literal["fp32", "bf16", "int8"] = "fp32"
     """Decoder precision of the student (``fp32``, ``bf16``, ``int8``). The decoder is rebuilt
     after every weight update: fp32 rebuilds in about 3 s, int8 needs a calibration pass (about 20 s)."""
     teacher_model: str | None = None

@@ -23,7 +23,7 @@ from coachgraph.models.training import StudentTrainer, TrainConfig
 from coachgraph.skills import SkillLibrary, install_starter, prerequisites_within
 from coachgraph.tasks import TaskDomain, load_domain
 
-__all__ = ["CurriculumContext", "curriculum_configs"]
+__all__ = ["CurriculumContext", "check_run", "curriculum_configs"]
 
 
 class CurriculumContext(BaseContext):
@@ -82,13 +82,21 @@ def curriculum_configs(config: RunConfig, domain: TaskDomain, arms: tuple[str, .
     return configs
 
 
+def check_run(config: RunConfig) -> None:
+    """Check what a run names (domain, skills, curriculum algorithm and its options) without
+    loading any model, so that a benchmark refuses a bad setting before its first run."""
+    domain = load_domain(config.domain)
+    _curriculum(config, domain, _skills(config, domain))
+
+
 def _curriculum(config: RunConfig, domain: TaskDomain, skills: tuple[str, ...]) -> Teacher:
     space = TaskSpace.of(skills, domain.box())
     try:
         return make_teacher(config.teacher, space, seed=config.seed,
                             configs=curriculum_configs(config, domain, space.arms))
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"teacher {config.teacher!r}: {exc}", source="teacher_options") from exc
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        raise InputError(f"teacher {config.teacher!r}: {message}", source="teacher") from exc
 
 
 def _skills(config: RunConfig, domain: TaskDomain) -> tuple[str, ...]:

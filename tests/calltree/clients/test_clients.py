@@ -210,6 +210,21 @@ def test_layouts_store_the_same_trees(client: str, recorded: Path, tmp_path: Pat
     assert all(s == stored[0] for s in stored[1:]) and len(stored[0]) >= 3
 
 
+@pytest.mark.parametrize(("client", "layout"), CASES)
+def test_auto_detects_each_layout_as_its_format(client: str, layout: str, recorded: Path,
+                                                tmp_path: Path) -> None:
+    """`--format auto` reads what each client wrote (the OTLP JSON file exporter's lines,
+    bare `ResourceSpans` lines, one request per file, LangSmith runs) as its own format."""
+    path = _lay_out(recorded, client, layout, tmp_path)
+    named = _ingest(FORMATS[client], path, tmp_path / "named.sqlite")
+    result = runner.invoke(app, ["ingest", "--format", "auto", "--store",
+                                 str(tmp_path / "auto.sqlite"), str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"formats: {FORMATS[client]} (" in result.stdout, result.stdout
+    with SQLiteCallTreeStore(tmp_path / "auto.sqlite") as opened:
+        assert list(opened.iter_trees()) == named
+
+
 def _without(recorded: Path, tmp_path: Path, drop: Callable[[str], bool]) -> Path:
     """Traceloop's spans with the attributes `drop` names left out."""
     out = tmp_path / "traceloop.jsonl"
