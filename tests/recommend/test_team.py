@@ -14,6 +14,7 @@ from coachgraph.calltree.schema import CallNode, CallTree
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
 from coachgraph.errors import InputError
 from coachgraph.recommend.checkpoint import ModelFileError, load_recommender, save_recommender
+from coachgraph.recommend.fingerprint import StoreFingerprint, store_fingerprint
 from coachgraph.recommend.fitting import fit_recommender
 from coachgraph.recommend.recommender import Recommender
 from coachgraph.recommend.structure import ENTRY, team_structure
@@ -29,10 +30,16 @@ MATH = "Compute 12 times seven"
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory: pytest.TempPathFactory) -> Recommender:
-    """A recommender fitted on 60 trees of three plans (teams of two and three members)."""
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Recommender, StoreFingerprint]:
+    """A recommender fitted on 60 trees of three plans (teams of two and three members), and what
+    its store held."""
     with make_store(tmp_path_factory.mktemp("team") / "s.sqlite") as store:
-        return fit_recommender(store, store.trace_ids(), HashEmbeddings(dims=32), FAST)
+        return fit_recommender(store, store.trace_ids(), HashEmbeddings(dims=32), FAST), store_fingerprint(store)
+
+
+@pytest.fixture(scope="module")
+def fitted(trained: tuple[Recommender, StoreFingerprint]) -> Recommender:
+    return trained[0]
 
 
 def _team(rec: Recommender, task: str, limits: TeamConfig | None = None) -> Team:
@@ -81,9 +88,11 @@ def test_too_few_teams_are_refused(tmp_path: Path) -> None:
             fit_team_model(rec, store, store.trace_ids())
 
 
-def test_the_team_recommender_survives_its_model_file(fitted: Recommender, tmp_path: Path) -> None:
+def test_the_team_recommender_survives_its_model_file(trained: tuple[Recommender, StoreFingerprint],
+                                                       tmp_path: Path) -> None:
+    fitted, content = trained
     path = tmp_path / "recommender.json"
-    save_recommender(fitted, path, embeddings=EMB)
+    save_recommender(fitted, path, embeddings=EMB, store=content)
     loaded, _ = load_recommender(path, HashEmbeddings(dims=32), EMB)
     for task in (WEATHER, MATH):
         before, after = _team(fitted, task), _team(loaded, task)
