@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from coachgraph.calltree.schema import CallNode, CallTree
 
-__all__ = ["CALL_KINDS", "ENTRY", "TeamStructure", "reachable", "team_structure"]
+__all__ = ["CALL_KINDS", "ENTRY", "TeamStructure", "reachable", "reached", "team_structure"]
 
 ENTRY = "<entry>"
 """The caller of a team's first members: whoever ran the trace (the calling tree's root)."""
@@ -32,10 +32,6 @@ class TeamStructure:
 
     members: frozenset[str]
     edges: frozenset[tuple[str, str]]
-
-    def callers(self, member: str) -> set[str]:
-        """Who called `member` (members or `ENTRY`)."""
-        return {a for a, b in self.edges if b == member}
 
 
 def _handoff_target(node: CallNode) -> str | None:
@@ -89,11 +85,11 @@ def team_structure(tree: CallTree) -> TeamStructure:
     return TeamStructure(frozenset(members), frozenset(edges))
 
 
-def reachable(members: Iterable[str], edges: Iterable[tuple[str, str]]) -> bool:
-    """Whether every member can be reached from `ENTRY` along `edges` (the team is one call graph).
+def reached(edges: Iterable[tuple[str, str]]) -> set[str]:
+    """`ENTRY` and everything reached from it along `edges`.
 
-    >>> reachable(["a", "b"], [(ENTRY, "a"), ("a", "b")]), reachable(["a", "b"], [(ENTRY, "a")])
-    (True, False)
+    >>> sorted(reached([(ENTRY, "a"), ("a", "b"), ("c", "d")]))
+    ['<entry>', 'a', 'b']
     """
     out: defaultdict[str, set[str]] = defaultdict(set)
     for a, b in edges:
@@ -103,4 +99,13 @@ def reachable(members: Iterable[str], edges: Iterable[tuple[str, str]]) -> bool:
         for b in out[todo.pop()] - seen:
             seen.add(b)
             todo.append(b)
-    return set(members) <= seen
+    return seen
+
+
+def reachable(members: Iterable[str], edges: Iterable[tuple[str, str]]) -> bool:
+    """Whether every member can be reached from `ENTRY` along `edges` (the team is one call graph).
+
+    >>> reachable(["a", "b"], [(ENTRY, "a"), ("a", "b")]), reachable(["a", "b"], [(ENTRY, "a")])
+    (True, False)
+    """
+    return set(members) <= reached(edges)

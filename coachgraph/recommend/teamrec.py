@@ -34,7 +34,7 @@ from coachgraph.recommend.context import Example, root_context
 from coachgraph.recommend.features import FeatureEnv
 from coachgraph.recommend.recommender import Recommender
 from coachgraph.recommend.scorer import Scorer
-from coachgraph.recommend.structure import ENTRY, reachable
+from coachgraph.recommend.structure import ENTRY, reachable, reached
 from coachgraph.recommend.team import Team, TeamConfig, TeamEdge, TeamMember
 from coachgraph.recommend.teamfeatures import (
     EdgePriors,
@@ -144,22 +144,11 @@ def call_structure(prob: Mapping[tuple[str, str], float], team: Sequence[str],
     edges = {(a, b): p for (a, b), p in inside.items() if p >= threshold}
     edges.update({(a, b): p for b, (a, p) in best.items()})
     while not reachable(team, edges):
-        joined = _reached(edges)
+        joined = reached(edges)
         a, b = max(((a, b) for (a, b) in inside if a in joined and b not in joined), key=inside.__getitem__)
         edges[(a, b)] = inside[(a, b)]
     fit = float(np.mean([np.log(max(p, 1e-6)) for _, p in best.values()]))
     return edges, fit
-
-
-def _reached(edges: Mapping[tuple[str, str], float]) -> set[str]:
-    seen, todo = {ENTRY}, [ENTRY]
-    while todo:
-        node = todo.pop()
-        for a, b in edges:
-            if a == node and b not in seen:
-                seen.add(b)
-                todo.append(b)
-    return seen
 
 
 def _affordable(team: Sequence[str], limits: TeamConfig) -> bool:
