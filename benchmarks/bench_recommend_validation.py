@@ -21,6 +21,8 @@ import random
 from dataclasses import fields, replace
 
 import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
 
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.stores import open_store
@@ -90,6 +92,8 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("methods", nargs="*", default=[LEARNED, "paper-linear", "markov", "dense"])
     args = parser.parse_args()
+    torch.set_num_threads(1)  # as `coachgraph bench recommend` trains: small batches, shared cores
+    threadpool_limits(limits=1)
     with open_store(args.store) as store:
         folds = fold_data(store, args.store, args.folds)
     for spec in args.methods:

@@ -38,7 +38,7 @@ def _summary(result: DemoResult) -> None:
                          f"{len(result.retrains)} times"))
     for answer in result.queries:
         best = answer.next[0] if answer.next else None
-        team = " + ".join(m.name for m in answer.team.nodes)
+        team = " + ".join(m.name for m in answer.team.nodes) if answer.team is not None else "none (too few teams to learn from)"
         top = f"{best.name} ({best.probability:.2f})" if best else "-"
         console.print(styled(("query ", "bold"), f"{answer.task[:60]!r}: next {top}; team {team}"))
     console.print(f"report: {result.outputs['report']} ({result.seconds / 60:.1f} min)")

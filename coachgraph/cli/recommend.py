@@ -24,6 +24,7 @@ from coachgraph.cli.bench import app as bench_app
 from coachgraph.config import Settings
 from coachgraph.errors import ConfigError, InputError
 from coachgraph.graphs.runs import is_postgres
+from coachgraph.recommend.baselines import LEARNED, METHODS
 from coachgraph.recommend.checkpoint import model_dir, model_file, read_info
 from coachgraph.recommend.evaluate import markdown_table, run_benchmark
 from coachgraph.recommend.fingerprint import compare, store_fingerprint
@@ -46,14 +47,16 @@ IfStaleOpt = Annotated[StalePolicy, typer.Option(
 
 
 def _single_threaded() -> None:
-    """One thread for torch and for numpy's BLAS in this process (what serving wants): per-query
-    work is tiny, and a thread pool on shared cores costs more in wake-ups than it saves."""
+    """One thread for torch and for numpy's BLAS in this process (what serving and training want):
+    per-query work and training batches are small, and a thread pool on shared cores costs more in
+    wake-ups than it saves."""
     torch.set_num_threads(1)
     threadpool_limits(limits=1)
 
 
 def _service(store: str, if_stale: StalePolicy) -> RecommendService:
     """The store's model, trained first where `if_stale` says so (with progress bars), loaded to serve."""
+    _single_threaded()  # before any training: small batches, shared cores
     settings = Settings.from_env()
     with progress_bars() as progress:
         freshness = ensure_model(store, settings, if_stale=if_stale, progress=progress)
@@ -61,7 +64,6 @@ def _service(store: str, if_stale: StalePolicy) -> RecommendService:
         err_console.print(f"warning: {freshness.describe()}; answering from the model as trained "
                           f"({retrain_hint(store)}, or pass --if-stale retrain)", markup=False, highlight=False,
                           soft_wrap=True)
-    _single_threaded()
     return RecommendService(store, settings)
 
 
@@ -91,6 +93,7 @@ def _existing_store(store: str) -> None:
 def train_command(store: StoreOpt, seed: Annotated[int, typer.Option(help="Seed of the weights.")] = 0) -> None:
     """Train the recommender on every trace of the store and save it beside the store."""
     _existing_store(store)
+    _single_threaded()
     with progress_bars() as progress:
         info = train_store(store, Settings.from_env(), seed=seed, progress=progress)
     console.print(f"trained on {info.trained_on.traces} traces; saved to {info.path}", highlight=False, markup=False)
@@ -146,18 +149,20 @@ def team_command(
     max_size: Annotated[int, typer.Option("--max-size", min=1, max=12, help="Largest team.")] = 4,
     if_stale: IfStaleOpt = StalePolicy.RETRAIN,
 ) -> None:
-    """Pick a connected team of at most --max-size agents/tools for the task."""
+    """Recommend a team for the task (its size learned, at most --max-size) and who calls whom in it."""
     _existing_store(store)
     team = _service(store, if_stale).team(task=task, max_size=max_size)
-    console.print(f"team of {len(team.nodes)} (score {team.score:.2f}, connected: {team.connected})")
-    table = Table()
-    table.add_column("member")
-    table.add_column("utility", justify="right")
+    console.print(f"team of {len(team.nodes)} (score {team.score:.2f}, connected: {team.connected})", highlight=False, markup=False)
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("member", overflow="fold")
+    table.add_column("p", justify="right")
+    table.add_column("contribution of each feature group", overflow="fold", ratio=1)
     for member in team.nodes:
-        table.add_row(member.name, f"{member.utility:.2f}")
+        parts = sorted(member.contributions.items(), key=lambda kv: -kv[1])
+        table.add_row(member.name, f"{member.probability:.3f}", "  ".join(f"{g}:{v:+.2f}" for g, v in parts))
     console.print(table)
     for edge in team.edges:
-        console.print(f"  {edge.source} — {edge.target} (compatibility {edge.compatibility:.2f})")
+        console.print(f"  {edge.source} -> {edge.target} (p {edge.probability:.3f})", highlight=False, markup=False)
 
 
 @reports_errors
@@ -238,8 +243,12 @@ def bench_recommend(
     markdown: Annotated[Path | None, typer.Option("--markdown", help="Markdown table (default: beside --json).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split and the models.")] = 0,
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs of the learned methods.")] = 12,
+    methods: Annotated[str | None, typer.Option(help="Agent-level methods, comma-separated (default: all); "
+                                                     f"{LEARNED} always runs, the system level needs it.")] = None,
 ) -> None:
     """Every recommender method on the same 80/20 trace split: agent and system level."""
+    _single_threaded()  # latency is measured as served; training batches are small
+    chosen = _methods(methods)
     with tempfile.TemporaryDirectory() as scratch:
         location = store or _ingested(inputs or [], format_name, Path(scratch) / "bench.sqlite")
         with open_store(location, read_only=store is not None) as opened:
@@ -248,7 +257,7 @@ def bench_recommend(
             settings = Settings.from_env()
             config = RecommenderConfig(train=ScorerTrainConfig(epochs=epochs, seed=seed), seed=seed)
             result = run_benchmark(opened, load_embeddings(settings.default_embeddings), config, seed,
-                                   model_dir(location, settings.cache))
+                                   model_dir(location, settings.cache), chosen)
     table = markdown_table(result)
     console.print(table)
     if json_out is not None:
@@ -256,6 +265,17 @@ def bench_recommend(
         (markdown or json_out.with_suffix(".md")).write_text(table, encoding="utf-8")
     elif markdown is not None:
         markdown.write_text(table, encoding="utf-8")
+
+
+def _methods(spec: str | None) -> list[str] | None:
+    """The agent-level methods `--methods` names, `coach` among them; None for all."""
+    if spec is None:
+        return None
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = [n for n in names if n not in METHODS]
+    if unknown:
+        raise InputError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}", source="--methods")
+    return [*(n for n in METHODS if n in names and n != LEARNED), LEARNED]
 
 
 def _ingested(inputs: list[Path], format_name: str | None, path: Path) -> str:

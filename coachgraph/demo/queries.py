@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from coachgraph.agents.pool import PoolFile
+from coachgraph.errors import InputError
 from coachgraph.recommend import Recommendation, RecommendService, Team
 
 __all__ = ["QueryAnswer", "answer_queries"]
@@ -18,8 +19,9 @@ class QueryAnswer:
     task: str
     next: list[Recommendation]
     """The best first members, with per-feature-group contributions."""
-    team: Team
-    """The recommended connected team (members with utilities, interaction edges)."""
+    team: Team | None
+    """The recommended team (members with probabilities, call edges); None where the run's traces
+    held too few teams for the recommender to learn teams from."""
 
 
 def answer_queries(service: RecommendService, pool: PoolFile, tasks: tuple[str, ...], *, top: int,
@@ -28,5 +30,11 @@ def answer_queries(service: RecommendService, pool: PoolFile, tasks: tuple[str, 
     names = pool.names
     costs = {m.name: m.cost for m in pool.members}
     return [QueryAnswer(task, service.next(task=task, candidates=names, k=top),
-                        service.team(task, max_size=team_size, candidates=names, costs=costs))
-            for task in tasks]
+                        _team(service, task, team_size, names, costs)) for task in tasks]
+
+
+def _team(service: RecommendService, task: str, size: int, names: list[str], costs: dict[str, float]) -> Team | None:
+    try:
+        return service.team(task, max_size=size, candidates=names, costs=costs)
+    except InputError:  # a short run: its traces hold too few teams to learn teams from
+        return None

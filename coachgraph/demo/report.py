@@ -93,8 +93,10 @@ def _query(answer: Any, number: int) -> list[str]:
     for r in answer.next:
         rows.append(f"| {r.name} | {r.probability:.3f} | " + " | ".join(f"{r.contributions.get(g, 0.0):+.3f}"
                                                                       for g in groups) + " |")
-    team = " + ".join(f"{m.name} ({m.utility:.2f})" for m in answer.team.nodes) or "none"
-    return [*rows, "", f"Recommended team (utility of each member): {team}.", ""]
+    if answer.team is None:
+        return [*rows, "", "No team recommended: the run's calling trees hold too few teams to learn teams from.", ""]
+    team = " + ".join(f"{m.name} ({m.probability:.2f})" for m in answer.team.nodes) or "none"
+    return [*rows, "", f"Recommended team (probability of each member): {team}.", ""]
 
 
 def write_report(result: DemoResult, out: Path) -> Path:
@@ -104,10 +106,10 @@ def write_report(result: DemoResult, out: Path) -> Path:
     plot_curriculum(cur.curriculum, result.skills, out / "curriculum.png")
     plot_rounds({"learned team choice": result.rounds}, out / "success_per_round.png",
                 title="Tasks solved per round while the recommender learns")
-    first = result.queries[0] if result.queries else None
-    if first is not None:
+    first = result.queries[0] if result.queries and result.queries[0].team is not None else None
+    if first is not None and first.team is not None:
         plot_team([m.name for m in first.team.nodes], out / "team.png", title=f"Recommended team: {first.task[:70]}",
-                  utilities={m.name: m.utility for m in first.team.nodes}, compatibility=first.team.graph())
+                  utilities={m.name: m.probability for m in first.team.nodes}, compatibility=first.team.graph())
     before, after = learnable_gain(cur.history)
     lines = [
         "# coachgraph demo", "",

@@ -21,8 +21,12 @@ from coachgraph.recommend.progress import Progress
 from coachgraph.recommend.recommender import Recommendation, Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.service import RecommendService
+from coachgraph.recommend.structure import ENTRY, TeamStructure, team_structure
 from coachgraph.recommend.supervisor import build_supervisor
-from coachgraph.recommend.team import Team, TeamConfig, select_team
+from coachgraph.recommend.team import Team, TeamConfig
+from coachgraph.recommend.teamfit import fit_team_model
+from coachgraph.recommend.teammodel import TeamModelConfig
+from coachgraph.recommend.teamrec import TeamModel, TeamQuery, recommend_team
 from coachgraph.recommend.tool import recommend_next_agent_tool
 from coachgraph.recommend.train import ScorerTrainConfig
 from coachgraph.recommend.trainer import (
@@ -34,6 +38,7 @@ from coachgraph.recommend.trainer import (
 )
 
 __all__ = (
+    "ENTRY",
     "FEATURE_GROUPS",
     "Candidates",
     "Catalog",
@@ -57,20 +62,26 @@ __all__ = (
     "StoreFingerprint",
     "Team",
     "TeamConfig",
+    "TeamModel",
+    "TeamModelConfig",
+    "TeamQuery",
+    "TeamStructure",
     "build_supervisor",
     "catalog_from_store",
     "contexts_from_tree",
     "ensure_model",
     "featurize",
+    "fit_team_model",
     "fit_recommender",
     "load_recommender",
     "next_context",
     "open_service",
     "recommend_next_agent_tool",
+    "recommend_team",
     "retrieve",
     "run_benchmark",
     "save_recommender",
-    "select_team",
     "store_fingerprint",
+    "team_structure",
     "train_store",
 )

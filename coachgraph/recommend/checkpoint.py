@@ -4,10 +4,11 @@ A trained recommender is two files in its cache folder:
 
 - ``recommender.json``, the description: `schema_version`, the feature names, the recommender's
   and each scorer's config, the training statistics, the item vocabulary, the catalogue, the
-  embeddings it was trained with, the fingerprint of the store it was trained on, and the name
-  and SHA-256 of its weights file;
-- ``recommender-<sha256>.safetensors``: scorer weights, catalogue vectors and the keys of the
-  traces it was trained on.
+  embeddings it was trained with, the fingerprint of the store it was trained on, the team
+  recommender's part (`teamfile`; null where the traces held too few teams), and the name and
+  SHA-256 of its weights file;
+- ``recommender-<sha256>.safetensors``: scorer weights, catalogue vectors, the keys of the
+  traces it was trained on and the team recommender's weights.
 
 The weights are written first, then the description by an atomic rename, so a reader sees the
 previous model or the new one, whole; the weights of the model before are kept for readers that
@@ -46,12 +47,20 @@ from coachgraph.recommend.fingerprint import StoreFingerprint
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import ARCHS, Scorer, ScorerConfig
 from coachgraph.recommend.stats import stats_from_dict, stats_to_dict
+from coachgraph.recommend.teamfile import (
+    TeamDescription,
+    TeamFileError,
+    team_description,
+    team_from_file,
+    team_tensors,
+)
 
 __all__ = ["LEGACY_FILE", "MODEL_FILE", "SCHEMA_VERSION", "ModelFileError", "ModelInfo", "load_recommender",
            "load_scorer", "model_dir", "model_file", "read_info", "save_recommender", "save_scorer"]
 
-SCHEMA_VERSION = 2
-"""Version of the description this release writes and reads (2 added the store fingerprint)."""
+SCHEMA_VERSION = 3
+"""Version of the description this release writes and reads (2 added the store fingerprint, 3 the
+team recommender)."""
 MODEL_FILE = "recommender.json"
 """The description's name in a store's model folder."""
 LEGACY_FILE = "recommender.pt"
@@ -139,6 +148,7 @@ class _RecommenderDoc(_Weights):
     catalog: list[_Item]
     store: _StoreRef
     stats: dict[str, Any]
+    team: TeamDescription | None
 
 
 @dataclass(frozen=True)
@@ -320,7 +330,9 @@ def save_recommender(rec: Recommender, path: Path, *, embeddings: str, store: St
            "scorers": [asdict(c) for c in configs], "vocab": rec.vocab,
            "catalog": [asdict(item) for item in rec.catalog.items],
            "store": {"fingerprint": store.digest, "traces": store.traces, "pools": store.pools},
-           "stats": stats_to_dict(rec.stats)}
+           "stats": stats_to_dict(rec.stats), "team": team_description(rec.team) if rec.team else None}
+    if rec.team:
+        tensors.update(team_tensors(rec.team))
     _write(path, tensors, doc)
 
 
@@ -364,4 +376,8 @@ def load_recommender(path: Path, embeddings: Embeddings, embeddings_name: str) -
     items = [CatalogItem(i.name, i.kind, i.description) for i in doc.catalog]
     catalog = Catalog(items, embeddings, vectors=vectors.numpy())
     rec = Recommender(catalog, stats, _scorer(path, doc.scorers, tensors), doc.vocab, doc.config)
+    try:
+        rec.team = team_from_file(doc.team, tensors) if doc.team else None
+    except TeamFileError as exc:
+        raise _fail(path, "corrupt", str(exc)) from None
     return rec, _info(path, doc, tensors["store.keys"])

@@ -23,7 +23,6 @@ __all__ = [
     "next_context",
     "root_context",
     "task_text",
-    "team_members",
 ]
 
 MAX_PATH = 16
@@ -173,21 +172,3 @@ def root_context(trace_id: str, task: str, candidates: Iterable[str], kind: str 
     return DecisionContext(trace_id=trace_id, task=task, kind=kind, candidates=tuple(candidates),
                            parent=root, local_text=task, ancestors=(root,) if root else (),
                            path=(root,) if root and ":" not in root else ())
-
-
-def team_members(tree: CallTree) -> tuple[set[str], set[frozenset[str]]]:
-    """The agents/tools a trace used, and the pairs that interacted (parent-child or siblings)."""
-    index = {n.id: n for n in tree.nodes}
-    members = {n.target for n in tree.nodes if n.kind in ("agent", "tool", "skill") and n.target}
-    edges: set[frozenset[str]] = set()
-    by_parent: defaultdict[str | None, set[str]] = defaultdict(set)
-    for node in tree.nodes:
-        if node.target not in members or node.kind not in ("agent", "tool", "skill"):
-            continue
-        by_parent[node.parent_id].add(str(node.target))
-        parent = index.get(node.parent_id) if node.parent_id else None
-        if parent is not None and parent.target in members and parent.target != node.target:
-            edges.add(frozenset((str(parent.target), str(node.target))))
-    for group in by_parent.values():
-        edges.update(frozenset((a, b)) for a in group for b in group if a < b)
-    return {str(m) for m in members}, edges

@@ -4,8 +4,8 @@ Traces are split 80/20 with a fixed seed; statistics, vocabulary and every model
 training traces only. Agent level: Top-1, Top-3, MRR and NDCG@10, with ties between scores
 counted in expectation (a random tie-break), a chosen item that retrieval missed counting as a
 miss, and 95% bootstrap intervals; the learned scorer's margin over every other method comes
-with a paired interval. System level: set F1, Jaccard and edge F1 of a team sized like
-the true one, and the share of connected teams.
+with a paired interval. System level (`evaluate_team`): every team method on the test traces, none
+told the size of the true team.
 """
 
 from __future__ import annotations
@@ -17,29 +17,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
-import torch
 from langchain_core.embeddings import Embeddings
-from threadpoolctl import threadpool_limits
 
 from coachgraph.calltree.base import CallTreeStore
-from coachgraph.calltree.schema import CallTree
 from coachgraph.recommend.baselines import LEARNED, METHODS, Method
 from coachgraph.recommend.catalog import Catalog, catalog_from_store
-from coachgraph.recommend.context import (
-    DecisionContext,
-    Example,
-    context_label,
-    root_context,
-    task_text,
-    team_members,
-)
+from coachgraph.recommend.context import Example
+from coachgraph.recommend.evaluate_team import bootstrap, evaluate_teams, team_table
 from coachgraph.recommend.fitting import encode_training, examples_from_store, item_vocab
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import build_stats
-from coachgraph.recommend.team import TeamConfig, interaction_graph, positive_utility, select_team
 from coachgraph.recommend.train import Encoded
 
 __all__ = ["AGENT_METRICS", "bootstrap", "encode_split", "markdown_table", "rank_metrics", "run_benchmark", "split_traces"]
@@ -47,8 +36,6 @@ __all__ = ["AGENT_METRICS", "bootstrap", "encode_split", "markdown_table", "rank
 logger = logging.getLogger(__name__)
 
 AGENT_METRICS = ("top1", "top3", "mrr", "ndcg10")
-MAX_TEAM = 8
-"""Largest team asked for in the system-level evaluation."""
 
 
 def split_traces(trace_ids: Sequence[str], seed: int = 0, train_share: float = 0.8) -> tuple[list[str], list[str]]:
@@ -72,15 +59,6 @@ def rank_metrics(scores: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarra
         out["mrr"][i] = (1.0 / ranks).mean()
         out["ndcg10"][i] = np.where(ranks <= 10, 1.0 / np.log2(ranks + 1), 0.0).mean()
     return out
-
-
-def bootstrap(values: np.ndarray, seed: int = 0, resamples: int = 1000) -> tuple[float, float]:
-    """95% percentile bootstrap interval of the mean."""
-    if len(values) == 0:
-        return (0.0, 0.0)
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def _summary(per: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
@@ -109,80 +87,9 @@ def _informative(data: Encoded) -> Encoded:
     return data.subset(np.flatnonzero(data.mask.sum(1) >= 2))
 
 
-def _set_scores(pred: list[str], true: set[str], pred_edges: set[frozenset[str]], true_edges: set[frozenset[str]]) -> dict[str, float]:
-    inter = len(set(pred) & true)
-    f1 = 2 * inter / (len(pred) + len(true)) if pred or true else 1.0
-    union = len(set(pred) | true)
-    e_inter = len(pred_edges & true_edges)
-    e_f1 = 2 * e_inter / (len(pred_edges) + len(true_edges)) if pred_edges or true_edges else 1.0
-    return {"f1": f1, "jaccard": inter / union if union else 1.0, "edge_f1": e_f1}
-
-
-def _system_level(rec: Recommender, store: CallTreeStore, test_ids: list[str], methods: dict[str, Method],
-                  seed: int) -> dict[str, Any]:
-    graph = interaction_graph(rec.stats)
-    rows: dict[str, list[dict[str, float]]] = {name: [] for name in methods}
-    for tree in store.iter_trees(test_ids):
-        true, true_edges = team_members(tree)
-        if not true:
-            continue
-        data = rec.encode([Example(_team_context(store, tree, rec), "")])
-        k = min(len(true), MAX_TEAM)
-        for name, method in methods.items():
-            s = method.scores(data)[0]
-            unary = {n: float(v) for n, v in zip(data.names[0], s, strict=False) if np.isfinite(v)}
-            rows[name].append(_team_row(name, unary, graph, k, true, true_edges))
-    return {name: _mean_rows(r, seed) for name, r in rows.items()}
-
-
-def _team_context(store: CallTreeStore, tree: CallTree, rec: Recommender) -> DecisionContext:
-    """The trace before its first call (task and root only), over the trace's own pool.
-
-    The pool is stated by the source before the run, so it carries no label; without one the
-    whole catalogue competes.
-    """
-    shared = store.get_pool(tree.pool_ref) if tree.pool_ref else None
-    pool = {e.name for e in tree.pool} | {e.name for e in (shared.entries if shared else ())}
-    names = tuple(sorted(pool)) if len(pool) > 1 else tuple(rec.catalog.names())
-    roots = [context_label(n) for n in tree.nodes if n.parent_id is None]
-    return root_context(tree.trace_id, task_text(tree), names, root=roots[0] if roots else "")
-
-
-def _team_row(name: str, unary: dict[str, float], graph: nx.Graph, k: int, true: set[str], true_edges: set[frozenset[str]]) -> dict[str, float]:
-    if name == LEARNED:
-        team = select_team(positive_utility(unary), graph, TeamConfig(max_size=k)).names
-    else:
-        team = sorted(unary, key=lambda n: -unary[n])[:k]
-    edges = {frozenset((a, b)) for a in team for b in team if a < b and graph.has_edge(a, b)}
-    row = _set_scores(team, true, edges, true_edges)
-    row["connected"] = float(len(team) <= 1 or (all(m in graph for m in team) and _connected(graph, team)))
-    return row
-
-
-def _connected(graph: nx.Graph, team: list[str]) -> bool:
-    return nx.is_connected(graph.subgraph(team))
-
-
-def _mean_rows(rows: list[dict[str, float]], seed: int) -> dict[str, Any]:
-    keys = ("f1", "jaccard", "edge_f1", "connected")
-    out: dict[str, Any] = {k: float(np.mean([r[k] for r in rows])) if rows else 0.0 for k in keys}
-    out["n"] = len(rows)
-    out["ci95"] = {k: list(bootstrap(np.array([r[k] for r in rows]), seed)) for k in keys}
-    return out
-
-
 def _latency(rec: Recommender, examples: Sequence[Example], limit: int = 200) -> dict[str, float]:
-    """Per-query latency of `rank` with one torch and BLAS thread (as served); query vectors are cached."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            return _timings(rec, examples, limit)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _timings(rec: Recommender, examples: Sequence[Example], limit: int) -> dict[str, float]:
+    """Per-query latency of `rank` (query vectors cached), with the threads the caller set: the
+    benchmark command runs with one torch and one BLAS thread, as `coachgraph serve` does."""
     times = []
     for ex in examples[:limit]:
         start = time.perf_counter()
@@ -228,7 +135,7 @@ def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: Recommen
         fitted[name] = method
         per[name] = rank_metrics(method.scores(test_data), test_data.targets)
     rec.model = getattr(fitted.get(LEARNED), "model", rec.model)
-    system = _system_level(rec, store, test_ids, fitted, seed)
+    system = evaluate_teams(rec, store, train_ids, test_ids, seed)
     return {"agent_level": {name: _summary(p, seed) for name, p in per.items()}, "margins": _margins(per, seed),
             "system_level": system, "latency_ms": _latency(rec, test_ex),
             "retrieval_recall": float((test_data.targets >= 0).mean()) if len(test_data) else 0.0,
@@ -245,14 +152,12 @@ def markdown_table(result: dict[str, Any]) -> str:
     lines = ["| method | Top-1 | Top-3 | MRR | NDCG@10 | n |", "|---|---|---|---|---|---|"]
     lines += [f"| {name} | " + " | ".join(cell(row, m) for m in AGENT_METRICS) + f" | {row['n']} |"
               for name, row in result["agent_level"].items()]
-    lines += ["", "| method | set F1 | Jaccard | edge F1 | connected | n |", "|---|---|---|---|---|---|"]
-    lines += [f"| {name} | " + " | ".join(cell(row, m) for m in ("f1", "jaccard", "edge_f1", "connected")) + f" | {row['n']} |"
-              for name, row in result["system_level"].items()]
     if result.get("margins"):
         lines += ["", f"| {LEARNED} minus | Top-1 | MRR |", "|---|---|---|"]
         lines += [f"| {name} | " + " | ".join(f"{row[m]['mean']:+.3f} [{row[m]['ci95'][0]:+.3f}, {row[m]['ci95'][1]:+.3f}]"
                                             for m in ("top1", "mrr")) + " |"
                   for name, row in result["margins"].items()]
     lat = result["latency_ms"]
-    lines += ["", f"latency of one `recommend next` query: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms"]
-    return "\n".join(lines) + "\n"
+    lines += ["", f"latency of one `recommend next` query: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms", "",
+              "System level (no method is told the team's size):", "", team_table(result["system_level"])]
+    return "\n".join(lines)

@@ -25,6 +25,7 @@ from coachgraph.recommend.progress import CHOOSE, EMBED_QUERIES, FEATURES, TRAIN
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig, query_texts
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import InteractionStats, build_stats
+from coachgraph.recommend.teamfit import fit_team_model, learns_teams
 from coachgraph.recommend.train import Encoded, batch_tensors, concat, trace_bucket, train
 
 __all__ = ["choose_arch", "encode_training", "examples_from_store", "fit_chosen", "fit_recommender", "fit_scorer",
@@ -226,7 +227,9 @@ def train_scorer(rec: Recommender, data: Encoded, progress: Progress | None = No
 def fit_recommender(store: CallTreeStore, train_ids: Sequence[str], embeddings: Embeddings,
                     config: RecommenderConfig | None = None, cache_dir: Path | None = None,
                     embedder_name: str = "embeddings", progress: Progress | None = None) -> Recommender:
-    """Learn from the traces `train_ids` of `store` (the catalogue spans the whole store).
+    """Learn from the traces `train_ids` of `store` (the catalogue spans the whole store): the
+    agent-level scorer, and the team recommender where the traces hold teams enough
+    (`teamfit.learns_teams`; else `rec.team` is None).
 
     `cache_dir` keeps the catalogue's item vectors between fits (keyed by `embedder_name` and
     the item texts); `progress` hears of every long step.
@@ -236,4 +239,6 @@ def fit_recommender(store: CallTreeStore, train_ids: Sequence[str], embeddings: 
     catalog = catalog_from_store(store, store.iter_trees(), embeddings, cache_dir, embedder_name, progress)
     rec = Recommender(catalog, stats, Scorer(ScorerConfig(n_features=1)), item_vocab(stats), config)
     train_scorer(rec, encode_training(rec, store, train_ids, progress), progress)
+    if learns_teams(list(store.iter_trees(train_ids))):
+        rec.team = fit_team_model(rec, store, train_ids, config.team)
     return rec

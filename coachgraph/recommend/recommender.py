@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -23,7 +24,11 @@ from coachgraph.recommend.features import FeatureEnv, feature_names, featurize
 from coachgraph.recommend.progress import EMBED_QUERIES, FEATURES, Progress, report
 from coachgraph.recommend.scorer import Scorer
 from coachgraph.recommend.stats import InteractionStats
+from coachgraph.recommend.teammodel import TeamModelConfig
 from coachgraph.recommend.train import Encoded, ScorerTrainConfig, batch_tensors, encode
+
+if TYPE_CHECKING:
+    from coachgraph.recommend.teamrec import TeamModel
 
 __all__ = ["Recommendation", "Recommender", "RecommenderConfig", "query_texts"]
 
@@ -63,6 +68,8 @@ class RecommenderConfig:
     seconds per fold and architecture) and `seeds` scorers are averaged; above it one scorer of `arch` is
     trained. On the large corpora's held-out training traces neither `seq` nor more seeds
     helped, and there they would multiply a training time that is already the longest."""
+    team: TeamModelConfig = field(default_factory=TeamModelConfig)
+    """How the team recommender is learned (`teamfit.fit_team_model`)."""
 
 
 class Recommendation(BaseModel):
@@ -86,6 +93,8 @@ class Recommender:
     def __init__(self, catalog: Catalog, stats: InteractionStats, model: Scorer | Ensemble, vocab: dict[str, int],
                  config: RecommenderConfig) -> None:
         self.catalog, self.stats, self.model, self.vocab, self.config = catalog, stats, model, vocab, config
+        self.team: TeamModel | None = None
+        """The system-level recommender fitted beside the agent-level one (`teamfit.fit_team_model`)."""
         self.env = FeatureEnv(catalog, stats)
         names = feature_names()
         self.columns = np.array([names.index(c) for c in config.columns] if config.columns else range(len(names)))

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import networkx as nx
 from langchain_core.embeddings import Embeddings
 
 from coachgraph.calltree.stores import open_store
@@ -29,13 +28,8 @@ from coachgraph.recommend.context import DecisionContext, next_context, root_con
 from coachgraph.recommend.fingerprint import Freshness, compare, store_fingerprint
 from coachgraph.recommend.recommender import Recommendation, Recommender
 from coachgraph.recommend.stats import InteractionStats
-from coachgraph.recommend.team import (
-    Team,
-    TeamConfig,
-    interaction_graph,
-    positive_utility,
-    select_team,
-)
+from coachgraph.recommend.team import Team, TeamConfig
+from coachgraph.recommend.teamrec import TeamQuery, recommend_team
 
 __all__ = ["WATCH_S", "RecommendService"]
 
@@ -61,7 +55,6 @@ class _Loaded:
     """One loaded model and what is derived from it; replaced whole on reload."""
 
     recommender: Recommender
-    graph: nx.Graph
     info: ModelInfo
     stamp: Stamp
 
@@ -100,7 +93,7 @@ class RecommendService:
     def _load(self) -> _Loaded:
         stamp = _stamp(self.model_path)  # before reading: a file replaced meanwhile is loaded again later
         rec, info = load_recommender(self.model_path, self.embeddings, self.settings.default_embeddings)
-        return _Loaded(rec, interaction_graph(rec.stats), info, stamp)
+        return _Loaded(rec, info, stamp)
 
     @property
     def recommender(self) -> Recommender:
@@ -177,16 +170,17 @@ class RecommendService:
 
     def team(self, task: str, max_size: int = 4, candidates: list[str] | None = None,
              costs: Mapping[str, float] | None = None, budget: float | None = None) -> Team:
-        """A connected team of at most `max_size` for `task`."""
-        loaded = self._current()
-        rec = loaded.recommender
-        ctx = root_context("query", task, candidates or rec.catalog.names(), root=_root(rec))
-        ranked = rec.rank(ctx, k=rec.config.n_candidates)
-        if not ranked:
-            return Team(nodes=[], edges=[], score=0.0, connected=False)
-        utility = positive_utility({r.name: r.score for r in ranked})
-        cfg = TeamConfig(max_size=max_size, costs=dict(costs or {}), budget=budget)
-        return select_team(utility, loaded.graph, cfg)
+        """The team for `task` of at most `max_size` (its size learned below that) and who calls whom in it.
+
+        Raises:
+            InputError: the model holds no team recommender (its traces held too few teams).
+        """
+        rec = self._current().recommender
+        if rec.team is None:
+            raise InputError("the store's model learned no team recommender: its traces hold too few teams",
+                             source=self.location)
+        query = TeamQuery("query", task, _root(rec), tuple(candidates or ()))
+        return recommend_team(rec, rec.team, query, TeamConfig(max_size=max_size, costs=dict(costs or {}), budget=budget))
 
 
 def _root(rec: Recommender) -> str:

@@ -1,13 +1,15 @@
 """A recommended team as a LangGraph supervisor graph, ready to compile.
 
-The supervisor routes among the team members: by default it gives each member one turn, best
-utility first, then ends; a caller may pass its own router (for instance an LLM that reads the
+The supervisor routes among the team members: by default it gives each member one turn in the
+order of the team's call structure (members the team's caller calls first, then those they
+call; likelier calls first), then ends; a caller may pass its own router (for instance an LLM that reads the
 messages). Members are the caller's runnables or callables taking and returning state updates.
 """
 
 from __future__ import annotations
 
 import operator
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypedDict
 
@@ -16,7 +18,7 @@ from langgraph.graph import END, START, StateGraph
 
 from coachgraph.recommend.team import Team
 
-__all__ = ["SUPERVISOR", "TeamState", "build_supervisor", "node_name", "round_robin"]
+__all__ = ["SUPERVISOR", "TeamState", "build_supervisor", "call_order", "node_name", "round_robin"]
 
 SUPERVISOR = "supervisor"
 """Name of the routing node."""
@@ -42,9 +44,34 @@ def node_name(member: str) -> str:
     return member.replace(":", "_").replace("|", "_")
 
 
+def call_order(team: Team) -> list[str]:
+    """The members breadth-first along the team's call edges from its caller, likelier calls first;
+    members no edge reaches follow, likeliest first.
+
+    >>> from coachgraph.recommend.team import TeamEdge, TeamMember
+    >>> t = Team(nodes=[TeamMember(name=n, probability=p) for n, p in (("w", 0.9), ("s", 0.8))],
+    ...          edges=[TeamEdge(source="<entry>", target="s", probability=0.9),
+    ...                 TeamEdge(source="s", target="w", probability=0.7)], score=0.0, connected=True)
+    >>> call_order(t)
+    ['s', 'w']
+    """
+    callees: defaultdict[str, list[tuple[float, str]]] = defaultdict(list)
+    for edge in team.edges:
+        callees[edge.source].append((edge.probability, edge.target))
+    order: list[str] = []
+    queue = deque([team.entry])
+    while queue:
+        for _, callee in sorted(callees[queue.popleft()], key=lambda pc: -pc[0]):
+            if callee not in order and callee in team.names:
+                order.append(callee)
+                queue.append(callee)
+    rest = sorted((m for m in team.nodes if m.name not in order), key=lambda m: -m.probability)
+    return order + [m.name for m in rest]
+
+
 def round_robin(team: Team) -> Callable[[TeamState], str]:
-    """A router giving each member one turn (by member name), best utility first, then `END`."""
-    order = [m.name for m in sorted(team.nodes, key=lambda m: -m.utility)]
+    """A router giving each member one turn in `call_order`, then `END`."""
+    order = call_order(team)
 
     def route(state: TeamState) -> str:
         done = set(state.get("visited", []))

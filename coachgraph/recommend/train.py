@@ -61,8 +61,6 @@ class ScorerTrainConfig:
     """Seed of the batch order and of dropout."""
     max_seconds: float = 50.0
     """Stop early after this much wall time."""
-    threads: int = 1
-    """Torch CPU threads while training (small batches gain nothing from more on shared cores)."""
     val_share: float = 0.1
     """Share of traces (chosen by a hash of their id) whose decisions are held out to pick the best epoch."""
     patience: int = 3
@@ -169,12 +167,7 @@ def train(model: Trainable, data: Encoded, config: ScorerTrainConfig,
     if len(usable) == 0:
         return []
     fit_rows, val_rows = held_out_split(data, usable, config)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(config.threads)
-    try:
-        losses = _Loop(model, data, config, callbacks).run(fit_rows, val_rows)
-    finally:
-        torch.set_num_threads(threads)
+    losses = _Loop(model, data, config, callbacks).run(fit_rows, val_rows)
     model.eval()
     return losses
 

@@ -28,7 +28,7 @@ def config(tiny: Path, fake_pool: Path) -> DemoConfig:
     curriculum = RunConfig(teacher="sec", steps=2, student=f"hf:{tiny}", eval_every=1, reflect_every=1, save_every=1,
                            export=False, skills=("add-1d", "sub-1d"), lr=1e-2,
                            agents=AgentConfig(batch_size=2, samples=2, eval_size=2, max_tokens=8, crew=False))
-    orchestrate = OrchestrateConfig(pool=str(fake_pool), rounds=2, tasks_per_round=4, retrain_every=4,
+    orchestrate = OrchestrateConfig(pool=str(fake_pool), rounds=3, tasks_per_round=4, retrain_every=4,
                                     recommender_steps=20, concurrency=4)
     return DemoConfig(curriculum=curriculum, orchestrate=orchestrate, queries=("What is 67 + 58?",), top=3)
 
@@ -46,7 +46,7 @@ def test_the_demo_writes_a_report_whose_numbers_come_from_its_runs(demo: tuple[D
     for png in ("learning_curves.png", "curriculum.png", "success_per_round.png", "calltree.png", "team.png"):
         assert (result.out / png).stat().st_size > 5000 and f"({png})" in report
     solved = [f"{r.solved} / {r.tasks}" for r in result.rounds]
-    assert all(s in report for s in solved) and len(result.rounds) == 2
+    assert all(s in report for s in solved) and len(result.rounds) == 3
     assert len(result.reflections) == 2 and result.skills_after >= result.skills_before > 0
     answer = result.queries[0]
     assert len(answer.next) == 3 and set(answer.next[0].contributions) >= {"relevance", "reliability"}

@@ -8,6 +8,7 @@ from pathlib import Path
 from coachgraph.calltree.schema import CallNode, CallTree, PoolEntry
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
 from coachgraph.recommend.recommender import RecommenderConfig
+from coachgraph.recommend.teammodel import MemberTrainConfig, TeamModelConfig
 from coachgraph.recommend.train import ScorerTrainConfig
 
 POOL = [
@@ -18,8 +19,10 @@ POOL = [
     PoolEntry(name="calculator", kind="tool", description="Evaluate arithmetic expressions"),
 ]
 FAST = RecommenderConfig(train=ScorerTrainConfig(epochs=2, min_steps=20), arch_choices=("mlp", "linear"), folds=2,
-                         seeds=2)
-"""Trains in seconds on these trees; two architectures and two seeds, so an ensemble is chosen and saved."""
+                         seeds=2, team=TeamModelConfig(arch_choices=("linear",), arch="linear", folds=3,
+                                                       train=MemberTrainConfig(epochs=15)))
+"""Trains in seconds on these trees; two architectures and two seeds, so an ensemble is chosen and
+saved; the team recommender's member scorer is linear."""
 EMB = "hash"
 """The embeddings name under which models trained with `tests.fakes.HashEmbeddings` are saved."""
 PLANS = {

@@ -13,6 +13,7 @@ import torch
 from coachgraph.config import Settings
 from coachgraph.recommend.checkpoint import (
     LEGACY_FILE,
+    SCHEMA_VERSION,
     ModelFileError,
     load_recommender,
     model_file,
@@ -75,7 +76,7 @@ def test_round_trip_serves_exactly_what_was_trained(trained: tuple[str, Settings
     path = model_file(location, settings.cache)
     assert sorted(p.suffix for p in path.parent.iterdir() if p.name.startswith("recommender")) == [".json", ".safetensors"]
     doc = json.loads(path.read_text())
-    assert doc["schema_version"] == 2 and doc["feature_names"] == feature_names() and len(doc["scorers"]) == 2
+    assert doc["schema_version"] == SCHEMA_VERSION and doc["feature_names"] == feature_names() and len(doc["scorers"]) == 2
     rec, info = _load(path)
     assert info.trained_on.traces == 60 and info.embeddings == EMB and len(info.archs) == 2
     again, _ = _load(path)
@@ -143,6 +144,8 @@ def test_another_feature_set_is_named_not_a_shape_error(trained: tuple[str, Sett
     ({"schema_version": 0}, "schema", "schema_version 0"),
     ({"schema_version": 1}, "legacy", "schema_version 1 was written by an older release"),
     ({"schema_version": "1"}, "schema", "schema_version '1'"),
+    ({"schema_version": 2}, "legacy", "schema_version 2 was written by an older release"),
+    ({"team": {"config": {}, "stats": {}}}, "corrupt", "field team.members"),
     ({"vocab": {"geocode": "one"}}, "corrupt", "field vocab.geocode"),
     ({"surprise": 1}, "corrupt", "field surprise"),
     ({"stats": {"n_traces": 1}}, "corrupt", "field stats.calls"),

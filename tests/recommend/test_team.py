@@ -1,63 +1,131 @@
-"""Team selection on graphs with known optima, and the supervisor graph built from a team."""
+"""The learned team recommender on trees with known teams: members, size and call structure are
+learned, limits are kept, the model survives its file, and the supervisor follows the structure."""
 
 from __future__ import annotations
 
-from itertools import combinations
+import json
+from pathlib import Path
 
-import networkx as nx
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
 
-from coachgraph.recommend.stats import build_stats
+from coachgraph.calltree.schema import CallNode, CallTree
+from coachgraph.calltree.sqlite import SQLiteCallTreeStore
+from coachgraph.errors import InputError
+from coachgraph.recommend.checkpoint import ModelFileError, load_recommender, save_recommender
+from coachgraph.recommend.fingerprint import StoreFingerprint, store_fingerprint
+from coachgraph.recommend.fitting import fit_recommender
+from coachgraph.recommend.recommender import Recommender
+from coachgraph.recommend.structure import ENTRY, team_structure
 from coachgraph.recommend.supervisor import build_supervisor
-from coachgraph.recommend.team import TeamConfig, interaction_graph, select_team
-from tests.recommend._trees import make_trees
+from coachgraph.recommend.team import Team, TeamConfig
+from coachgraph.recommend.teamfit import fit_team_model, team_query
+from coachgraph.recommend.teamrec import TeamQuery, recommend_team
+from tests.fakes import HashEmbeddings
+from tests.recommend._trees import EMB, FAST, PLANS, make_store, make_tree
+
+WEATHER = "What is the weather in Lima tomorrow?"
+MATH = "Compute 12 times seven"
 
 
-def _graph(edges: list[tuple[str, str, float]]) -> nx.Graph:
-    g = nx.Graph()
-    g.add_weighted_edges_from(edges, weight="compatibility")
-    return g
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Recommender, StoreFingerprint]:
+    """A recommender fitted on 60 trees of three plans (teams of two and three members), and what
+    its store held."""
+    with make_store(tmp_path_factory.mktemp("team") / "s.sqlite") as store:
+        return fit_recommender(store, store.trace_ids(), HashEmbeddings(dims=32), FAST), store_fingerprint(store)
 
 
-def test_exact_team_must_be_connected() -> None:
-    g = _graph([("a", "b", 0.1), ("b", "c", 0.1), ("d", "e", 0.9)])
-    unary = {"a": 1.0, "d": 0.95, "b": 0.2, "c": 0.1, "e": 0.1}
-    team = select_team(unary, g, TeamConfig(max_size=2))
-    assert set(team.names) == {"d", "e"} and team.connected  # a+d is better but not connected
-    assert [(e.source, e.target) for e in team.edges] == [("d", "e")]
+@pytest.fixture(scope="module")
+def fitted(trained: tuple[Recommender, StoreFingerprint]) -> Recommender:
+    return trained[0]
 
 
-def test_greedy_matches_brute_force_on_a_path() -> None:
-    names = [f"n{i}" for i in range(20)]
-    g = _graph([(a, b, 0.0) for a, b in zip(names, names[1:], strict=False)])
-    unary = {n: float(i % 5) for i, n in enumerate(names)}
-    team = select_team(unary, g, TeamConfig(max_size=3, pool_size=20, exact_limit=10))
-    best = max((t for k in (1, 2, 3) for t in combinations(names, k) if nx.is_connected(g.subgraph(t))),
-               key=lambda t: sum(unary[n] for n in t))
-    assert sum(unary[n] for n in team.names) == sum(unary[n] for n in best) == 2 + 3 + 4  # n2, n3, n4
-    assert team.connected
+def _team(rec: Recommender, task: str, limits: TeamConfig | None = None) -> Team:
+    assert rec.team is not None
+    return recommend_team(rec, rec.team, TeamQuery("q", task, "planner"), limits or TeamConfig())
 
 
-def test_budget_limits_the_team() -> None:
-    g = _graph([("a", "b", 0.5), ("b", "c", 0.5)])
-    team = select_team({"a": 1.0, "b": 1.0, "c": 1.0}, g,
-                       TeamConfig(max_size=3, costs={"a": 2.0, "b": 1.0, "c": 1.0}, budget=2.0))
-    assert set(team.names) == {"b", "c"}
+def _edges(team: Team) -> set[tuple[str, str]]:
+    return {(e.source, e.target) for e in team.edges}
 
 
-def test_learned_interaction_graph_and_supervisor_run() -> None:
-    graph = interaction_graph(build_stats(make_trees(30)))
-    assert graph.has_edge("geocode", "weather_api") and not graph.has_edge("geocode", "translator")
-    team = select_team({"geocode": 1.0, "weather_api": 0.8, "translator": 0.9}, graph, TeamConfig(max_size=2))
-    assert set(team.names) == {"geocode", "weather_api"}
-    members = {name: (lambda state, n=name: {"messages": [f"{n} done"]}) for name in team.names}
-    app = build_supervisor(team, members).compile()
-    out = app.invoke({"task": "weather in Oslo", "messages": []})
-    assert out["messages"] == ["geocode done", "weather_api done"] and out["visited"] == ["geocode", "weather_api"]
+def test_members_size_and_call_structure_are_learned(fitted: Recommender) -> None:
+    weather, math = _team(fitted, WEATHER), _team(fitted, MATH)
+    assert set(weather.names) == {"planner", *PLANS["weather"][1]}
+    assert _edges(weather) == {(ENTRY, "planner"), ("planner", "geocode"), ("geocode", "weather_api")}
+    assert set(math.names) == {"planner", "calculator"}  # a smaller team: nobody said how large
+    assert _edges(math) == {(ENTRY, "planner"), ("planner", "calculator")}
+    assert weather.connected and math.connected
+    assert all(0.0 < m.probability <= 1.0 and "team" in m.contributions for m in weather.nodes)
+    assert all(0.0 < e.probability <= 1.0 for e in weather.edges)
 
 
-def test_supervisor_accepts_reserved_characters_in_member_names() -> None:
-    team = select_team({"code_action:bash": 1.0, "a|b": 0.5}, _graph([("code_action:bash", "a|b", 0.2)]),
-                       TeamConfig(max_size=2))
+def test_size_and_budget_limits_are_kept(fitted: Recommender) -> None:
+    one = _team(fitted, WEATHER, TeamConfig(max_size=1))
+    assert len(one.names) == 1 and one.connected
+    cheap = _team(fitted, WEATHER, TeamConfig(costs={"weather_api": 5.0, "geocode": 1.0}, budget=2.0))
+    assert "weather_api" not in cheap.names and cheap.names and cheap.connected
+
+
+def test_the_query_of_a_trace_carries_nothing_of_its_team() -> None:
+    """What a trace is asked with (task, caller, stated pool) is the same with its calls removed."""
+    with SQLiteCallTreeStore(":memory:") as store:
+        import random
+
+        tree = make_tree(0, "weather", random.Random(0))
+        bare = tree.model_copy(update={"nodes": tree.nodes[:1]})
+        assert team_structure(tree).members and not team_structure(bare).members - {"planner"}
+        assert team_query(store, tree, ["x"]) == team_query(store, bare, ["x"])
+
+
+def test_too_few_teams_are_refused(tmp_path: Path) -> None:
+    with make_store(tmp_path / "s.sqlite", n=6) as store:
+        rec = fit_recommender(store, store.trace_ids(), HashEmbeddings(dims=32), FAST)
+        assert rec.team is None
+        with pytest.raises(InputError, match="too few"):
+            fit_team_model(rec, store, store.trace_ids())
+
+
+def test_the_team_recommender_survives_its_model_file(trained: tuple[Recommender, StoreFingerprint],
+                                                       tmp_path: Path) -> None:
+    fitted, content = trained
+    path = tmp_path / "recommender.json"
+    save_recommender(fitted, path, embeddings=EMB, store=content)
+    loaded, _ = load_recommender(path, HashEmbeddings(dims=32), EMB)
+    for task in (WEATHER, MATH):
+        before, after = _team(fitted, task), _team(loaded, task)
+        assert before.names == after.names and _edges(before) == _edges(after)
+        assert after.score == pytest.approx(before.score, abs=1e-5)
+    weights = path.with_name(json.loads(path.read_text())["tensors"]["file"])
+    tensors = load_file(weights)
+    tensors["team.edges.linear.weight"] = torch.zeros(1, 3)
+    save_file(tensors, weights)
+    doc = json.loads(path.read_text())
+    doc["tensors"]["sha256"] = __import__("hashlib").sha256(weights.read_bytes()).hexdigest()
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="team.edges") as exc:
+        load_recommender(path, HashEmbeddings(dims=32), EMB)
+    assert exc.value.reason == "corrupt"
+
+
+def test_handoffs_make_agent_to_agent_edges() -> None:
+    """A supervisor's handoff is an edge to the agent it hands to, wherever that agent runs."""
+    nodes = [CallNode(id="r", trace_id="t", kind="chain", name="graph"),
+             CallNode(id="s", parent_id="r", trace_id="t", kind="agent", agent="supervisor"),
+             CallNode(id="h", parent_id="s", trace_id="t", kind="handoff", agent="supervisor",
+                      attributes={"to_agent": "coder"}),
+             CallNode(id="c", parent_id="r", trace_id="t", kind="agent", agent="coder"),
+             CallNode(id="x", parent_id="c", trace_id="t", kind="tool", agent="coder", tool="run_python"),
+             CallNode(id="s2", parent_id="r", trace_id="t", kind="agent", agent="supervisor")]
+    team = team_structure(CallTree(trace_id="t", nodes=nodes))
+    assert team.members == {"supervisor", "coder", "run_python"}
+    assert team.edges == {(ENTRY, "supervisor"), ("supervisor", "coder"), ("coder", "run_python")}
+
+
+def test_supervisor_runs_members_in_call_order(fitted: Recommender) -> None:
+    team = _team(fitted, WEATHER)
     members = {name: (lambda state, n=name: {"messages": [n]}) for name in team.names}
-    out = build_supervisor(team, members).compile().invoke({"task": "t", "messages": []})
-    assert out["messages"] == ["code_action:bash", "a|b"]
+    out = build_supervisor(team, members).compile().invoke({"task": WEATHER, "messages": []})
+    assert out["messages"] == ["planner", "geocode", "weather_api"]

@@ -3,7 +3,7 @@
 The learned rule is Thompson sampling on member reliability, with the recommender's score in the
 prior. Each member that serves the task's kind gets a success rate drawn from its posterior on
 that kind, and the team is the best connected team of the recommender's team selection
-(`select_team`) over the drawn rates, with the learned pairwise compatibility as a bonus; its
+(`team_search.select_team`) over the drawn rates, with the learned pairwise compatibility as a bonus; its
 members are called in the order they held in solved tasks. The posterior pools evidence in two
 levels, read from the calling trees of the store (a member's teams that solved or failed tasks,
 and the failures the critic blamed on it):
@@ -34,7 +34,7 @@ import numpy as np
 
 from coachgraph.agents.pool import PoolFile
 from coachgraph.calltree.schema import CallTree
-from coachgraph.recommend.team import TeamConfig, select_team
+from coachgraph.graphs.orchestrate.team_search import SearchConfig, select_team
 
 __all__ = ["POLICIES", "Choice", "Evidence", "MemberOutcomes", "PolicyInputs", "learned_team", "random_team",
            "fixed_team", "retrieval_team"]
@@ -164,9 +164,9 @@ def learned_team(inputs: PolicyInputs, question: str, kind: str, rng: random.Ran
         drawn[name] = rng.betavariate(a, b)
         why[name] = {"belief": round(belief[name], 4), "overall": round(overall, 4), "wins": here.wins,
                      "losses": here.losses, "blamed": here.blamed, "draw": round(drawn[name], 4)}
-    config = TeamConfig(max_size=inputs.team_size, pool_size=len(names),
+    config = SearchConfig(max_size=inputs.team_size, pool_size=len(names),
                         costs={m.name: m.cost for m in inputs.pool.members})
-    chosen = select_team(drawn, _pair_graph(names, inputs.compatibility), config).names
+    chosen = select_team(drawn, _pair_graph(names, inputs.compatibility), config)
     order = sorted(chosen, key=lambda m: (inputs.outcomes.evidence(m, kind).position, names.index(m)))
     return Choice(order, {m: why[m] for m in order})
 

@@ -15,6 +15,7 @@ import networkx as nx
 from langchain_core.embeddings import Embeddings
 
 from coachgraph.config import Settings
+from coachgraph.graphs.orchestrate.team_search import interaction_graph
 from coachgraph.recommend import (
     ModelFileError,
     ModelInfo,
@@ -24,7 +25,6 @@ from coachgraph.recommend import (
     ScorerTrainConfig,
     train_store,
 )
-from coachgraph.recommend.team import interaction_graph
 
 __all__ = ["RecommenderHandle", "run_recommender_config"]
 

@@ -1,7 +1,9 @@
-"""Run the test program under one real tracing client and write its traces as that client does.
+"""Run a test program under one real tracing client and write its traces as that client does.
 
-Each client runs in a process of its own (`python -m tests.calltree.clients.record CLIENT OUT`),
-since instrumentors patch LangChain and LangGraph for the whole process:
+Each client runs in a process of its own (`python -m tests.calltree.clients.record CLIENT OUT
+[PROGRAM]`), since instrumentors patch LangChain and LangGraph for the whole process. PROGRAM is
+`test` (the default: `program.py`'s three runs) or `corpus:RUNS:SEED` (`corpus.py`'s program,
+RUNS tasks of the organisation drawn from SEED).
 
 - `openinference`, `otel-genai`, `traceloop`: the client's instrumentor with an OpenTelemetry
   SDK `TracerProvider` whose `BatchSpanProcessor` feeds OpenTelemetry's OTLP JSON file exporter
@@ -11,7 +13,8 @@ since instrumentors patch LangChain and LangGraph for the whole process:
   the run create and update requests it sends (no network); the runs are merged as LangSmith
   stores them and written through the SDK's `Run` schema to `runs.jsonl`.
 
-`expected.json` holds what each run did (`program.Expected`, token usage included).
+`expected.json` holds what each run did (for the test program, `program.Expected` with token
+usage; for the corpus, each run's task, thread, outcome and handoffs).
 """
 
 from __future__ import annotations
@@ -33,7 +36,18 @@ _BATCH = 16
 """Spans per exported batch: small, so that a trace spans several export requests."""
 
 
-def _otel(instrumentor: Any, out: Path) -> None:
+def _run(program: str) -> list[Any]:
+    """Run the program `program` names (imported here: after the client instruments)."""
+    if program == "test":
+        from tests.calltree.clients.program import run_program
+
+        return [asdict(e) for e in run_program()]
+    from tests.calltree.clients.corpus import run_corpus
+
+    return run_corpus(program.removeprefix("corpus:"))
+
+
+def _otel(instrumentor: Any, out: Path, program: str) -> None:
     from opentelemetry.exporter.otlp.json.file import FileSpanExporter
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -42,36 +56,33 @@ def _otel(instrumentor: Any, out: Path) -> None:
     provider.add_span_processor(BatchSpanProcessor(FileSpanExporter(out / "spans.jsonl"),
                                                    max_export_batch_size=_BATCH))
     instrumentor.instrument(tracer_provider=provider)
-    # As the clients' guides ask: instrument first, then import the application.
-    from tests.calltree.clients.program import run_program
-
-    try:
-        expected = run_program()
+    try:  # as the clients' guides ask: instrument first, then import the application
+        expected = _run(program)
     finally:
         provider.shutdown()
         instrumentor.uninstrument()
     _write_expected(out, expected)
 
 
-def _openinference(out: Path) -> None:
+def _openinference(out: Path, program: str) -> None:
     from openinference.instrumentation.langchain import LangChainInstrumentor
 
-    _otel(LangChainInstrumentor(), out)
+    _otel(LangChainInstrumentor(), out, program)
 
 
-def _otel_genai(out: Path) -> None:
+def _otel_genai(out: Path, program: str) -> None:
     # Message content goes on spans only when asked for (the default records none).
     os.environ["OTEL_SEMCONV_STABILITY_OPT_IN"] = "gen_ai_latest_experimental"
     os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "SPAN_ONLY"
     from opentelemetry.instrumentation.genai.langchain import LangChainInstrumentor
 
-    _otel(LangChainInstrumentor(), out)
+    _otel(LangChainInstrumentor(), out, program)
 
 
-def _traceloop(out: Path) -> None:
+def _traceloop(out: Path, program: str) -> None:
     from opentelemetry.instrumentation.langchain import LangchainInstrumentor
 
-    _otel(LangchainInstrumentor(), out)
+    _otel(LangchainInstrumentor(), out, program)
 
 
 class _LangSmithEndpoint(BaseAdapter):
@@ -102,11 +113,9 @@ class _LangSmithEndpoint(BaseAdapter):
             self.runs[parts[-1]].update(json.loads(body or b"{}"))
 
 
-def _langsmith(out: Path) -> None:
+def _langsmith(out: Path, program: str) -> None:
     from langchain_core.tracers import LangChainTracer
     from langsmith import Client, schemas, tracing_context
-
-    from tests.calltree.clients.program import run_program
 
     endpoint = _LangSmithEndpoint()
     session = requests.Session()
@@ -114,7 +123,7 @@ def _langsmith(out: Path) -> None:
     client = Client(api_url="http://langsmith.test", api_key="test-key", session=session,
                     auto_batch_tracing=False)
     with tracing_context(client=client, project_name="clients", enabled=True):
-        expected = run_program()
+        expected = _run(program)
     LangChainTracer(client=client).wait_for_futures()
     client.flush()
     with (out / "runs.jsonl").open("w", encoding="utf-8") as handle:
@@ -124,23 +133,23 @@ def _langsmith(out: Path) -> None:
 
 
 def _write_expected(out: Path, expected: list[Any]) -> None:
-    (out / "expected.json").write_text(json.dumps([asdict(e) for e in expected]))
+    (out / "expected.json").write_text(json.dumps(expected))
 
 
-CLIENTS: dict[str, Callable[[Path], None]] = {
+CLIENTS: dict[str, Callable[[Path, str], None]] = {
     "openinference": _openinference,
     "otel-genai": _otel_genai,
     "traceloop": _traceloop,
     "langsmith": _langsmith,
 }
-"""Client name → recorder writing its traces and `expected.json` under a folder."""
+"""Client name → recorder writing a program's traces and `expected.json` under a folder."""
 
 
 def main(argv: list[str]) -> None:
-    """`record.py CLIENT OUT`: run the program under CLIENT, writing under folder OUT."""
-    client, out = argv
+    """`record.py CLIENT OUT [PROGRAM]`: run PROGRAM under CLIENT, writing under folder OUT."""
+    client, out, *program = argv
     Path(out).mkdir(parents=True, exist_ok=True)
-    CLIENTS[client](Path(out))
+    CLIENTS[client](Path(out), program[0] if program else "test")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,178 @@
+"""What the team recommender knows of history: teams, directed edges and task words of training traces.
+
+Counted from training traces only, like `stats.InteractionStats`: how many teams held each
+member and each pair, how many held each directed caller -> callee edge (`structure.ENTRY`
+included as a caller), the sizes of teams, and which task words came with which members. The
+teams and tasks of the traces themselves are kept too, so that a query can look up the teams of
+the most similar past tasks (their vectors live beside them, see `TeamHistory`). Members and
+edges are also counted per root label (what the calling tree's root is, `trace_root`): the
+caller that runs a team says much of which team it runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, StrictStr, model_validator
+
+from coachgraph.calltree.schema import CallTree
+from coachgraph.recommend.context import context_label, task_text
+from coachgraph.recommend.structure import ENTRY, TeamStructure, team_structure
+from coachgraph.retrieval.text import tokenize
+
+__all__ = ["TeamHistory", "TeamStats", "build_team_stats", "task_words", "team_stats_from_dict", "team_stats_to_dict",
+           "trace_root"]
+
+MAX_WORDS = 64
+"""Distinct task words per trace that are counted (a long task's first ones)."""
+
+
+@dataclass(slots=True)
+class TeamStats:
+    """Counts over the teams of training traces (see the module docstring)."""
+
+    n_traces: int = 0
+    member: Counter[str] = field(default_factory=Counter)
+    pair: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Teams holding both members of a sorted pair."""
+    edge: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Teams holding the directed edge caller -> callee."""
+    calls_out: Counter[str] = field(default_factory=Counter)
+    """Teams in which a member (or `ENTRY`) called some member."""
+    called_in: Counter[str] = field(default_factory=Counter)
+    """Teams in which a member was called by another member (not by `ENTRY`)."""
+    sizes: Counter[int] = field(default_factory=Counter)
+    words: Counter[str] = field(default_factory=Counter)
+    """Traces whose task holds each word."""
+    word_member: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Traces whose task holds the word and whose team holds the member."""
+    roots: Counter[str] = field(default_factory=Counter)
+    """Traces under each root label."""
+    root_member: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Traces under the root label whose team holds the member."""
+    root_edge: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    """Traces under the root label whose team holds the directed edge."""
+    teams: list[TeamStructure] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
+    root_labels: list[str] = field(default_factory=list)
+    """Each training trace's team, task and root label, in one order."""
+
+    @property
+    def largest(self) -> int:
+        """The size of the largest training team (1 without teams): no method proposes a larger one."""
+        return max(self.sizes, default=1)
+
+    def pair_count(self, a: str, b: str) -> int:
+        """Teams holding both `a` and `b` (for `ENTRY`: teams holding the other)."""
+        if a == ENTRY or b == ENTRY:
+            return self.member.get(b if a == ENTRY else a, 0)
+        return self.pair.get((a, b) if a < b else (b, a), 0)
+
+
+def task_words(task: str) -> list[str]:
+    """The distinct words of a task counted for word-member association, in order of appearance.
+
+    >>> task_words("Translate the report, then translate the summary")
+    ['translat', 'report', 'summary']
+    """
+    return list(dict.fromkeys(tokenize(task)))[:MAX_WORDS]
+
+
+def trace_root(tree: CallTree) -> str:
+    """The label of the calling tree's first root (empty without nodes): the team's caller."""
+    roots = [context_label(n) for n in tree.nodes if n.parent_id is None]
+    return roots[0] if roots else ""
+
+
+def _add(stats: TeamStats, team: TeamStructure, task: str, root: str) -> None:
+    stats.n_traces += 1
+    stats.teams.append(team)
+    stats.tasks.append(task)
+    stats.root_labels.append(root)
+    members = sorted(team.members)
+    stats.roots[root] += 1
+    stats.root_member.update((root, m) for m in members)
+    stats.root_edge.update((root, a, b) for a, b in team.edges)
+    stats.member.update(members)
+    stats.pair.update(combinations(members, 2))
+    stats.edge.update(team.edges)
+    stats.calls_out.update({a for a, _ in team.edges})
+    stats.called_in.update({b for a, b in team.edges if a != ENTRY})
+    stats.sizes[len(members)] += 1
+    words = task_words(task)
+    stats.words.update(words)
+    stats.word_member.update((w, m) for w in words for m in members)
+
+
+def build_team_stats(trees: Iterable[CallTree]) -> TeamStats:
+    """Statistics of the teams of `trees` (pass training traces only); traces without a team are skipped."""
+    stats = TeamStats()
+    for tree in trees:
+        team = team_structure(tree)
+        if team.members:
+            _add(stats, team, task_text(tree), trace_root(tree))
+    return stats
+
+
+@dataclass(slots=True)
+class TeamHistory:
+    """Training teams with the vectors of their tasks, for nearest-task look-ups."""
+
+    stats: TeamStats
+    vectors: np.ndarray
+    """Normalised task vectors, one row per `stats.teams` entry, ``(n, dim)``."""
+
+    def neighbours(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the `k` most similar training tasks and their cosine similarities (best first)."""
+        if len(self.vectors) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        sims = self.vectors @ query
+        top = np.argsort(-sims, kind="stable")[:k]
+        return top, sims[top].astype(np.float32)
+
+
+class _TeamDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    members: list[StrictStr]
+    edges: list[tuple[StrictStr, StrictStr]]
+
+
+class _StatsDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tasks: list[StrictStr]
+    roots: list[StrictStr]
+    teams: list[_TeamDoc]
+
+    @model_validator(mode="after")
+    def _aligned(self) -> _StatsDoc:
+        if not len(self.tasks) == len(self.roots) == len(self.teams):
+            raise ValueError(f"{len(self.tasks)} tasks, {len(self.roots)} roots and {len(self.teams)} teams")
+        return self
+
+
+def team_stats_to_dict(stats: TeamStats) -> dict[str, Any]:
+    """The statistics as JSON-ready data: every count follows from the teams, tasks and roots kept.
+
+    >>> team_stats_to_dict(build_team_stats([]))
+    {'tasks': [], 'roots': [], 'teams': []}
+    """
+    return {"tasks": list(stats.tasks), "roots": list(stats.root_labels),
+            "teams": [{"members": sorted(t.members), "edges": sorted(t.edges)} for t in stats.teams]}
+
+
+def team_stats_from_dict(data: Any) -> TeamStats:
+    """Statistics rebuilt from `team_stats_to_dict` output.
+
+    Raises:
+        pydantic.ValidationError: a field is missing, unknown or of the wrong type (its path is named).
+    """
+    doc = _StatsDoc.model_validate(data)
+    stats = TeamStats()
+    for task, root, team in zip(doc.tasks, doc.roots, doc.teams, strict=True):
+        _add(stats, TeamStructure(frozenset(team.members), frozenset(team.edges)), task, root)
+    return stats
