@@ -73,9 +73,9 @@ def _exact(pool: list[str], unary: Mapping[str, float], graph: nx.Graph, cfg: Se
 
 
 def _greedy(pool: list[str], unary: Mapping[str, float], graph: nx.Graph, cfg: SearchConfig) -> tuple[str, ...]:
-    team = next(((m,) for m in pool if _feasible((m,), graph, cfg)), ())
+    team: tuple[str, ...] = next(((m,) for m in pool if _feasible((m,), graph, cfg)), ())
     while team and len(team) < cfg.max_size:
-        options = [(*team, m) for m in pool if m not in team and _feasible((*team, m), graph, cfg)]
+        options: list[tuple[str, ...]] = [(*team, m) for m in pool if m not in team and _feasible((*team, m), graph, cfg)]
         best = max(options, key=lambda t: _value(t, unary, graph, cfg), default=None)
         if best is None or _value(best, unary, graph, cfg) <= _value(team, unary, graph, cfg):
             break
