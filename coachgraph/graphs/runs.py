@@ -20,13 +20,14 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.base import BaseStore
+from pydantic import BaseModel
 
 from coachgraph.calltree.stores import open_store
 from coachgraph.calltree.tracer import CallTreeTracer
 from coachgraph.errors import ConfigError, InputError, MissingDependencyError
 
-__all__ = ["GRAPH_TABLES", "Progress", "check_graph_db", "checkpoint_count", "drive", "graph_store", "is_postgres",
-           "open_checkpointer", "prune_checkpoints", "thread_ids", "traced"]
+__all__ = ["GRAPH_TABLES", "Progress", "check_graph_db", "checkpoint_count", "config_differences", "drive", "graph_store",
+           "is_postgres", "open_checkpointer", "prune_checkpoints", "thread_ids", "traced"]
 
 GRAPH_TABLES = frozenset({"checkpoints", "writes", "store", "store_migrations"})
 """The tables LangGraph's SQLite checkpointer and store keep in a file they share."""
@@ -203,3 +204,20 @@ def prune_checkpoints(saver: BaseCheckpointSaver, threads: list[str]) -> dict[st
         for thread in threads:
             _prune_sqlite(saver, thread)
     return {t: (before[t], checkpoint_count(saver, t)) for t in threads}
+
+
+def config_differences(saved: BaseModel, given: BaseModel, prefix: str = "") -> list[str]:
+    """Dotted names of the settings whose values differ, with both values.
+
+    >>> from coachgraph.graphs.curriculum import AgentConfig, RunConfig
+    >>> config_differences(RunConfig(steps=3), RunConfig(steps=4, agents=AgentConfig(samples=2)))
+    ['steps: saved 3, given 4', 'agents.samples: saved 4, given 2']
+    """
+    found = []
+    for name in type(saved).model_fields:
+        a, b = getattr(saved, name), getattr(given, name)
+        if isinstance(a, BaseModel) and isinstance(b, BaseModel):
+            found += config_differences(a, b, f"{prefix}{name}.")
+        elif a != b:
+            found.append(f"{prefix}{name}: saved {a!r}, given {b!r}")
+    return found

@@ -20,8 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from coachgraph.agents import Objective
 from coachgraph.errors import ConfigError, InputError
 
-__all__ = ["DEFAULT_SKILLS", "RUN_SCHEMA_VERSION", "AgentConfig", "RunConfig", "config_differences",
-           "read_run_file", "write_run_file"]
+__all__ = ["DEFAULT_SKILLS", "RUN_SCHEMA_VERSION", "AgentConfig", "RunConfig",            "read_run_file", "write_run_file"]
 
 RUN_SCHEMA_VERSION = 2
 """Version of ``run.json``; version 1 (no `schema_version` field) was a flat config."""
@@ -124,22 +123,6 @@ class RunConfig(_Settings):
     @classmethod
     def _skills_as_tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
-
-
-def config_differences(saved: BaseModel, given: BaseModel, prefix: str = "") -> list[str]:
-    """Dotted names of the settings whose values differ, with both values.
-
-    >>> config_differences(RunConfig(steps=3), RunConfig(steps=4, agents=AgentConfig(samples=2)))
-    ['steps: saved 3, given 4', 'agents.samples: saved 4, given 2']
-    """
-    found = []
-    for name in type(saved).model_fields:
-        a, b = getattr(saved, name), getattr(given, name)
-        if isinstance(a, BaseModel) and isinstance(b, BaseModel):
-            found += config_differences(a, b, f"{prefix}{name}.")
-        elif a != b:
-            found.append(f"{prefix}{name}: saved {a!r}, given {b!r}")
-    return found
 
 
 def write_run_file(path: Path, run_id: str, config: RunConfig) -> None:

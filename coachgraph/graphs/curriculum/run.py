@@ -24,7 +24,6 @@ from langchain_core.runnables import RunnableConfig
 from coachgraph.errors import ConfigError, InputError
 from coachgraph.graphs.curriculum.config import (
     RunConfig,
-    config_differences,
     read_run_file,
     write_run_file,
 )
@@ -33,7 +32,7 @@ from coachgraph.graphs.curriculum.graph import CurriculumGraph, build_curriculum
 from coachgraph.graphs.curriculum.outputs import curriculum_of, final_accuracy, write_report
 from coachgraph.graphs.curriculum.state import CurriculumState
 from coachgraph.graphs.curriculum.students import saved_steps, trainer_folder
-from coachgraph.graphs.runs import Progress, drive, open_checkpointer, traced
+from coachgraph.graphs.runs import Progress, config_differences, drive, open_checkpointer, traced
 from coachgraph.types import Curriculum
 
 __all__ = ["RunResult", "load_run", "train_run"]

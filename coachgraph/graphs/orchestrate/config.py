@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from coachgraph.errors import ConfigError, InputError
 
-__all__ = ["DEFAULT_TASK_SKILLS", "ORCHESTRATE_SCHEMA_VERSION", "OrchestrateConfig", "differences", "read_run_file",
+__all__ = ["DEFAULT_TASK_SKILLS", "ORCHESTRATE_SCHEMA_VERSION", "OrchestrateConfig", "read_run_file",
            "run_id_of", "write_run_file"]
 
 ORCHESTRATE_SCHEMA_VERSION = 1
@@ -81,16 +81,6 @@ class OrchestrateConfig(BaseModel):
     @classmethod
     def _as_tuple(cls, value: Any) -> Any:
         return tuple(value) if isinstance(value, list) else value
-
-
-def differences(saved: OrchestrateConfig, given: OrchestrateConfig) -> list[str]:
-    """The settings whose values differ, with both values.
-
-    >>> differences(OrchestrateConfig(rounds=3), OrchestrateConfig(rounds=4))
-    ['rounds: saved 3, given 4']
-    """
-    return [f"{name}: saved {getattr(saved, name)!r}, given {getattr(given, name)!r}"
-            for name in type(saved).model_fields if getattr(saved, name) != getattr(given, name)]
 
 
 def run_id_of(config: OrchestrateConfig) -> str:

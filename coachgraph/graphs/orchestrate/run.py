@@ -22,7 +22,6 @@ from langchain_core.runnables import RunnableConfig
 from coachgraph.errors import ConfigError, InputError
 from coachgraph.graphs.orchestrate.config import (
     OrchestrateConfig,
-    differences,
     read_run_file,
     run_id_of,
     write_run_file,
@@ -31,7 +30,7 @@ from coachgraph.graphs.orchestrate.context import OrchestrateContext
 from coachgraph.graphs.orchestrate.graph import build_orchestrate_graph
 from coachgraph.graphs.orchestrate.outputs import RoundSummary, round_summaries, write_outputs
 from coachgraph.graphs.orchestrate.state import OrchestrateState
-from coachgraph.graphs.runs import Progress, drive, open_checkpointer, traced
+from coachgraph.graphs.runs import Progress, config_differences, drive, open_checkpointer, traced
 
 __all__ = ["OrchestrateResult", "load_orchestrate_run", "orchestrate_run"]
 
@@ -111,7 +110,7 @@ def orchestrate_run(config: OrchestrateConfig | None, run_dir: str | Path, resum
     run_dir = Path(run_dir)
     if resume:
         saved, run_id = load_orchestrate_run(run_dir)
-        changed = differences(saved, config) if config is not None else []
+        changed = config_differences(saved, config) if config is not None else []
         if changed:
             raise ConfigError(f"{run_dir}: cannot resume with other settings than the run's; differing: "
                               + "; ".join(changed))
