@@ -1,6 +1,7 @@
 """System-level evaluation: every team method on the same test traces, none told the team's size.
 
-Every method is fitted on the training traces and asked, for each test trace with a team, for
+Every method is fitted on the training traces and asked, for each test trace whose team is one
+to recommend (`teamfit.team_examples`: failed runs are left out where successes are recorded), for
 the team of its task (within the pool the trace states, else the whole catalogue) and its call
 structure. Metrics per test trace: member F1 and Jaccard, directed edge F1 (call edges between
 members and from the team's caller, `structure.ENTRY`), whether the members are exactly the
@@ -23,7 +24,7 @@ from coachgraph.recommend import paper_subgraph  # noqa: F401  (registers its me
 from coachgraph.recommend.recommender import Recommender
 from coachgraph.recommend.structure import TeamStructure, reachable, team_structure
 from coachgraph.recommend.team_baselines import LEARNED_TEAM, TEAM_METHODS, Prediction, TeamFit
-from coachgraph.recommend.teamfit import history_of, learns_teams, structure_f1, team_query
+from coachgraph.recommend.teamfit import history_of, learns_teams, structure_f1, team_examples, team_query
 
 __all__ = ["MARGIN_METRICS", "TEAM_METRICS", "bootstrap", "evaluate_teams", "team_metrics", "team_table"]
 
@@ -72,8 +73,8 @@ def evaluate_teams(rec: Recommender, store: CallTreeStore, train_ids: Sequence[s
     ranks for the `coach-top` baseline). A store whose traces hold no team of two or more
     members gets ``{"skipped": reason}``.
     """
-    train = [t for t in store.iter_trees(train_ids) if team_structure(t).members]
-    test = [t for t in store.iter_trees(test_ids) if team_structure(t).members]
+    train = team_examples(store.iter_trees(train_ids))
+    test = team_examples(store.iter_trees(test_ids))
     if not any(len(team_structure(t).members) >= 2 for t in [*train, *test]):
         return {"skipped": "no trace has a team of two or more members"}
     if not learns_teams(train) or not test:

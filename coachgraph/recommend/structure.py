@@ -7,14 +7,16 @@ beside the supervisor), else the nearest enclosing call of another member (a too
 agent that called it, a handoff's nested target under the handoff), else the trace's entry
 (`ENTRY`, whoever ran the team: the root of the calling tree). Every handoff is an edge from its
 agent to its target. The edges, entry edges included, are the team's call structure: in a
-calling tree with a supervisor they read ``ENTRY -> supervisor -> worker -> tool``.
+calling tree with a supervisor they read ``ENTRY -> supervisor -> worker -> tool``. The order
+in which members were first called is kept too: a supervisor that calls a parser and then a
+calculator gives both an edge from itself, and only the order says which comes first.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from coachgraph.calltree.schema import CallNode, CallTree
 
@@ -32,6 +34,8 @@ class TeamStructure:
 
     members: frozenset[str]
     edges: frozenset[tuple[str, str]]
+    order: tuple[str, ...] = field(default=(), compare=False)
+    """The members in the order of their first call (empty where unknown)."""
 
 
 def _handoff_target(node: CallNode) -> str | None:
@@ -60,29 +64,30 @@ def team_structure(tree: CallTree) -> TeamStructure:
     ...               attributes={"to_agent": "math"}),
     ...      CallNode(id="m", parent_id="r", trace_id="t", kind="agent", agent="math"),
     ...      CallNode(id="c", parent_id="m", trace_id="t", kind="tool", agent="math", tool="calc")]
-    >>> sorted(team_structure(CallTree(trace_id="t", nodes=n)).edges)
-    [('<entry>', 'sup'), ('math', 'calc'), ('sup', 'math')]
+    >>> team = team_structure(CallTree(trace_id="t", nodes=n))
+    >>> sorted(team.edges), team.order
+    ([('<entry>', 'sup'), ('math', 'calc'), ('sup', 'math')], ('sup', 'math', 'calc'))
     """
     index = {n.id: n for n in tree.nodes}
     pending: defaultdict[str, deque[str]] = defaultdict(deque)
-    members: set[str] = set()
+    members: dict[str, None] = {}
     edges: set[tuple[str, str]] = set()
     for node in tree.nodes:
         target = _handoff_target(node)
         if target is not None and node.agent:
             pending[target].append(node.agent)
-            members.update((node.agent, target))
+            members.update(dict.fromkeys((node.agent, target)))
             if node.agent != target:
                 edges.add((node.agent, target))
             continue
         own = node.target if node.kind in CALL_KINDS else None
         if not own:
             continue
-        members.add(own)
+        members[own] = None
         caller = pending[own].popleft() if pending.get(own) else _enclosing(node, index, own)
         if caller != own:
             edges.add((caller, own))
-    return TeamStructure(frozenset(members), frozenset(edges))
+    return TeamStructure(frozenset(members), frozenset(edges), tuple(members))
 
 
 def reached(edges: Iterable[tuple[str, str]]) -> set[str]:

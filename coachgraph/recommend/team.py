@@ -51,6 +51,7 @@ class Team(BaseModel):
     """A recommended team: members, directed call edges among them (and from `ENTRY`), its score."""
 
     nodes: list[TeamMember]
+    """The members in call order: callers before callees, siblings as past teams called them."""
     edges: list[TeamEdge]
     score: float
     connected: bool

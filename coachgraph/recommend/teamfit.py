@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -67,7 +67,8 @@ from coachgraph.recommend.teamrec import (
 from coachgraph.recommend.teamstats import TeamHistory, build_team_stats, trace_root
 from coachgraph.recommend.train import Encoded, batch_tensors, concat, trace_bucket
 
-__all__ = ["MIN_TEAMS", "THRESHOLDS", "fit_team_model", "history_of", "learns_teams", "structure_f1", "team_query"]
+__all__ = ["MIN_TEAMS", "THRESHOLDS", "fit_team_model", "history_of", "learns_teams", "structure_f1", "team_examples",
+           "team_query"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,29 @@ MIN_TEAMS = 10
 """Fewest training traces with a team that a team recommender is learned from."""
 
 
+def team_examples(trees: Iterable[CallTree]) -> list[CallTree]:
+    """The traces of `trees` whose team is one to recommend: those with a team, less those that
+    state they failed when any trace states a success.
+
+    A team that failed its task is no example of the team to pick for it where successes are
+    recorded beside failures; a corpus of failures only (annotated failure logs) still shows
+    which teams its tasks were given, so all its teams are kept.
+
+    >>> from coachgraph.calltree.schema import CallNode
+    >>> def run(i, ok):
+    ...     return CallTree(trace_id=str(i), success=ok, nodes=[CallNode(id="r", trace_id=str(i), kind="chain"),
+    ...                     CallNode(id="a", parent_id="r", trace_id=str(i), kind="agent", agent="a")])
+    >>> [t.trace_id for t in team_examples([run(1, True), run(2, False), run(3, None)])]
+    ['1', '3']
+    >>> [t.trace_id for t in team_examples([run(1, False), run(2, False)])]
+    ['1', '2']
+    """
+    teams = [t for t in trees if team_structure(t).members]
+    if not any(t.success for t in teams):
+        return teams
+    return [t for t in teams if t.success is not False]
+
+
 def learns_teams(trees: Sequence[CallTree]) -> bool:
     """Whether `trees` hold teams enough to learn from: `MIN_TEAMS` traces with a team, and a team
     of two or more members among them.
@@ -86,7 +110,7 @@ def learns_teams(trees: Sequence[CallTree]) -> bool:
     >>> learns_teams([])
     False
     """
-    teams = [team_structure(t).members for t in trees]
+    teams = [team_structure(t).members for t in team_examples(trees)]
     return sum(bool(m) for m in teams) >= MIN_TEAMS and any(len(m) >= 2 for m in teams)
 
 
@@ -355,7 +379,7 @@ def fit_team_model(rec: Recommender, store: CallTreeStore, train_ids: Sequence[s
         InputError: the traces hold too few teams (`learns_teams`).
     """
     config = config or TeamModelConfig()
-    trees = [t for t in store.iter_trees(train_ids) if team_structure(t).members]
+    trees = team_examples(store.iter_trees(train_ids))
     folds = _folds(rec, store, trees, config) if learns_teams(trees) else []
     if not folds:
         raise InputError(f"{len(trees)} training traces with a team are too few to learn teams from "

@@ -16,7 +16,8 @@ training traces (see `teamfit.fit_team_model`):
 4. teams: candidate teams of every size (the likeliest members, one-member swaps, the teams of
    the most similar past tasks, within the size and cost budget) are scored whole, and the
    one with the highest expected overlap with the others under the scorer's softmax is kept
-   (or the best-scored, as `TeamModelConfig.decode` says).
+   (or the best-scored, as `TeamModelConfig.decode` says); its members are listed in call
+   order (`call_order`).
 
 The size of the team is never given: it follows from the members' probabilities and the learned
 team scorer.
@@ -24,9 +25,10 @@ team scorer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 import torch
 
@@ -45,10 +47,10 @@ from coachgraph.recommend.teamfeatures import (
     set_features,
 )
 from coachgraph.recommend.teammodel import StandardLinear, TeamModelConfig
-from coachgraph.recommend.teamstats import TeamHistory, task_words
+from coachgraph.recommend.teamstats import TeamHistory, TeamStats, build_team_stats, task_words
 from coachgraph.recommend.train import Encoded, batch_tensors
 
-__all__ = ["Choice", "TeamModel", "TeamQuery", "call_structure", "candidate_teams", "choose_team",
+__all__ = ["Choice", "TeamModel", "TeamQuery", "call_order", "call_structure", "candidate_teams", "choose_team",
            "decode_index", "edge_probabilities", "encode_queries", "member_probabilities", "recommend_team"]
 
 
@@ -209,6 +211,30 @@ def decode_index(teams: Sequence[Sequence[str]], scores: np.ndarray, how: str) -
     return int(np.argmax(overlap @ p))
 
 
+def call_order(members: Sequence[str], edges: Iterable[tuple[str, str]], stats: TeamStats) -> list[str]:
+    """`members` in the order to call them: every caller before its callees, and among members
+    the edges leave unordered (siblings under one supervisor), the earlier place such members
+    held in the call order of training teams (`TeamStats.mean_place`) first.
+
+    >>> stats = build_team_stats([])
+    >>> call_order(["calc", "parser"], [(ENTRY, "calc"), (ENTRY, "parser")], stats)
+    ['calc', 'parser']
+    >>> stats.place["calc"], stats.ordered["calc"], stats.ordered["parser"] = 1.0, 1, 1
+    >>> call_order(["calc", "parser"], [(ENTRY, "calc"), (ENTRY, "parser")], stats)
+    ['parser', 'calc']
+    >>> call_order(["calc", "parser"], [("calc", "parser")], stats)
+    ['calc', 'parser']
+    """
+    graph = nx.DiGraph()
+    graph.add_nodes_from(members)
+    graph.add_edges_from((a, b) for a, b in edges if a in graph and b in graph and a != b)
+    key = {m: (stats.mean_place(m), i) for i, m in enumerate(members)}
+    try:
+        return list(nx.lexicographical_topological_sort(graph, key=key.__getitem__))
+    except nx.NetworkXUnfeasible:
+        return sorted(members, key=key.__getitem__)
+
+
 def recommend_team(rec: Recommender, model: TeamModel, query: TeamQuery, limits: TeamConfig) -> Team:
     """The team `model` recommends for `query`, within `limits`, as a `Team` with per-member and
     per-edge probabilities and what each feature group added to each member's score."""
@@ -225,6 +251,6 @@ def recommend_team(rec: Recommender, model: TeamModel, query: TeamQuery, limits:
         _, parts = model.members.explain(batch_tensors(data, slice(0, 1)))
     nodes = [TeamMember(name=m, probability=float(prob[names.index(m)]),
                         contributions={g: float(v[0, names.index(m)]) for g, v in parts.items()})
-             for m in choice.members]
+             for m in call_order(choice.members, choice.edges, model.history.stats)]
     edges = [TeamEdge(source=a, target=b, probability=q) for (a, b), q in sorted(choice.edges.items())]
     return Team(nodes=nodes, edges=edges, score=choice.score, connected=reachable(choice.members, choice.edges))

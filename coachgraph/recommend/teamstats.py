@@ -6,7 +6,9 @@ included as a caller), the sizes of teams, and which task words came with which 
 teams and tasks of the traces themselves are kept too, so that a query can look up the teams of
 the most similar past tasks (their vectors live beside them, see `TeamHistory`). Members and
 edges are also counted per root label (what the calling tree's root is, `trace_root`): the
-caller that runs a team says much of which team it runs.
+caller that runs a team says much of which team it runs. Where a trace states the order its
+members were first called, each member's relative place in it is summed, so that a recommended
+team's members can be put in the order such teams called them.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ class TeamStats:
     """Traces under the root label whose team holds the member."""
     root_edge: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     """Traces under the root label whose team holds the directed edge."""
+    place: Counter[str] = field(default_factory=Counter)
+    """Sum over ordered teams of the member's relative place in the call order (0 first, 1 last)."""
+    ordered: Counter[str] = field(default_factory=Counter)
+    """Teams with a call order of two or more members that hold the member."""
     teams: list[TeamStructure] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
     root_labels: list[str] = field(default_factory=list)
@@ -66,6 +72,17 @@ class TeamStats:
     def largest(self) -> int:
         """The size of the largest training team (1 without teams): no method proposes a larger one."""
         return max(self.sizes, default=1)
+
+    def mean_place(self, member: str) -> float:
+        """The member's mean relative place in the call order of its training teams (0.5 unknown).
+
+        >>> stats = build_team_stats([])
+        >>> _add(stats, TeamStructure(frozenset("ab"), frozenset(), ("b", "a")), "", "")
+        >>> stats.mean_place("a"), stats.mean_place("b"), stats.mean_place("c")
+        (1.0, 0.0, 0.5)
+        """
+        seen = self.ordered.get(member, 0)
+        return self.place[member] / seen if seen else 0.5
 
     def pair_count(self, a: str, b: str) -> int:
         """Teams holding both `a` and `b` (for `ENTRY`: teams holding the other)."""
@@ -104,6 +121,11 @@ def _add(stats: TeamStats, team: TeamStructure, task: str, root: str) -> None:
     stats.calls_out.update({a for a, _ in team.edges})
     stats.called_in.update({b for a, b in team.edges if a != ENTRY})
     stats.sizes[len(members)] += 1
+    if len(team.order) >= 2:
+        last = len(team.order) - 1
+        for i, m in enumerate(team.order):
+            stats.place[m] += i / last
+            stats.ordered[m] += 1
     words = task_words(task)
     stats.words.update(words)
     stats.word_member.update((w, m) for w in words for m in members)
@@ -140,6 +162,7 @@ class _TeamDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
     members: list[StrictStr]
     edges: list[tuple[StrictStr, StrictStr]]
+    order: list[StrictStr] = []
 
 
 class _StatsDoc(BaseModel):
@@ -162,7 +185,8 @@ def team_stats_to_dict(stats: TeamStats) -> dict[str, Any]:
     {'tasks': [], 'roots': [], 'teams': []}
     """
     return {"tasks": list(stats.tasks), "roots": list(stats.root_labels),
-            "teams": [{"members": sorted(t.members), "edges": sorted(t.edges)} for t in stats.teams]}
+            "teams": [{"members": sorted(t.members), "edges": sorted(t.edges), "order": list(t.order)}
+                      for t in stats.teams]}
 
 
 def team_stats_from_dict(data: Any) -> TeamStats:
@@ -174,5 +198,5 @@ def team_stats_from_dict(data: Any) -> TeamStats:
     doc = _StatsDoc.model_validate(data)
     stats = TeamStats()
     for task, root, team in zip(doc.tasks, doc.roots, doc.teams, strict=True):
-        _add(stats, TeamStructure(frozenset(team.members), frozenset(team.edges)), task, root)
+        _add(stats, TeamStructure(frozenset(team.members), frozenset(team.edges), tuple(team.order)), task, root)
     return stats
