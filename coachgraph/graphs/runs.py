@@ -1,6 +1,6 @@
-"""What every graph run needs: a checkpointer and a store (SQLite or PostgreSQL), a calling-tree
-tracer that writes as the run goes, a driver that streams the graph, the resume point, and
-pruning of old checkpoints.
+"""What every graph run needs: a run folder opened new or resumed (`open_run`), a checkpointer and
+a store (SQLite or PostgreSQL), a calling-tree tracer that writes as the run goes, a driver that
+streams the graph, the resume point, and pruning of old checkpoints.
 
 A location is a file path (SQLite, the embedded default) or a ``postgresql://`` DSN, for the
 checkpointer, LangGraph's store and the calling-tree store alike.
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -26,8 +28,9 @@ from coachgraph.calltree.stores import open_store
 from coachgraph.calltree.tracer import CallTreeTracer
 from coachgraph.errors import ConfigError, InputError, MissingDependencyError
 
-__all__ = ["GRAPH_TABLES", "Progress", "check_graph_db", "checkpoint_count", "config_differences", "drive", "graph_store",
-           "is_postgres", "open_checkpointer", "prune_checkpoints", "thread_ids", "traced"]
+__all__ = ["GRAPH_TABLES", "Progress", "RunFile", "check_graph_db", "checkpoint_count", "config_differences", "drive",
+           "graph_store", "is_postgres", "open_checkpointer", "open_run", "prune_checkpoints", "saved_run", "thread_ids",
+           "traced"]
 
 GRAPH_TABLES = frozenset({"checkpoints", "writes", "store", "store_migrations"})
 """The tables LangGraph's SQLite checkpointer and store keep in a file they share."""
@@ -39,6 +42,61 @@ Progress = Callable[[str, Mapping[str, Any]], None]
 
 Stop = Callable[[str, Mapping[str, Any]], bool]
 """Called like `Progress`; True stops the run there, leaving it resumable (as a kill would)."""
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+ContextT = TypeVar("ContextT")
+
+
+@dataclass(frozen=True, slots=True)
+class RunFile(Generic[ConfigT, ContextT]):
+    """How one graph keeps its runs: its ``run.json`` reader and writer, how a run's context is
+    built from its config and folder, and how a new run is named."""
+
+    read: Callable[[Path], tuple[ConfigT, str]]
+    write: Callable[[Path, str, ConfigT], None]
+    context: Callable[[ConfigT, Path], ContextT]
+    run_id: Callable[[ConfigT], str]
+
+
+def saved_run(run_dir: str | Path, run_file: RunFile[ConfigT, Any]) -> tuple[ConfigT, str]:
+    """The config and run id saved in `run_dir`."""
+    path = Path(run_dir) / "run.json"
+    if not path.is_file():
+        raise InputError(f"{path}: not a run folder (no run.json)", source=str(path))
+    return run_file.read(path)
+
+
+def open_run(config: ConfigT | None, run_dir: Path, resume: bool,
+             run_file: RunFile[ConfigT, ContextT]) -> tuple[ConfigT, str, ContextT]:
+    """The config, run id and context of the run in `run_dir`: resumed, or new.
+
+    A resumed run keeps its saved settings; a given config that differs is refused, naming each
+    differing setting. A new run refuses a folder that already holds one, builds its context
+    (which checks every setting) and only then writes ``run.json``, so a run that cannot start
+    leaves no folder behind.
+    """
+    if resume:
+        saved, run_id = saved_run(run_dir, run_file)
+        differences = config_differences(saved, config) if config is not None else []
+        if differences:
+            raise ConfigError(f"{run_dir}: cannot resume with other settings than the run's; differing: "
+                              + "; ".join(differences))
+        return saved, run_id, run_file.context(saved, run_dir)
+    if config is None:
+        raise InputError("a new run needs a config", source="config")
+    if (run_dir / "run.json").exists():
+        raise InputError(f"{run_dir}: already holds a run; resume it or pick another folder", source=str(run_dir))
+    created = not run_dir.exists()
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        ctx = run_file.context(config, run_dir)
+        run_id = run_file.run_id(config)
+        run_file.write(run_dir / "run.json", run_id, config)
+    except BaseException:
+        if created:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return config, run_id, ctx
 
 
 def is_postgres(location: str | Path) -> bool:

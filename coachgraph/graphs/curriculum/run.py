@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from coachgraph.errors import ConfigError, InputError
 from coachgraph.graphs.curriculum.config import (
     RunConfig,
     read_run_file,
@@ -32,7 +30,15 @@ from coachgraph.graphs.curriculum.graph import CurriculumGraph, build_curriculum
 from coachgraph.graphs.curriculum.outputs import curriculum_of, final_accuracy, write_report
 from coachgraph.graphs.curriculum.state import CurriculumState
 from coachgraph.graphs.curriculum.students import saved_steps, trainer_folder
-from coachgraph.graphs.runs import Progress, config_differences, drive, open_checkpointer, traced
+from coachgraph.graphs.runs import (
+    Progress,
+    RunFile,
+    drive,
+    open_checkpointer,
+    open_run,
+    saved_run,
+    traced,
+)
 from coachgraph.types import Curriculum
 
 __all__ = ["RunResult", "load_run", "train_run"]
@@ -57,39 +63,15 @@ class RunResult:
     """Output name -> path (curriculum, mastery, curves, report, checkpoint); empty if unfinished."""
 
 
+RUN_FILE: RunFile[RunConfig, CurriculumContext] = RunFile(
+    read=read_run_file, write=write_run_file, context=CurriculumContext.from_run,
+    run_id=lambda config: f"{config.teacher}-s{config.seed}-{uuid.uuid4().hex[:8]}")
+"""How curriculum runs keep their folders."""
+
+
 def load_run(run_dir: str | Path) -> tuple[RunConfig, str]:
     """The config and run id saved in `run_dir`."""
-    path = Path(run_dir) / "run.json"
-    if not path.is_file():
-        raise InputError(f"{path}: not a run folder (no run.json)", source=str(path))
-    return read_run_file(path)
-
-
-def _new_run(config: RunConfig, run_dir: Path) -> tuple[str, CurriculumContext]:
-    """Build the context (which checks every setting) and only then save ``run.json``; a run that
-    cannot start leaves no folder behind."""
-    if (run_dir / "run.json").exists():
-        raise InputError(f"{run_dir}: already holds a run; resume it or pick another folder", source=str(run_dir))
-    created = not run_dir.exists()
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        ctx = CurriculumContext.from_run(config, run_dir)
-        run_id = f"{config.teacher}-s{config.seed}-{uuid.uuid4().hex[:8]}"
-        write_run_file(run_dir / "run.json", run_id, config)
-    except BaseException:
-        if created:
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    return run_id, ctx
-
-
-def _saved_run(config: RunConfig | None, run_dir: Path) -> tuple[RunConfig, str]:
-    saved, run_id = load_run(run_dir)
-    differences = config_differences(saved, config) if config is not None else []
-    if differences:
-        raise ConfigError(f"{run_dir}: cannot resume with other settings than the run's; differing: "
-                          + "; ".join(differences))
-    return saved, run_id
+    return saved_run(run_dir, RUN_FILE)
 
 
 def _resume_config(graph: CurriculumGraph, invoke: RunnableConfig, ctx: CurriculumContext) -> RunnableConfig:
@@ -137,13 +119,7 @@ def train_run(config: RunConfig | None, run_dir: str | Path, resume: bool = Fals
         progress: called after every node with its name and state update.
     """
     run_dir = Path(run_dir)
-    if resume:
-        config, run_id = _saved_run(config, run_dir)
-        ctx = CurriculumContext.from_run(config, run_dir)
-    elif config is None:
-        raise InputError("a new run needs a config", source="config")
-    else:
-        run_id, ctx = _new_run(config, run_dir)
+    config, run_id, ctx = open_run(config, run_dir, resume, RUN_FILE)
 
     def stop(node: str, values: Mapping[str, Any]) -> bool:
         return stop_after is not None and node == "learn" and int(values["step"]) >= stop_after

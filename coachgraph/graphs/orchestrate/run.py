@@ -11,7 +11,6 @@ the recommender trained on them beside it (``teams.sqlite.recommender/``).
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from coachgraph.errors import ConfigError, InputError
 from coachgraph.graphs.orchestrate.config import (
     OrchestrateConfig,
     read_run_file,
@@ -30,7 +28,15 @@ from coachgraph.graphs.orchestrate.context import OrchestrateContext
 from coachgraph.graphs.orchestrate.graph import build_orchestrate_graph
 from coachgraph.graphs.orchestrate.outputs import RoundSummary, round_summaries, write_outputs
 from coachgraph.graphs.orchestrate.state import OrchestrateState
-from coachgraph.graphs.runs import Progress, config_differences, drive, open_checkpointer, traced
+from coachgraph.graphs.runs import (
+    Progress,
+    RunFile,
+    drive,
+    open_checkpointer,
+    open_run,
+    saved_run,
+    traced,
+)
 
 __all__ = ["OrchestrateResult", "load_orchestrate_run", "orchestrate_run"]
 
@@ -56,29 +62,14 @@ class OrchestrateResult:
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
+RUN_FILE: RunFile[OrchestrateConfig, OrchestrateContext] = RunFile(
+    read=read_run_file, write=write_run_file, context=OrchestrateContext.from_run, run_id=run_id_of)
+"""How orchestrate runs keep their folders."""
+
+
 def load_orchestrate_run(run_dir: str | Path) -> tuple[OrchestrateConfig, str]:
     """The config and run id saved in `run_dir`."""
-    path = Path(run_dir) / "run.json"
-    if not path.is_file():
-        raise InputError("not a run folder (no run.json)", source=str(path))
-    return read_run_file(path)
-
-
-def _new_run(config: OrchestrateConfig, run_dir: Path) -> tuple[str, OrchestrateContext]:
-    """Build the context (which checks every setting) and only then save ``run.json``."""
-    if (run_dir / "run.json").exists():
-        raise InputError(f"{run_dir}: already holds a run; resume it or pick another folder", source=str(run_dir))
-    created = not run_dir.exists()
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        ctx = OrchestrateContext.from_run(config, run_dir)
-        run_id = run_id_of(config)
-        write_run_file(run_dir / "run.json", run_id, config)
-    except BaseException:
-        if created:
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    return run_id, ctx
+    return saved_run(run_dir, RUN_FILE)
 
 
 def _position(inputs: Any) -> str | None:
@@ -108,17 +99,7 @@ def orchestrate_run(config: OrchestrateConfig | None, run_dir: str | Path, resum
         progress: called after every node with its name and state update.
     """
     run_dir = Path(run_dir)
-    if resume:
-        saved, run_id = load_orchestrate_run(run_dir)
-        changed = config_differences(saved, config) if config is not None else []
-        if changed:
-            raise ConfigError(f"{run_dir}: cannot resume with other settings than the run's; differing: "
-                              + "; ".join(changed))
-        config, ctx = saved, OrchestrateContext.from_run(saved, run_dir)
-    elif config is None:
-        raise InputError("a new run needs a config", source="config")
-    else:
-        run_id, ctx = _new_run(config, run_dir)
+    config, run_id, ctx = open_run(config, run_dir, resume, RUN_FILE)
 
     def stop(node: str, values: Mapping[str, Any]) -> bool:
         return stop_after is not None and node == "review" and int(values.get("round", 0)) >= stop_after
