@@ -28,7 +28,7 @@ def config(tiny: Path, fake_pool: Path) -> DemoConfig:
     curriculum = RunConfig(teacher="sec", steps=2, student=f"hf:{tiny}", eval_every=1, reflect_every=1, save_every=1,
                            export=False, skills=("add-1d", "sub-1d"), lr=1e-2,
                            agents=AgentConfig(batch_size=2, samples=2, eval_size=2, max_tokens=8, crew=False))
-    orchestrate = OrchestrateConfig(pool=str(fake_pool), rounds=3, tasks_per_round=4, retrain_every=4,
+    orchestrate = OrchestrateConfig(pool=str(fake_pool), rounds=3, tasks_per_round=6, retrain_every=6,
                                     recommender_steps=20, concurrency=4)
     return DemoConfig(curriculum=curriculum, orchestrate=orchestrate, queries=("What is 67 + 58?",), top=3)
 
