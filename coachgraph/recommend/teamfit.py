@@ -81,12 +81,10 @@ MIN_TEAMS = 10
 
 
 def team_examples(trees: Iterable[CallTree]) -> list[CallTree]:
-    """The traces of `trees` whose team is one to recommend: those with a team, less those that
-    state they failed when any trace states a success.
+    """The traces of `trees` with a team to recommend: less those that failed, if any succeeded.
 
-    A team that failed its task is no example of the team to pick for it where successes are
-    recorded beside failures; a corpus of failures only (annotated failure logs) still shows
-    which teams its tasks were given, so all its teams are kept.
+    A failed team is no example of the team to pick where successes are recorded too; a corpus
+    of failures only (annotated failure logs) still shows which teams its tasks got.
 
     >>> from coachgraph.calltree.schema import CallNode
     >>> def run(i, ok):

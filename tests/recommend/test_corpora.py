@@ -125,8 +125,8 @@ def test_bench_command_writes_the_documented_json(corpora_dir: Path, tmp_path: P
     assert set(result) >= {"agent_level", "system_level", "latency_ms"}
     for row in result["agent_level"].values():
         assert set(row) >= {"top1", "top3", "mrr", "ndcg10", "n"} and 0 <= row["mrr"] <= 1
-    for row in result["system_level"]["methods"].values():
-        assert set(row) >= {"member_f1", "jaccard", "edge_f1", "exact", "connected", "size"}
+    # most DFSDT runs give up, and failed runs are no team examples: too few teams are left to score
+    assert result["system_level"]["skipped"].endswith("traces with a team are too few")
     assert set(result["latency_ms"]) == {"p50", "p99"}
     assert out.with_suffix(".md").read_text().startswith("| method |")
     _assert_learned_wins(result)  # ToolBench too: only 3 test traces, so this guards against regressions
