@@ -24,7 +24,13 @@ from coachgraph.recommend import paper_subgraph  # noqa: F401  (registers its me
 from coachgraph.recommend.recommender import Recommender
 from coachgraph.recommend.structure import TeamStructure, reachable, team_structure
 from coachgraph.recommend.team_baselines import LEARNED_TEAM, TEAM_METHODS, Prediction, TeamFit
-from coachgraph.recommend.teamfit import history_of, learns_teams, structure_f1, team_examples, team_query
+from coachgraph.recommend.teamfit import (
+    history_of,
+    learns_teams,
+    structure_f1,
+    team_examples,
+    team_query,
+)
 
 __all__ = ["MARGIN_METRICS", "TEAM_METRICS", "bootstrap", "evaluate_teams", "team_metrics", "team_table"]
 

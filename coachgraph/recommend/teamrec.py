@@ -47,7 +47,7 @@ from coachgraph.recommend.teamfeatures import (
     set_features,
 )
 from coachgraph.recommend.teammodel import StandardLinear, TeamModelConfig
-from coachgraph.recommend.teamstats import TeamHistory, TeamStats, build_team_stats, task_words
+from coachgraph.recommend.teamstats import TeamHistory, TeamStats, task_words
 from coachgraph.recommend.train import Encoded, batch_tensors
 
 __all__ = ["Choice", "TeamModel", "TeamQuery", "call_order", "call_structure", "candidate_teams", "choose_team",
@@ -216,6 +216,7 @@ def call_order(members: Sequence[str], edges: Iterable[tuple[str, str]], stats: 
     the edges leave unordered (siblings under one supervisor), the earlier place such members
     held in the call order of training teams (`TeamStats.mean_place`) first.
 
+    >>> from coachgraph.recommend.teamstats import build_team_stats
     >>> stats = build_team_stats([])
     >>> call_order(["calc", "parser"], [(ENTRY, "calc"), (ENTRY, "parser")], stats)
     ['calc', 'parser']
