@@ -169,6 +169,8 @@ def train(
     domain: str = typer.Option(_DEFAULT.domain, help="Task domain: arithmetic, or jsonl:<path> (GSM8K-style)."),
     student: str = typer.Option(_DEFAULT.student, help="Student model spec (trainable: smollm2 or hf:<path>)."),
     precision: Literal["fp32", "bf16", "int8"] = typer.Option(_DEFAULT.precision, help="Generation precision of the student."),
+    train_precision: Literal["fp32", "bf16"] = typer.Option(_DEFAULT.train_precision,
+                                                            help="Arithmetic of the student's training step."),
     objective: Objective = OBJECTIVE,
     positive_weight: float = typer.Option(_AGENTS.positive_weight, min=0.0, help="lambda of w-reinforce (weight of correct answers)."),
     negative_weight: float = typer.Option(_AGENTS.negative_weight, min=0.0, help="alpha of redi (weight of wrong answers)."),

@@ -34,6 +34,10 @@ class Linear(ABC):
 
     row_block: int = 1
     """The row count the caller pads `x` to a multiple of, so that rows stay independent."""
+    takes_weights: bool = False
+    """Whether it keeps its weight as a float tensor, ``weight``, that a new weight of the same
+    shape can be copied into in place (converted to its dtype), giving the layer that building
+    it afresh from that weight gives."""
 
     @abstractmethod
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -45,6 +49,7 @@ class FP32Linear(Linear):
     (smoothing rescales it in place)."""
 
     row_block = ROW_BLOCK
+    takes_weights = True
 
     def __init__(self, weight: torch.Tensor) -> None:
         self.weight = weight.detach().to(torch.float32, copy=True).contiguous()
@@ -57,6 +62,7 @@ class BF16Linear(Linear):
     """The weight stored in bfloat16 (half the bytes read per token); returns float32."""
 
     row_block = ROW_BLOCK
+    takes_weights = True
 
     def __init__(self, weight: torch.Tensor) -> None:
         self.weight = weight.detach().to(torch.bfloat16).contiguous()

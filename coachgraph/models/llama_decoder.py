@@ -83,7 +83,7 @@ def _block(layer: nn.Module, n_head: int, n_kv: int, head_dim: int) -> _Block:
 
 
 def _copy_block(blk: _Block, layer: nn.Module, n_head: int, n_kv: int, head_dim: int) -> None:
-    """Write `layer`'s weights into the float32 storage of `blk`, laid out as `_block` lays them."""
+    """Write `layer`'s weights into the float storage of `blk`, laid out as `_block` lays them."""
     attn, mlp = layer.self_attn, layer.mlp
     nq, nk = n_head * head_dim, n_kv * head_dim
     inter = mlp.gate_proj.weight.shape[0]
@@ -147,10 +147,11 @@ class LlamaDecoder(Decoder):
         return named
 
     def load_weights(self, model: nn.Module) -> bool:
-        """Copy `model`'s current weights into this decoder's float32 storage in place: after a
-        training step, no new buffers and the same numbers as a decoder built afresh. False
-        (nothing changed) when the linear layers are stored in another precision."""
-        if not all(isinstance(layer, FP32Linear) for layer in self.linears().values()):
+        """Copy `model`'s current weights into this decoder's storage in place (float32, or
+        bfloat16 for the bf16 linear layers): after a training step, no new buffers and the same
+        numbers as a decoder built afresh. False (nothing changed) for int8 layers, whose scales
+        and smoothing come from the weights and calibration text."""
+        if not all(layer.takes_weights for layer in self.linears().values()):
             return False
         with torch.no_grad():
             self.embed.copy_(model.model.embed_tokens.weight)

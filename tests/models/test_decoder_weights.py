@@ -1,5 +1,5 @@
-"""After a training step the float32 decoder takes the new weights in place, and generates
-exactly what a decoder built afresh from them generates; other precisions are rebuilt."""
+"""After a training step the float32 and bfloat16 decoders take the new weights in place, and
+generate exactly what a decoder built afresh from them generates; int8 is rebuilt."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ def _logits(decoder, lm) -> torch.Tensor:
         return torch.cat([first, decoder.step(first.argmax(-1))])
 
 
-@pytest.mark.parametrize("lora_rank", [0, 4])
-def test_fp32_decoder_takes_trained_weights_in_place(tiny_checkpoint, lora_rank):
-    lm = load_chat_model(f"hf:{tiny_checkpoint}", precision="fp32").lm
+@pytest.mark.parametrize(("precision", "lora_rank"), [("fp32", 0), ("fp32", 4), ("bf16", 0), ("bf16", 4)])
+def test_float_decoder_takes_trained_weights_in_place(tiny_checkpoint, precision, lora_rank):
+    lm = load_chat_model(f"hf:{tiny_checkpoint}", precision=precision).lm
     trainer = StudentTrainer(lm, TrainConfig(lr=1e-2, lora_rank=lora_rank))
     decoder = lm.decoder
     before = _logits(decoder, lm)
@@ -31,7 +31,7 @@ def test_fp32_decoder_takes_trained_weights_in_place(tiny_checkpoint, lora_rank)
     assert lm.decoder is decoder  # refreshed, not rebuilt
     refreshed = _logits(lm.decoder, lm)
     model = lm.model.merge_and_unload() if lora_rank else lm.model
-    assert torch.equal(refreshed, _logits(LlamaDecoder(model, precision="fp32"), lm))
+    assert torch.equal(refreshed, _logits(LlamaDecoder(model, precision=precision), lm))
     assert not torch.equal(refreshed, before)
 
 

@@ -113,3 +113,25 @@ def test_packed_rows_give_each_sequence_its_own_loss_and_gradient(tiny_checkpoin
         loss = trainer._backward(completions, denominator=7.0)
         assert loss == pytest.approx(reference, rel=1e-5)
         assert all(torch.allclose(p.grad, expected[n], atol=1e-5) for n, p in lm.model.named_parameters())
+
+
+def test_bf16_training_follows_float32(tiny_checkpoint):
+    """Mixed precision moves the float32 weights as float32 arithmetic does: same loss to bf16's
+    rounding, gradients pointing the same way, and the target learned as fast."""
+    example = SFTExample(PROMPT, "three four five")
+    runs = {}
+    for precision in ("fp32", "bf16"):
+        lm = _fresh(tiny_checkpoint)
+        trainer = StudentTrainer(lm, TrainConfig(lr=3e-3, precision=precision))
+        completion = WeightedCompletion(PROMPT, trainer.target_ids(example.target), 1.0)
+        first = trainer._backward([completion], denominator=float(len(completion.completion)))
+        grad = torch.cat([p.grad.flatten() for p in lm.model.parameters()])
+        assert all(p.grad.dtype == torch.float32 and p.dtype == torch.float32 for p in lm.model.parameters())
+        losses = [trainer.sft_step([example])["loss"] for _ in range(30)]
+        runs[precision] = (first, grad, losses)
+    (loss32, grad32, curve32), (loss16, grad16, curve16) = runs["fp32"], runs["bf16"]
+    assert loss16 == pytest.approx(loss32, rel=2e-2)
+    assert float(torch.nn.functional.cosine_similarity(grad16, grad32, dim=0)) > 0.99
+    assert curve16[-1] < 0.2 * curve16[0] and curve16[-1] < 2 * curve32[-1] + 0.05
+    with pytest.raises(InputError, match="fp16"):
+        StudentTrainer(_fresh(tiny_checkpoint), TrainConfig(precision="fp16"))

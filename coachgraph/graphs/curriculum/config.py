@@ -93,10 +93,15 @@ class RunConfig(_Settings):
     """Skills to practise and evaluate; empty means every skill of the domain."""
     student: str = "smollm2"
     """Chat model spec of the student; it must be trainable (``smollm2``, ``hf:<path>``)."""
-    precision: Literal["fp32", "bf16", "int8"] = "fp32"
-    """Decoder precision of the student (``fp32``, ``bf16``, ``int8``). After every weight update
-    the fp32 decoder copies the new weights in place; the others are rebuilt (int8 with a
-    calibration pass)."""
+    precision: Literal["fp32", "bf16", "int8"] = "bf16"
+    """Decoder precision of the student's sampling and evaluation (``fp32``, ``bf16``, ``int8``).
+    After every weight update the fp32 and bf16 decoders copy the new weights in place; int8 is
+    rebuilt with a calibration pass. bf16 samples about 1.4 times as fast as fp32 on CPUs with
+    bf16 units; the weights that train stay float32 whatever it is."""
+    train_precision: Literal["fp32", "bf16"] = "bf16"
+    """Arithmetic of the student's training step (`TrainConfig.precision`): ``bf16`` runs the
+    matrix products in bfloat16 on float32 weights, gradients and optimiser state (about 1.5
+    times as fast as ``fp32`` on CPUs with bf16 units)."""
     teacher_model: str | None = None
     """Chat model spec that rewrites failed problems and writes new ones."""
     lr: float = Field(default=5e-5, gt=0.0)
@@ -150,8 +155,11 @@ def read_run_file(path: Path) -> tuple[RunConfig, str]:
     unknown = sorted(set(data) - {"schema_version", "run_id", "config"})
     if unknown:
         raise ConfigError(f"{path}: unknown field {unknown[0]!r}")
+    config = data.get("config")
+    if isinstance(config, dict):  # written before training had a precision setting: it trained in float32
+        config = {"train_precision": "fp32", **config}
     try:
-        return RunConfig.model_validate(data.get("config")), str(data["run_id"])
+        return RunConfig.model_validate(config), str(data["run_id"])
     except KeyError as err:
         raise ConfigError(f"{path}: missing field 'run_id'") from err
     except ValidationError as err:

@@ -125,7 +125,8 @@ def _fields(config: RunConfig, run_dir: Path) -> dict[str, Any]:
     skills = _skills(config, domain)
     curriculum = _curriculum(config, domain, skills)
     teacher_model = load_chat_model(config.teacher_model) if config.teacher_model else None
-    student = load_student(config.student, TrainConfig(lr=config.lr, lora_rank=config.lora_rank, seed=config.seed),
+    student = load_student(config.student, TrainConfig(lr=config.lr, lora_rank=config.lora_rank, seed=config.seed,
+                                                            precision=config.train_precision),
                            precision=config.precision)
     return {"domain": domain, "seed": config.seed, "student": student.model, "trainer": student.trainer,
             "curriculum": curriculum, "run_dir": run_dir, "agents": config.agents, "skills": skills,

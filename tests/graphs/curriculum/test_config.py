@@ -30,6 +30,15 @@ def test_run_file_round_trips_with_its_schema_version(tmp_path: Path) -> None:
     assert load_run(run_dir) == (config, "sec-s0-abc")
 
 
+def test_a_run_file_written_before_training_precision_resumes_in_float32(tmp_path: Path) -> None:
+    run_dir = _saved(tmp_path, RunConfig(steps=7, precision="fp32"))
+    data = json.loads((run_dir / "run.json").read_text())
+    del data["config"]["train_precision"]
+    (run_dir / "run.json").write_text(json.dumps(data))
+    assert load_run(run_dir)[0].train_precision == "fp32"
+    assert RunConfig().train_precision == "bf16"  # new runs train in mixed precision
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda d: d["config"].update(stepz=3), "field 'config.stepz'"),
     (lambda d: d["config"]["agents"].update(temprature=0.5), "field 'config.agents.temprature'"),
