@@ -95,6 +95,5 @@ def test_the_agent_handed_to_is_ranked_first_at_held_out_handoffs(client: str, t
             ours.append(float(ranked[0] == chosen))
             popular.append(_popularity_top1(ranked, chosen, calls))
     lead = np.array(ours) - np.array(popular)
-    print(client, len(ours), np.mean(ours), np.mean(popular), bootstrap(lead))
     assert len(ours) >= 40 and np.mean(ours) > 0.5, (len(ours), np.mean(ours))
     assert bootstrap(lead)[0] > 0, (np.mean(ours), np.mean(popular), bootstrap(lead))
