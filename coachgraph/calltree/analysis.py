@@ -15,12 +15,13 @@ from typing import Any
 
 import networkx as nx
 
-from coachgraph.calltree.schema import DecisionPoint, PoolEntry
+from coachgraph.calltree.schema import CallNode, DecisionPoint, PoolEntry
 
 __all__ = [
     "agent_reliability",
     "beta_mean",
     "decision_points",
+    "handoff_targets",
     "latency_stats",
     "node_label",
     "quantile",
@@ -155,18 +156,58 @@ def decision_points(
     `G` is a graph from `CallTree.graph()` or a `CallTree`. Decisions stated by the source
     (`G.graph["decisions"]`) are returned as they are; otherwise each child whose target is an
     agent or tool gives one decision at its parent, the candidates being every pool entry (the
-    tree's pool plus `extra_pool`) of the same kind, and the chosen target itself.
+    tree's pool plus `extra_pool`) of the same kind, and the chosen target itself. A handoff
+    node naming its target (`attributes["to_agent"]`) with no call under it gives the decision
+    of which agent it hands to, at the handoff; the graph's later call of that agent is its
+    realisation, not a second decision.
     """
     G = G if isinstance(G, nx.DiGraph) else G.graph()
     if G.graph.get("decisions"):
         return list(G.graph["decisions"])
     pool = _candidates([*G.graph.get("pool", ()), *extra_pool])
     ordered = sorted(G.edges, key=lambda edge: G.nodes[edge[1]].get("order", 0))
-    return [
-        decision
-        for parent, child in ordered
-        if (decision := _decision(parent, child, G.nodes[child], pool)) is not None
-    ]
+    handoffs = handoff_targets(data["node"] for _, data in G.nodes(data=True) if "node" in data)
+    out: list[DecisionPoint] = []
+    handed_to: str | None = None
+    for parent, child in ordered:
+        target = handoffs.get(child)
+        if target is not None:
+            out.append(DecisionPoint(node=child, candidates=_choices(pool, "agent", target), chosen=target, kind="agent"))
+            handed_to = target
+            continue
+        decision = _decision(parent, child, G.nodes[child], pool)
+        if decision is None:
+            continue
+        if decision.kind == "agent" and decision.chosen == handed_to:
+            handed_to = None  # the graph running the agent a handoff named: that handoff's decision
+            continue
+        out.append(decision)
+    return out
+
+
+def handoff_targets(nodes: Iterable[CallNode]) -> dict[str, str]:
+    """Handoff node id -> the agent it hands to, for handoffs with no call under them.
+
+    Tracing clients of LangGraph record a handoff as the supervisor's `transfer_to_*` tool call
+    (`attributes["to_agent"]` names the target) and the agent it names as a later node of the
+    graph; sources such as Who&When hang the agent under the handoff, where the call under it
+    already is the decision.
+
+    >>> handoff_targets([CallNode(id="h", trace_id="t", kind="handoff", name="transfer_to_b",
+    ...                           agent="a", attributes={"to_agent": "b"})])
+    {'h': 'b'}
+    """
+    listed = list(nodes)
+    calling = {n.parent_id for n in listed if n.kind in ("agent", "tool", "skill")}
+    return {n.id: target for n in listed
+            if n.kind == "handoff" and n.id not in calling
+            and isinstance(target := n.attributes.get("to_agent"), str) and target}
+
+
+def _choices(pool: dict[str, list[str]], kind: str, chosen: str) -> list[str]:
+    """The pool's entries of `kind` with the chosen one among them (only it, without a pool)."""
+    candidates = pool.get(kind) or [chosen]
+    return candidates if chosen in candidates else sorted([*candidates, chosen])
 
 
 def _candidates(entries: Iterable[PoolEntry]) -> dict[str, list[str]]:
@@ -185,8 +226,5 @@ def _decision(
     chosen = data.get("agent") if kind == "agent" else data.get("tool")
     if not chosen:
         return None
-    candidates = pool.get(kind) or [chosen]
-    if chosen not in candidates:
-        candidates = sorted([*candidates, chosen])
-    return DecisionPoint(node=parent, candidates=candidates, chosen=chosen, chosen_node=child,
+    return DecisionPoint(node=parent, candidates=_choices(pool, kind, chosen), chosen=chosen, chosen_node=child,
                          kind=kind)

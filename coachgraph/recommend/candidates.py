@@ -1,7 +1,7 @@
 """Candidate retrieval: constraints first, then dense and BM25 scores fused into a top-N list.
 
 The constraints (an allowed set, compatibility with the calling parent as seen in training trees,
-a cost budget) are applied before anything is scored, so an infeasible item never reaches the
+a cost budget; at a handoff, any agent but the one handing off and those enclosing it) are applied before anything is scored, so an infeasible item never reaches the
 scorer. Dense and lexical rankings are fused by reciprocal rank, the usual hybrid-retrieval
 choice when the two scores live on different scales.
 """
@@ -21,6 +21,8 @@ from coachgraph.retrieval.memory import top_k
 
 __all__ = ["Candidates", "Constraints", "retrieve"]
 
+HANDOFF = "handoff:"
+"""Prefix of a handoff's context label (`context.context_label`), followed by the handing agent."""
 RRF_C = 59.0
 """Reciprocal-rank-fusion constant shared by both channels (ranks count from 1, so the best
 candidate of a channel adds 1/60)."""
@@ -63,6 +65,9 @@ class Candidates:
 def _feasible(context: DecisionContext, catalog: Catalog, stats: InteractionStats,
               constraints: Constraints) -> list[str]:
     names = list(context.candidates) or catalog.names(context.kind)
+    if context.parent.startswith(HANDOFF):  # never to the agent handing off, nor to a graph holding it
+        enclosing = {context.parent.removeprefix(HANDOFF), *context.ancestors}
+        names = [n for n in names if n not in enclosing]
     if constraints.allowed is not None:
         names = [n for n in names if n in constraints.allowed]
     if constraints.parent_compatible and stats.parent_calls.get(context.parent, 0) > 0:

@@ -192,7 +192,8 @@ class Catalog:
 
 
 def _entries(store: CallTreeStore, trees: Iterable[CallTree]) -> dict[str, CatalogItem]:
-    """Pool entries first (they carry descriptions), then every target seen in a trace."""
+    """Pool entries first (they carry descriptions), then every target seen in a trace, handoff
+    targets among them."""
     found: dict[str, CatalogItem] = {}
 
     def add(entry: PoolEntry) -> None:
@@ -210,6 +211,9 @@ def _entries(store: CallTreeStore, trees: Iterable[CallTree]) -> dict[str, Catal
         for node in tree.nodes:
             if node.kind in ("agent", "tool", "skill") and node.target and node.target not in found:
                 found[node.target] = CatalogItem(node.target, node.kind)
+            handed = node.attributes.get("to_agent") if node.kind == "handoff" else None
+            if isinstance(handed, str) and handed and handed not in found:
+                found[handed] = CatalogItem(handed, "agent")  # a sub-team some clients record no node for
     return found
 
 

@@ -58,9 +58,9 @@ from coachgraph.recommend.teamfile import (
 __all__ = ["LEGACY_FILE", "MODEL_FILE", "SCHEMA_VERSION", "ModelFileError", "ModelInfo", "load_recommender",
            "load_scorer", "model_dir", "model_file", "read_info", "save_recommender", "save_scorer"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the description this release writes and reads (2 added the store fingerprint, 3 the
-team recommender)."""
+team recommender, 4 the task-word statistics and the wording features)."""
 MODEL_FILE = "recommender.json"
 """The description's name in a store's model folder."""
 LEGACY_FILE = "recommender.pt"

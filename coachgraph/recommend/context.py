@@ -3,8 +3,9 @@
 A `DecisionContext` is built from the nodes called *before* the chosen call (its ancestors,
 earlier siblings and earlier nodes of the trace) and from the task text. The chosen node, its
 subtree and later nodes are never read, so no feature can see the label. Handoff nodes (such as
-``Orchestrator (-> WebSurfer)``) name their target in their own name and text, so they enter a
-context only as ``handoff:<caller>``.
+``Orchestrator (-> WebSurfer)``, or a supervisor's ``transfer_to_web_surfer`` tool call) name
+their target in their own name and text, so they enter a context only as ``handoff:<caller>``;
+the decision at a handoff (which agent it hands to) sees the trace up to the handoff.
 """
 
 from __future__ import annotations
@@ -142,8 +143,16 @@ def _slots(tree: CallTree, decisions: Sequence[DecisionPoint], order: dict[str, 
             continue
         seen, under = used[d.node], calls.get(d.node, [])
         used[d.node] += 1
-        slots.append((d.node if d.node in order else None, under[seen] if seen < len(under) else len(tree.nodes)))
+        slots.append((d.node if d.node in order else None, under[seen] if seen < len(under) else _end(tree, order, d.node)))
     return slots
+
+
+def _end(tree: CallTree, order: dict[str, int], node_id: str | None) -> int:
+    """Where the past of the next call under `node_id` ends: after the node itself for a handoff
+    (the call it hands to comes next, whatever the trace stored later), else after the trace."""
+    if node_id in order and tree.nodes[order[node_id]].kind == "handoff":
+        return order[node_id] + 1
+    return len(tree.nodes)
 
 
 def contexts_from_tree(tree: CallTree, decisions: Sequence[DecisionPoint]) -> list[Example]:
@@ -158,12 +167,17 @@ def contexts_from_tree(tree: CallTree, decisions: Sequence[DecisionPoint]) -> li
 
 def next_context(tree: CallTree, node_id: str | None, kind: str = "agent",
                  candidates: Iterable[str] = ()) -> DecisionContext:
-    """The context of the next call under `node_id` (`None`: a new root call) after everything stored."""
+    """The context of the next call under `node_id` (`None`: a new root call) after everything stored.
+
+    Under a handoff node the next call is the agent it hands to, so its past ends at the handoff:
+    asked of a stored trace, it is the decision the handoff made, with nothing later seen.
+    """
     index = {n.id: n for n in tree.nodes}
     if node_id is not None and node_id not in index:
         raise KeyError(node_id)
     decision = DecisionPoint(node=node_id or "", candidates=list(candidates), chosen="", kind=kind)  # type: ignore[arg-type]
-    return _context(tree, index, node_id, len(tree.nodes), decision)
+    order = {n.id: i for i, n in enumerate(tree.nodes)}
+    return _context(tree, index, node_id, _end(tree, order, node_id), decision)
 
 
 def root_context(trace_id: str, task: str, candidates: Iterable[str], kind: str = "agent",

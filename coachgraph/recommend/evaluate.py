@@ -4,7 +4,8 @@ Traces are split 80/20 with a fixed seed; statistics, vocabulary and every model
 training traces only. Agent level: Top-1, Top-3, MRR and NDCG@10, with ties between scores
 counted in expectation (a random tie-break), a chosen item that retrieval missed counting as a
 miss, and 95% bootstrap intervals; the learned scorer's margin over every other method comes
-with a paired interval. System level (`evaluate_team`): every team method on the test traces, none
+with a paired interval; the same figures for the decisions made at handoffs alone (which agent a
+supervisor hands to) where the test traces hold any. System level (`evaluate_team`): every team method on the test traces, none
 told the size of the true team.
 """
 
@@ -22,6 +23,7 @@ from langchain_core.embeddings import Embeddings
 
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.recommend.baselines import LEARNED, METHODS, Method
+from coachgraph.recommend.candidates import HANDOFF
 from coachgraph.recommend.catalog import Catalog, catalog_from_store
 from coachgraph.recommend.context import Example
 from coachgraph.recommend.evaluate_team import bootstrap, evaluate_teams, team_table
@@ -136,7 +138,11 @@ def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: Recommen
         per[name] = rank_metrics(method.scores(test_data), test_data.targets)
     rec.model = getattr(fitted.get(LEARNED), "model", rec.model)
     system = evaluate_teams(rec, store, train_ids, test_ids, seed)
+    handoffs = np.array([ex.context.parent.startswith(HANDOFF) for ex in test_ex], bool)
+    at_handoffs = {name: {m: v[handoffs] for m, v in p.items()} for name, p in per.items()} if handoffs.any() else {}
     return {"agent_level": {name: _summary(p, seed) for name, p in per.items()}, "margins": _margins(per, seed),
+            "at_handoffs": {name: _summary(p, seed) for name, p in at_handoffs.items()},
+            "margins_at_handoffs": _margins(at_handoffs, seed),
             "system_level": system, "latency_ms": _latency(rec, test_ex),
             "retrieval_recall": float((test_data.targets >= 0).mean()) if len(test_data) else 0.0,
             "decisions": {"train": len(train_data), "test": len(test_data)},
@@ -149,14 +155,21 @@ def markdown_table(result: dict[str, Any]) -> str:
         lo, hi = row["ci95"][m]
         return f"{row[m]:.3f} [{lo:.3f}, {hi:.3f}]"
 
-    lines = ["| method | Top-1 | Top-3 | MRR | NDCG@10 | n |", "|---|---|---|---|---|---|"]
-    lines += [f"| {name} | " + " | ".join(cell(row, m) for m in AGENT_METRICS) + f" | {row['n']} |"
-              for name, row in result["agent_level"].items()]
-    if result.get("margins"):
-        lines += ["", f"| {LEARNED} minus | Top-1 | MRR |", "|---|---|---|"]
-        lines += [f"| {name} | " + " | ".join(f"{row[m]['mean']:+.3f} [{row[m]['ci95'][0]:+.3f}, {row[m]['ci95'][1]:+.3f}]"
-                                            for m in ("top1", "mrr")) + " |"
-                  for name, row in result["margins"].items()]
+    def rows(level: dict[str, Any], margins: dict[str, Any]) -> list[str]:
+        out = ["| method | Top-1 | Top-3 | MRR | NDCG@10 | n |", "|---|---|---|---|---|---|"]
+        out += [f"| {name} | " + " | ".join(cell(row, m) for m in AGENT_METRICS) + f" | {row['n']} |"
+                for name, row in level.items()]
+        if margins:
+            out += ["", f"| {LEARNED} minus | Top-1 | MRR |", "|---|---|---|"]
+            out += [f"| {name} | " + " | ".join(f"{row[m]['mean']:+.3f} [{row[m]['ci95'][0]:+.3f}, {row[m]['ci95'][1]:+.3f}]"
+                                              for m in ("top1", "mrr")) + " |"
+                    for name, row in margins.items()]
+        return out
+
+    lines = rows(result["agent_level"], result.get("margins", {}))
+    if result.get("at_handoffs"):
+        lines += ["", "At handoffs (which agent a handoff hands to):", ""]
+        lines += rows(result["at_handoffs"], result.get("margins_at_handoffs", {}))
     lat = result["latency_ms"]
     lines += ["", f"latency of one `recommend next` query: p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms", "",
               "System level (no method is told the team's size):", "", team_table(result["system_level"])]

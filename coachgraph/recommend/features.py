@@ -1,4 +1,5 @@
-"""Per-candidate features in named groups: relevance, reliability, interaction, structure, content.
+"""Per-candidate features in named groups: relevance, reliability, interaction, structure, content,
+wording.
 
 Each group is a registered function of the decision context, the retrieved candidates, the
 catalogue and the training statistics. None receives a label: the context holds only the trace's
@@ -18,7 +19,7 @@ import numpy as np
 from coachgraph.recommend.candidates import Candidates
 from coachgraph.recommend.catalog import Catalog
 from coachgraph.recommend.context import DecisionContext
-from coachgraph.recommend.stats import InteractionStats
+from coachgraph.recommend.stats import InteractionStats, task_words
 
 __all__ = ["FEATURE_GROUPS", "FeatureEnv", "FeatureGroup", "feature_names", "featurize", "group_slices"]
 
@@ -198,6 +199,24 @@ def _content(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.nda
     return np.stack([to_centroid, to_prev, unseen, unseen * cands.dense], 1)
 
 
+def _wording(env: FeatureEnv, ctx: DecisionContext, cands: Candidates) -> np.ndarray:
+    """How strongly the task's words went with each candidate in training traces.
+
+    Traces without a pool describe agents by their name alone, and what a task's wording asks
+    for (a topic, a phrase such as "with a route map") is learned only from which agents earlier
+    tasks with those words called.
+    """
+    s, n = env.stats, len(cands.names)
+    words = [w for w in task_words(ctx.task) if w in s.words]
+    if not words:
+        return np.zeros((n, 3), np.float32)
+    pairs = np.stack([env.counts("word_calls", cands, w) for w in words], 1)  # (n, k)
+    seen = np.array([s.words[w] for w in words], np.float32)[None, :]  # (1, k)
+    mine = env.counts("traces", cands)[:, None] + 1.0  # (n, 1)
+    pmi = np.log((pairs + 0.1) * (s.n_traces + 1.0) / (mine * (seen + 1.0)))  # (n, k)
+    return np.stack([pmi.max(1), pmi.mean(1), (pairs / seen).max(1)], 1)
+
+
 FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "relevance": FeatureGroup(("dense", "bm25_norm", "bm25_log", "fused_rrf", "name_overlap"), _relevance),
     "reliability": FeatureGroup(("log_calls", "success_rate", "labelled_share", "blame_rate", "error_rate"), _reliability),
@@ -206,6 +225,7 @@ FEATURE_GROUPS: dict[str, FeatureGroup] = {
     "recency": FeatureGroup(("last_seen", "path_share", "is_prev2", "sibling_share"), _recency),
     "structure": FeatureGroup(("depth", "position", "depth_gap", "position_gap", "branching", "leaf_share"), _structure),
     "content": FeatureGroup(("centroid_sim", "prev_sim", "unseen", "unseen_dense"), _content),
+    "wording": FeatureGroup(("word_pmi_max", "word_pmi_mean", "word_share_max"), _wording),
 }
 """Feature groups by name, in column order."""
 

@@ -1,4 +1,5 @@
-"""Counts learned from training trees only: popularity, transitions, co-occurrence, outcomes.
+"""Counts learned from training trees only: popularity, transitions, co-occurrence, outcomes,
+and which labels the words of a task go with.
 
 Everything a feature knows about history lives here, and it is built from the training traces
 alone, so statistics can never carry a test label. Outcome labels of training traces (success,
@@ -18,12 +19,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, create_model
 
-from coachgraph.calltree.schema import CallTree
-from coachgraph.recommend.context import context_label
+from coachgraph.calltree.analysis import handoff_targets
+from coachgraph.calltree.schema import CallNode, CallTree
+from coachgraph.recommend.context import context_label, task_text
+from coachgraph.retrieval.text import tokenize
 
-__all__ = ["InteractionStats", "build_stats", "stats_from_dict", "stats_to_dict"]
+__all__ = ["InteractionStats", "build_stats", "stats_from_dict", "stats_to_dict", "task_words"]
 
 CALL_KINDS = ("agent", "tool", "skill")
+MAX_TASK_WORDS = 64
+"""Distinct words of a task that are counted (a long task's first ones)."""
+MIN_WORD_PAIR = 2
+"""Fewest traces a (task word, label) pair is kept for: a pair seen once is no evidence, and
+dropping those keeps the statistics of a large corpus small."""
 
 
 @dataclass(slots=True)
@@ -61,6 +69,11 @@ class InteractionStats:
     """Context labels of root nodes (what a fresh trace starts from)."""
     children_of: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     """Per parent context label, the labels it called (for content centroids)."""
+    words: Counter[str] = field(default_factory=Counter)
+    """Traces whose task holds each word (`task_words`)."""
+    word_calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(task word, label) counts of traces whose task holds the word and that call the label, for
+    pairs seen in `MIN_WORD_PAIR` traces or more: which agents a task's wording asks for."""
 
     def pmi(self, a: str, b: str) -> float:
         """Smoothed pointwise mutual information of two labels over training traces."""
@@ -109,13 +122,42 @@ def _add_tree(stats: InteractionStats, tree: CallTree) -> None:
         stats.children_sum[label] += kids.get(node.id, 0)
         stats.leaves[label] += int(kids.get(node.id, 0) == 0)
         stats.errors[label] += int(node.status == "error")
+    _add_handoffs(stats, tree, index, labels)
     _add_trace_level(stats, tree, labels)
+
+
+def _add_handoffs(stats: InteractionStats, tree: CallTree, index: dict[str, CallNode], labels: set[str]) -> None:
+    """A handoff with no call under it calls the agent it names, under the handoff's label.
+
+    The agent's own node (where the client records one) already counts as its call; a sub-team
+    that a client records no node for is called by the handoff alone.
+    """
+    for node_id, target in handoff_targets(tree.nodes).items():
+        parent = context_label(index[node_id])
+        stats.transitions[(parent, target)] += 1
+        stats.parent_calls[parent] += 1
+        stats.children_of[parent][target] += 1
+        if target not in labels:
+            stats.calls[target] += 1
+            labels.add(target)
+
+
+def task_words(text: str) -> list[str]:
+    """The distinct words of a task that its statistics keep (the first `MAX_TASK_WORDS`).
+
+    >>> task_words("Translate the menu, then translate the invoice")
+    ['translat', 'menu', 'invoic']
+    """
+    return list(dict.fromkeys(tokenize(text)))[:MAX_TASK_WORDS]
 
 
 def _add_trace_level(stats: InteractionStats, tree: CallTree, labels: set[str]) -> None:
     stats.n_traces += 1
     stats.traces.update(labels)
     stats.cooccur.update(combinations(sorted(labels), 2))
+    words = task_words(task_text(tree))
+    stats.words.update(words)
+    stats.word_calls.update((w, label) for w in words for label in labels)
     if tree.success is not None:
         stats.labelled.update(labels)
         if tree.success:
@@ -131,10 +173,11 @@ def build_stats(trees: Iterable[CallTree]) -> InteractionStats:
     for tree in trees:
         _add_tree(stats, tree)
     stats.children_of = dict(stats.children_of)
+    stats.word_calls = Counter({pair: n for pair, n in stats.word_calls.items() if n >= MIN_WORD_PAIR})
     return stats
 
 
-PAIR_COUNTERS = ("transitions", "follows", "cooccur")
+PAIR_COUNTERS = ("transitions", "follows", "cooccur", "word_calls")
 """Counters keyed by a pair of labels; stored as ``[a, b, count]`` rows."""
 
 
