@@ -37,8 +37,8 @@ pytestmark = pytest.mark.slow
 FORMATS = {"openinference": ("openinference", "spans.jsonl"), "otel-genai": ("otlp-json", "spans.jsonl"),
            "traceloop": ("otlp-json", "spans.jsonl"), "langsmith": ("langsmith", "runs.jsonl")}
 """Each client, the format its traces are ingested with and the file it writes."""
-RUNS = "200:7"
-"""Runs of the corpus program and the seed of its organisation (160 train, 40 held out)."""
+RUNS = "120:7"
+"""Runs of the corpus program and the seed of its organisation (96 train, 24 held out)."""
 EMB = "hash"
 CONFIG = RecommenderConfig(arch_choices=("mlp",), folds=3, team=TeamModelConfig(
     arch_choices=("linear",), arch="linear", folds=3, train=MemberTrainConfig(epochs=15)))
