@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import zip_longest
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -61,10 +62,14 @@ class SkillWriter:
         library: where skills are read and saved.
         revise_threshold: search score above which the most similar skill is revised.
         merge_threshold: search score above which a new draft is merged into an existing skill.
+        max_attempts: attempts shown to the model (wrong and correct ones in turn); every question
+            repeats them, so they set the length of each prompt. The evidence line counts them all.
     """
 
-    def __init__(self, model: BaseChatModel, library: SkillLibrary, revise_threshold: float = 0.9, merge_threshold: float = 0.8) -> None:
+    def __init__(self, model: BaseChatModel, library: SkillLibrary, revise_threshold: float = 0.9,
+                 merge_threshold: float = 0.8, max_attempts: int = 6) -> None:
         self.model = model
+        self.max_attempts = max_attempts
         self.library = library
         self.revise_threshold = revise_threshold
         self.merge_threshold = merge_threshold
@@ -93,7 +98,8 @@ class SkillWriter:
     def _ask(self, keys: Sequence[str], trajectories: Sequence[Trajectory], existing: Skill | None) -> dict[str, str]:
         """Each key's question answered; the questions are independent, so they go as one batch."""
         system = SystemMessage(SKILL_PROMPTS.render("reflect", "system"))
-        attempts = SKILL_PROMPTS.render("reflect", "attempts", trajectories=trajectories, existing=existing)
+        shown = _alternate(trajectories, self.max_attempts)
+        attempts = SKILL_PROMPTS.render("reflect", "attempts", trajectories=shown, existing=existing)
         prompts = [SKILL_PROMPTS.render("reflect", key, attempts=attempts) for key in keys]
         replies = self.model.batch([[system, HumanMessage(prompt)] for prompt in prompts])
         return {key: str(reply.content) for key, reply in zip(keys, replies, strict=True)}
@@ -130,6 +136,19 @@ def _name(answer: str, topic: str) -> str:
     'learned-skill'
     """
     return name_from_answer(answer) or slugify(topic) or "learned-skill"
+
+
+def _alternate(trajectories: Sequence[Trajectory], limit: int) -> list[Trajectory]:
+    """At most `limit` trajectories, wrong and correct ones in turn, so both kinds of question have material.
+
+    >>> rows = [Trajectory(task=str(i), steps="", success=i < 2) for i in range(6)]
+    >>> [(t.task, t.success) for t in _alternate(rows, 4)]
+    [('2', False), ('0', True), ('3', False), ('1', True)]
+    """
+    wrong = [t for t in trajectories if not t.success]
+    right = [t for t in trajectories if t.success]
+    turns = [t for pair in zip_longest(wrong, right) for t in pair if t is not None]
+    return turns[:limit]
 
 
 def _sentence(text: str) -> str:

@@ -115,3 +115,13 @@ def test_the_questions_of_a_draft_go_to_the_model_as_one_batch(tmp_path: Path) -
     revising = _CountingBatches(by_marker=ANSWERS)
     SkillWriter(revising, _library(tmp_path / "r")).reflect(used)
     assert revising.batches == [4] and not any("Give a short name" in str(c[-1].content) for c in revising.calls)
+
+
+def test_the_model_sees_at_most_max_attempts_while_the_evidence_counts_all(tmp_path: Path) -> None:
+    many = [t.model_copy(update={"task": f"{i}/2 + 1/3 = ?"}) for i in range(5) for t in TRAJECTORIES]
+    model = ScriptedChatModel(by_marker=ANSWERS)
+    writer = SkillWriter(model, _library(tmp_path), revise_threshold=1.1, merge_threshold=1.1, max_attempts=3)
+    result = writer.reflect(many)
+    prompt = str(model.calls[0][-1].content)
+    assert prompt.count("Attempt ") == 3 and "(wrong)" in prompt and "(correct)" in prompt
+    assert "Written from 10 attempts, 5 of them correct." in result.skill.body
