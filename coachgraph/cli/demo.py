@@ -51,13 +51,15 @@ def demo(
     rounds: int = typer.Option(_DEFAULT.orchestrate.rounds, min=1, help="Orchestrate rounds."),
     tasks_per_round: int = typer.Option(_DEFAULT.orchestrate.tasks_per_round, min=1, help="Tasks per round."),
     threads: int = typer.Option(0, min=0, help="Torch threads (0: torch's default)."),
+    seed: int = typer.Option(0, help="Seed of both runs (problems, sampling, team draws)."),
 ) -> None:
     """Teach the embedded student with a curriculum, let the recommender learn to pick teams from its own
     calling trees, ask it for recommendations, and write a report folder with plots."""
     config = DemoConfig(
-        curriculum=_DEFAULT.curriculum.model_copy(update={"steps": steps, "threads": threads}),
+        curriculum=_DEFAULT.curriculum.model_copy(update={"steps": steps, "threads": threads, "seed": seed}),
         orchestrate=_DEFAULT.orchestrate.model_copy(update={"rounds": rounds, "tasks_per_round": tasks_per_round,
-                                                            "retrain_every": tasks_per_round, "threads": threads}))
+                                                            "retrain_every": tasks_per_round, "threads": threads,
+                                                            "seed": seed}))
     check_run(config.curriculum)
     check_orchestrate(config.orchestrate)
     if threads:

@@ -71,7 +71,8 @@ def test_the_command_prints_a_summary(tmp_path: Path, config: DemoConfig, monkey
 
     monkeypatch.setattr(demo_cli, "_DEFAULT", config)
     out = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "d"), "--steps", "1", "--rounds", "1",
-                                   "--tasks-per-round", "2"])
+                                   "--tasks-per-round", "2", "--seed", "3"])
     assert (tmp_path / "d" / "report.md").is_file()
     assert out.exit_code == 0, out.output
     assert "held-out accuracy" in out.output and "solved per round" in out.output and "report:" in out.output
+    assert '"seed": 3' in (tmp_path / "d" / "curriculum" / "run.json").read_text(encoding="utf-8")

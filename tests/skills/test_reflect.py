@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import Field
 
 from coachgraph.skills import (
     ReflectionAction,
@@ -82,3 +84,44 @@ def test_outcomes_update_utility_and_failing_skills_retire(tmp_path: Path) -> No
     assert lib.stats.utility("socratic-hint") == pytest.approx(1 / 8)
     assert retire_failing(lib, min_uses=5, max_utility=0.25) == ["socratic-hint"]
     assert "socratic-hint" not in lib and lib.versions("socratic-hint") == [1]
+
+
+def test_a_name_answered_with_a_sentence_falls_back_to_the_task_kind(tmp_path: Path) -> None:
+    lib = _library(tmp_path)
+    chatty = {**ANSWERS, "Give a short name": "This skill requires a bit of practice with fractions."}
+    result = SkillWriter(ScriptedChatModel(by_marker=chatty), lib, revise_threshold=1.1, merge_threshold=1.1).reflect(TRAJECTORIES)
+    assert result.action is ReflectionAction.CREATE and result.skill.name == "fractions"
+    labelled = {**ANSWERS, "Give a short name": "**Name:** Common Denominators\nBecause the attempts ..."}
+    again = SkillWriter(ScriptedChatModel(by_marker=labelled), _library(tmp_path / "b"), revise_threshold=1.1,
+                        merge_threshold=1.1).reflect(TRAJECTORIES)
+    assert again.skill.name == "common-denominators"
+
+
+class _CountingBatches(ScriptedChatModel):
+    """Records the size of every `batch` call, so a test can see the questions go together."""
+
+    batches: list[int] = Field(default_factory=list)
+
+    def batch(self, inputs: list[Any], config: Any = None, **kwargs: Any) -> list[Any]:
+        self.batches.append(len(inputs))
+        return super().batch(inputs, config, **kwargs)
+
+
+def test_the_questions_of_a_draft_go_to_the_model_as_one_batch(tmp_path: Path) -> None:
+    model = _CountingBatches(by_marker=ANSWERS)
+    SkillWriter(model, _library(tmp_path), revise_threshold=1.1, merge_threshold=1.1).reflect(TRAJECTORIES)
+    assert model.batches == [5] and len(model.calls) == 5
+    used = [t.model_copy(update={"skill": "socratic-hint"}) for t in TRAJECTORIES]
+    revising = _CountingBatches(by_marker=ANSWERS)
+    SkillWriter(revising, _library(tmp_path / "r")).reflect(used)
+    assert revising.batches == [4] and not any("Give a short name" in str(c[-1].content) for c in revising.calls)
+
+
+def test_the_model_sees_at_most_max_attempts_while_the_evidence_counts_all(tmp_path: Path) -> None:
+    many = [t.model_copy(update={"task": f"{i}/2 + 1/3 = ?"}) for i in range(5) for t in TRAJECTORIES]
+    model = ScriptedChatModel(by_marker=ANSWERS)
+    writer = SkillWriter(model, _library(tmp_path), revise_threshold=1.1, merge_threshold=1.1, max_attempts=3)
+    result = writer.reflect(many)
+    prompt = str(model.calls[0][-1].content)
+    assert prompt.count("Attempt ") == 3 and "(wrong)" in prompt and "(correct)" in prompt
+    assert "Written from 10 attempts, 5 of them correct." in result.skill.body
