@@ -56,8 +56,8 @@ folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefi
 folder.mkdir(parents=True, exist_ok=True)
 (folder / "pool.yaml").write_text(POOL, encoding="utf-8")
 
-# 2. Learn from traces: four rounds of eight tasks, teams of two, retrained after every round.
-config = OrchestrateConfig(pool=str(folder / "pool.yaml"), rounds=4, tasks_per_round=8, team_size=2,
+# 2. Learn from traces: six rounds of eight tasks, teams of two, retrained after every round.
+config = OrchestrateConfig(pool=str(folder / "pool.yaml"), rounds=6, tasks_per_round=8, team_size=2,
                            retrain_every=8, recommender_steps=100)
 run = orchestrate_run(config, folder / "run")
 print("solved per round:", [f"{r.solved}/{r.tasks}" for r in run.rounds])
