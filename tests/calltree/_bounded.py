@@ -20,10 +20,11 @@ GIB = 1 << 30
 REPO = Path(__file__).resolve().parents[2]
 
 _INGEST = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from coachgraph.calltree.ingest import Limits, ingest
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
+from tests.calltree.peak import peak_rss
 args = json.loads(sys.argv[1])
 with SQLiteCallTreeStore(":memory:") as store:
     report = ingest(store, args["format"], [Path(p) for p in args["inputs"]],
@@ -31,7 +32,7 @@ with SQLiteCallTreeStore(":memory:") as store:
     traces = sorted(store.trace_ids())
 print(json.dumps({"traces": traces, "rejected": report.rejected,
                   "reasons": [[r.source, r.reason] for r in report.quarantined],
-                  "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  "maxrss": peak_rss()}))
 """
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import tempfile
 import traceback
 from pathlib import Path
@@ -33,6 +32,7 @@ from coachgraph.calltree.ingest import ingest
 from coachgraph.calltree.schema import CallTree
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
 from tests.calltree._inputs import SHAPES, write_shape
+from tests.calltree.peak import peak_rss
 
 __all__ = ["main", "payloads"]
 
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                "failures": failures, "inputs": {shape: dict(zip(
                    ("runs", "bytes", "largest", "rejected"), seen, strict=True))
                    for shape, seen in _SEEN.items()},
-               "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+               "maxrss": peak_rss()}
     print(json.dumps(summary))
     return summary
 

@@ -45,13 +45,15 @@ def _assert_learned_wins(result: dict) -> None:
 
 
 def _assert_team_wins(system: dict) -> None:
-    """The learned team recommender ahead of every baseline on member F1 (paired interval above
-    zero) and on directed edge F1 (no method was told the true team's size). On NESTFUL's 60 test
-    traces the edge F1 margin over the nearest task's team is positive but its interval includes zero."""
+    """The learned team recommender ahead of every baseline on member F1 and directed edge F1 (no
+    method was told the true team's size), with member F1 intervals above zero over every
+    baseline but `coach-top`. On NESTFUL's 60 test traces the member F1 margin over `coach-top`
+    (the agent-level scorer's best candidates) and the edge F1 margin over the nearest task's team
+    are positive but their intervals include zero."""
     assert set(system["margins"]) == set(TEAM_METHODS) - {LEARNED_TEAM}
     for name, row in system["margins"].items():
-        assert row["member_f1"]["ci95"][0] > 0, (name, row)
-        assert row["edge_f1"]["mean"] > 0, (name, row)
+        assert row["member_f1"]["mean"] > 0 and row["edge_f1"]["mean"] > 0, (name, row)
+        assert name == "coach-top" or row["member_f1"]["ci95"][0] > 0, (name, row)
 
 
 def _features(store: CallTreeStore, test_ids: list[str], shuffle: bool) -> Encoded:
