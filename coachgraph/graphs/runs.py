@@ -29,8 +29,8 @@ from coachgraph.calltree.tracer import CallTreeTracer
 from coachgraph.errors import ConfigError, InputError, MissingDependencyError
 
 __all__ = ["GRAPH_TABLES", "Progress", "RunFile", "check_graph_db", "checkpoint_count", "config_differences", "drive",
-           "graph_store", "is_postgres", "open_checkpointer", "open_run", "prune_checkpoints", "saved_run", "thread_ids",
-           "traced"]
+           "graph_store", "is_postgres", "open_checkpointer", "open_run", "plain_run_fields", "prune_checkpoints", "saved_run",
+           "thread_ids", "traced"]
 
 GRAPH_TABLES = frozenset({"checkpoints", "writes", "store", "store_migrations"})
 """The tables LangGraph's SQLite checkpointer and store keep in a file they share."""
@@ -56,6 +56,18 @@ class RunFile(Generic[ConfigT, ContextT]):
     write: Callable[[Path, str, ConfigT], None]
     context: Callable[[ConfigT, Path], ContextT]
     run_id: Callable[[ConfigT], str]
+
+
+SERVER_RUN_DIR = Path("runs/server")
+"""Run folder of a context built from plain settings that name none."""
+
+
+def plain_run_fields(data: Any, config_type: type[ConfigT], fields: Callable[[ConfigT, Path], dict[str, Any]]) -> Any:
+    """A context's fields from plain run settings, ``{"run": {...}, "run_dir": ...}`` (how
+    LangGraph's server passes a run's context), else `data` as given."""
+    if isinstance(data, dict) and "run" in data:
+        return fields(config_type.model_validate(data["run"]), Path(data.get("run_dir") or SERVER_RUN_DIR))
+    return data
 
 
 def saved_run(run_dir: str | Path, run_file: RunFile[ConfigT, Any]) -> tuple[ConfigT, str]:

@@ -18,6 +18,7 @@ from coachgraph.agents.context import ChatModelField
 from coachgraph.curriculum import GateConfig, TaskSpace, Teacher, make_teacher
 from coachgraph.errors import InputError
 from coachgraph.graphs.curriculum.config import AgentConfig, RunConfig
+from coachgraph.graphs.runs import plain_run_fields
 from coachgraph.models import load_chat_model, load_student
 from coachgraph.models.training import StudentTrainer, TrainConfig
 from coachgraph.skills import SkillLibrary, install_starter, prerequisites_within
@@ -49,10 +50,7 @@ class CurriculumContext(BaseContext):
     @model_validator(mode="before")
     @classmethod
     def _from_plain_settings(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "run" in data:
-            run = RunConfig.model_validate(data["run"])
-            return _fields(run, Path(data.get("run_dir") or "runs/server"))
-        return data
+        return plain_run_fields(data, RunConfig, _fields)
 
     @classmethod
     def from_run(cls, config: RunConfig, run_dir: Path) -> CurriculumContext:

@@ -24,6 +24,7 @@ from coachgraph.graphs.orchestrate.config import OrchestrateConfig
 from coachgraph.graphs.orchestrate.corpora import check_corpus
 from coachgraph.graphs.orchestrate.policy import POLICIES, retrieval_team
 from coachgraph.graphs.orchestrate.recommender import RecommenderHandle, run_recommender_config
+from coachgraph.graphs.runs import plain_run_fields
 from coachgraph.models import load_embeddings
 from coachgraph.skills import SkillLibrary, install_starter
 from coachgraph.tasks import load_domain
@@ -57,10 +58,7 @@ class OrchestrateContext(BaseContext):
     @model_validator(mode="before")
     @classmethod
     def _from_plain_settings(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "run" in data:
-            config = OrchestrateConfig.model_validate(data["run"])
-            return _fields(config, Path(data.get("run_dir") or "runs/server"))
-        return data
+        return plain_run_fields(data, OrchestrateConfig, _fields)
 
     @classmethod
     def from_run(cls, config: OrchestrateConfig, run_dir: Path) -> OrchestrateContext:
