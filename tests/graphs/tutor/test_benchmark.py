@@ -1,6 +1,6 @@
 """`coachgraph bench tutor` at its default size: the planner needs at most 70% of the fixed
 syllabus's turns, never targets a skill with an unmastered prerequisite, and the figures the
-README quotes come from this configuration."""
+README and docs/tutoring.md quote come from this configuration."""
 
 from __future__ import annotations
 
