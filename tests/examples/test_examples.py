@@ -17,6 +17,8 @@ EXPECTED = {
     "recommended_team_in_your_graph.py": ["recommended team:", "answer: 44 (expected 44)"],
     "recommender_as_a_tool.py": ["'Please refund the second charge on my card' -> billing",
                                  "'My parcel is late' -> shipping", "'The app shows error 500' -> tech-support"],
+    "tutoring_session.py": ["tutor> Correct", "same message, plan and mastery after the restart: True",
+                            "mastery per skill of the plan:"],
 }
 
 
