@@ -14,6 +14,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelSpecError",
     "PrerequisiteCycleError",
+    "SaveError",
     "SkillError",
     "SkillNotFoundError",
     "SkillValidationError",
@@ -104,3 +105,8 @@ class PrerequisiteCycleError(SkillError):
 
 class StoreError(CoachgraphError):
     """A calling-tree store cannot be opened or holds records this version cannot read."""
+
+
+class SaveError(CoachgraphError, OSError):
+    """A run's state could not be written (a full disk, a folder without write access); what was
+    saved before stays as it was."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from coachgraph.errors import InputError
+from coachgraph.errors import InputError, SaveError
 from coachgraph.models.local import LocalLM, Message
 from coachgraph.models.packing import PackedRow, pack_trees, prompt_trees
 from coachgraph.types import group_advantages
@@ -208,7 +209,13 @@ class StudentTrainer:
                      if k in {n for n, p in self.lm.model.named_parameters() if p.requires_grad}}
         state = {"weights": trainable, "optimizer": self.optimizer.state_dict(), "steps": self.steps}
         staging = folder / "trainer.pt.tmp"
-        torch.save(state, staging)
+        try:
+            torch.save(state, staging)
+        except (OSError, RuntimeError) as exc:  # torch reports a short write as a RuntimeError
+            if staging.is_file():
+                staging.unlink()
+            raise SaveError(f"could not save the student's state to {folder} (is the disk full? "
+                            f"{shutil.disk_usage(folder).free / 2**30:.1f} GiB free): {exc}") from exc
         staging.replace(folder / "trainer.pt")
 
     def load(self, folder: str | Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from coachgraph.errors import InputError
+from coachgraph.errors import InputError, SaveError
 from coachgraph.models import load_chat_model
 from coachgraph.models.sampling import SamplingParams
 from coachgraph.models.training import (
@@ -76,6 +76,18 @@ def test_save_and_load_continue_identically(tiny_checkpoint, tmp_path):
     b.load(tmp_path / "state")
     assert b.steps == 2
     assert b.sft_step([example])["loss"] == pytest.approx(a_next, rel=1e-6)
+
+
+def test_a_state_that_cannot_be_written_is_named_and_the_saved_one_stays(tiny_checkpoint, tmp_path):
+    trainer = StudentTrainer(_fresh(tiny_checkpoint), TrainConfig(lr=1e-3))
+    trainer.sft_step([SFTExample(PROMPT, "three four")])
+    trainer.save(tmp_path / "state")
+    saved = (tmp_path / "state" / "trainer.pt").read_bytes()
+    trainer.sft_step([SFTExample(PROMPT, "three four")])
+    (tmp_path / "state" / "trainer.pt.tmp").mkdir()  # where the new state would be written
+    with pytest.raises(SaveError, match=r"could not save the student's state to .*state .*GiB free"):
+        trainer.save(tmp_path / "state")
+    assert (tmp_path / "state" / "trainer.pt").read_bytes() == saved
 
 
 def test_lora_trains_adapters_only_and_generation_sees_them(tiny_checkpoint, tmp_path):
