@@ -1,9 +1,10 @@
 """Candidate retrieval: constraints first, then dense and BM25 scores fused into a top-N list.
 
 The constraints (an allowed set, compatibility with the calling parent as seen in training trees,
-a cost budget; at a handoff, any agent but the one handing off and those enclosing it) are applied before anything is scored, so an infeasible item never reaches the
-scorer. Dense and lexical rankings are fused by reciprocal rank, the usual hybrid-retrieval
-choice when the two scores live on different scales.
+a cost budget; at a handoff, any agent but the one handing off and those enclosing it) are
+applied before anything is scored, so an infeasible item never reaches the scorer. Dense and
+lexical rankings are fused by reciprocal rank, the usual hybrid-retrieval choice when the two
+scores live on different scales.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from coachgraph.recommend.catalog import Catalog
-from coachgraph.recommend.context import DecisionContext
+from coachgraph.recommend.context import HANDOFF, DecisionContext
 from coachgraph.recommend.stats import InteractionStats
 from coachgraph.retrieval.fusion import rank_positions, reciprocal_rank_fusion
 from coachgraph.retrieval.memory import top_k
 
 __all__ = ["Candidates", "Constraints", "retrieve"]
 
-HANDOFF = "handoff:"
-"""Prefix of a handoff's context label (`context.context_label`), followed by the handing agent."""
 RRF_C = 59.0
 """Reciprocal-rank-fusion constant shared by both channels (ranks count from 1, so the best
 candidate of a channel adds 1/60)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from coachgraph.calltree.schema import CallNode, CallTree, DecisionPoint
 
 __all__ = [
+    "HANDOFF",
     "DecisionContext",
     "Example",
     "context_label",
@@ -26,6 +27,8 @@ __all__ = [
     "task_text",
 ]
 
+HANDOFF = "handoff:"
+"""Prefix of a handoff's context label (`context_label`), followed by the handing agent."""
 MAX_PATH = 16
 """Earlier calls kept in `DecisionContext.path` (the most recent ones)."""
 TEXT_CHARS = 400
@@ -77,7 +80,7 @@ def context_label(node: CallNode) -> str:
     if node.kind in ("agent", "tool", "skill") and node.target:
         return node.target
     if node.kind == "handoff":
-        return f"handoff:{node.agent or ''}"
+        return f"{HANDOFF}{node.agent or ''}"
     return f"{node.kind}:{node.agent or node.name}"
 
 

@@ -5,8 +5,8 @@ training traces only. Agent level: Top-1, Top-3, MRR and NDCG@10, with ties betw
 counted in expectation (a random tie-break), a chosen item that retrieval missed counting as a
 miss, and 95% bootstrap intervals; the learned scorer's margin over every other method comes
 with a paired interval; the same figures for the decisions made at handoffs alone (which agent a
-supervisor hands to) where the test traces hold any. System level (`evaluate_team`): every team method on the test traces, none
-told the size of the true team.
+supervisor hands to) where the test traces hold any. System level (`evaluate_team`): every team
+method on the test traces, none told the size of the true team.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from langchain_core.embeddings import Embeddings
 
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.recommend.baselines import LEARNED, METHODS, Method
-from coachgraph.recommend.candidates import HANDOFF
 from coachgraph.recommend.catalog import Catalog, catalog_from_store
-from coachgraph.recommend.context import Example
+from coachgraph.recommend.context import HANDOFF, Example
 from coachgraph.recommend.evaluate_team import bootstrap, evaluate_teams, team_table
 from coachgraph.recommend.fitting import encode_training, examples_from_store, item_vocab
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig

@@ -36,6 +36,7 @@ from coachgraph.recommend.context import Example, root_context
 from coachgraph.recommend.features import FeatureEnv, group_slices
 from coachgraph.recommend.recommender import Recommender
 from coachgraph.recommend.scorer import Scorer
+from coachgraph.recommend.stats import task_words
 from coachgraph.recommend.structure import ENTRY, reachable, reached
 from coachgraph.recommend.team import Team, TeamConfig, TeamEdge, TeamMember
 from coachgraph.recommend.teamfeatures import (
@@ -47,7 +48,7 @@ from coachgraph.recommend.teamfeatures import (
     set_features,
 )
 from coachgraph.recommend.teammodel import StandardLinear, TeamModelConfig
-from coachgraph.recommend.teamstats import TeamHistory, TeamStats, task_words
+from coachgraph.recommend.teamstats import TeamHistory, TeamStats
 from coachgraph.recommend.train import Encoded, batch_tensors
 
 __all__ = ["Choice", "TeamModel", "TeamQuery", "call_order", "call_structure", "candidate_teams", "choose_team",

@@ -24,14 +24,10 @@ from pydantic import BaseModel, ConfigDict, StrictStr, model_validator
 
 from coachgraph.calltree.schema import CallTree
 from coachgraph.recommend.context import context_label, task_text
+from coachgraph.recommend.stats import task_words
 from coachgraph.recommend.structure import ENTRY, TeamStructure, team_structure
-from coachgraph.retrieval.text import tokenize
 
-__all__ = ["TeamHistory", "TeamStats", "build_team_stats", "task_words", "team_stats_from_dict", "team_stats_to_dict",
-           "trace_root"]
-
-MAX_WORDS = 64
-"""Distinct task words per trace that are counted (a long task's first ones)."""
+__all__ = ["TeamHistory", "TeamStats", "build_team_stats", "team_stats_from_dict", "team_stats_to_dict", "trace_root"]
 
 
 @dataclass(slots=True)
@@ -89,15 +85,6 @@ class TeamStats:
         if a == ENTRY or b == ENTRY:
             return self.member.get(b if a == ENTRY else a, 0)
         return self.pair.get((a, b) if a < b else (b, a), 0)
-
-
-def task_words(task: str) -> list[str]:
-    """The distinct words of a task counted for word-member association, in order of appearance.
-
-    >>> task_words("Translate the report, then translate the summary")
-    ['translat', 'report', 'summary']
-    """
-    return list(dict.fromkeys(tokenize(task)))[:MAX_WORDS]
 
 
 def trace_root(tree: CallTree) -> str:
