@@ -1,7 +1,8 @@
 """The curriculum benchmark: every teacher trains the same student on the same budget and held-out sets.
 
 Each (teacher, seed) run is an ordinary resumable run folder under the benchmark folder, so an
-interrupted benchmark picks up where it stopped. Every run starts from the same student and
+interrupted benchmark picks up where it stopped; once a run finishes, its saved student states
+(needed only to resume it) are removed, so the benchmark holds at most one run's states at a time. Every run starts from the same student and
 evaluates the same held-out set greedily, so the untrained student's accuracy is measured once, by
 the first run, and handed to the others. Summaries compare teachers on the mean held-out accuracy
 over the scored skills (by default every evaluated one): the curve over steps, the final value
@@ -25,6 +26,7 @@ from coachgraph.curriculum.compare import paired_interval
 from coachgraph.errors import InputError
 from coachgraph.graphs.curriculum.config import AgentConfig, RunConfig
 from coachgraph.graphs.curriculum.run import RunResult, train_run
+from coachgraph.graphs.curriculum.students import drop_states
 from coachgraph.graphs.runs import Progress
 
 __all__ = ["BenchConfig", "bench_table", "run_curriculum_bench", "summarize"]
@@ -131,9 +133,13 @@ def bench_table(summary: Mapping[str, Any]) -> str:
 
 
 def _one_run(config: RunConfig, run_dir: Path, progress: Progress | None) -> RunResult:
-    """Run, resume an unfinished run, or reread a finished one in `run_dir`."""
+    """Run, resume an unfinished run, or reread a finished one in `run_dir`; a finished run keeps
+    its outputs (and its exported checkpoint when `export` is set) but not its student states."""
     resume = (run_dir / "run.json").is_file()
-    return train_run(None if resume else config, run_dir, resume=resume, progress=progress)
+    result = train_run(None if resume else config, run_dir, resume=resume, progress=progress)
+    if result.finished:
+        drop_states(run_dir)
+    return result
 
 
 def _check_scored(config: BenchConfig) -> None:

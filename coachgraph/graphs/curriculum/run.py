@@ -79,10 +79,12 @@ def _resume_config(graph: CurriculumGraph, invoke: RunnableConfig, ctx: Curricul
 
     The student state is saved every `save_every` steps, so the graph may be ahead of it. Then the
     run forks from the checkpoint right after the learn node that ended the saved step (the
-    oldest one holding that step) and replays the steps after it, which repeat exactly.
+    oldest one holding that step) and replays the steps after it, which repeat exactly. A finished
+    run has nothing left to run: it is reread as it stands, whatever student states were kept.
     """
-    step = int(graph.get_state(invoke).values.get("step", 0))
-    if ctx.trainer is None:
+    state = graph.get_state(invoke)
+    step = int(state.values.get("step", 0))
+    if ctx.trainer is None or (state.values and not state.next):
         return invoke
     saved = max((s for s in saved_steps(ctx.run_dir) if s <= step), default=0)
     if saved:

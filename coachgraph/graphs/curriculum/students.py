@@ -19,7 +19,7 @@ from typing import Any
 
 from coachgraph.models.training import StudentTrainer
 
-__all__ = ["prune_states", "saved_steps", "train_or_load", "trainer_folder"]
+__all__ = ["drop_states", "prune_states", "saved_steps", "train_or_load", "trainer_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ def train_or_load(trainer: StudentTrainer, train: Callable[[], dict[str, Any]], 
     (staging / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
     staging.rename(done)
     return metrics
+
+
+def drop_states(run_dir: Path) -> None:
+    """Remove every saved state of a finished run: it rereads without them, and each is large."""
+    shutil.rmtree(Path(run_dir) / "student", ignore_errors=True)
 
 
 def prune_states(done: Path) -> None:

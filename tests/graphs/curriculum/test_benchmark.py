@@ -3,6 +3,7 @@ and the untrained accuracy measured once for all runs."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,22 @@ def test_an_unknown_teacher_option_is_rejected_before_training(tiny: Path, tmp_p
                        agents=AgentConfig(batch_size=2, samples=2, skills_k=0, crew=False))
     with pytest.raises(InputError, match="fit_every"):
         train_run(config, tmp_path / "run")
+
+
+def _checkpoints(run_dir: Path) -> int:
+    with sqlite3.connect(run_dir / "checkpoints.sqlite") as db:
+        return int(db.execute("select count(*) from checkpoints").fetchone()[0])
+
+
+def test_finished_runs_drop_their_student_states_and_reread_without_training(tiny: Path, tmp_path: Path) -> None:
+    base = RunConfig(steps=2, student=f"hf:{tiny}", eval_every=2, save_every=1, skills=("add-1d", "sub-1d"),
+                     reflect_every=0, export=False,
+                     agents=AgentConfig(batch_size=2, samples=2, eval_size=2, max_tokens=6, skills_k=0, crew=False))
+    bench = BenchConfig(teachers=("random",), seeds=1, base=base)
+    first = run_curriculum_bench(bench, tmp_path)
+    run_dir = tmp_path / "random-s0"
+    assert (run_dir / "report.md").is_file() and not (run_dir / "student").exists()
+    written = _checkpoints(run_dir)
+    again = run_curriculum_bench(bench, tmp_path)
+    assert _checkpoints(run_dir) == written  # nothing replayed
+    assert again["teachers"] == first["teachers"]
