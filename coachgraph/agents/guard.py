@@ -27,6 +27,9 @@ _UNITS = {w: i for i, w in enumerate(
 _TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _NUMBER_WORDS = set(_UNITS) | set(_TENS) | set(_SCALES)
+_GLUED = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+"""Where a word and a digit meet: a number in digits ends any run of number words."""
+_TOKEN = re.compile(r"[A-Za-z]+|\d+")
 MASK = "?"
 
 
@@ -106,6 +109,10 @@ class AnswerGuard:
         return shown + self._close_run()
 
     def _piece(self, piece: str) -> str:
+        """One whitespace-delimited piece; digits glued to words (``hundred39twenty``) part them."""
+        return "".join(self._part(part) for part in _GLUED.split(piece) if part)
+
+    def _part(self, piece: str) -> str:
         core = piece.strip()
         if core and _number_word_piece(core) and (self._run or core.lower().strip(",.!?;:") != "and"):
             self._run.append(piece)
@@ -146,7 +153,7 @@ def guard_text(text: str, answer: str) -> GuardedText:
 
 def leaks_answer(text: str, answer: str) -> bool:
     """Whether `text` states `answer` anywhere, in digits or in number words (an independent check
-    of what the guard let through).
+    of what the guard let through). Digits end a run of number words, as they do for the guard.
 
     >>> leaks_answer("Try 45 + 37 again.", "82"), leaks_answer("It is eighty-two.", "82")
     (False, True)
@@ -156,10 +163,9 @@ def leaks_answer(text: str, answer: str) -> bool:
         return True
     if whole is None:
         return False
-    words = _WORD.findall(text)
     runs: list[list[str]] = []
     current: list[str] = []
-    for word in words:
+    for word in _TOKEN.findall(text):
         if word.lower() in _NUMBER_WORDS or (current and word.lower() == "and"):
             current.append(word)
         elif current:

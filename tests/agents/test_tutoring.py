@@ -71,6 +71,7 @@ def test_diagnosis_of_work_and_of_a_right_answer() -> None:
 @pytest.mark.parametrize(("text", "leaked"), [
     ("so 39 + 85 = 124.", True), ("It is one hundred and twenty-four!", True), ("$124", True), ("1,240", False),
     ("Try 9 + 5 first.", False), ("124.5 is close", False), ("twelve and four", False),
+    ("one hundred twenty-four39", True), ("one hundred39twenty-four", False), ("x124y", True),
 ])
 def test_leak_check(text: str, leaked: bool) -> None:
     assert leaks_answer(text, "124") is leaked
