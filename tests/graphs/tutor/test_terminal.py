@@ -28,7 +28,10 @@ def _spawn(tmp_path: Path) -> pexpect.spawn:
     env = {**os.environ, "TERM": "dumb", "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
     args = ["-m", "coachgraph.cli.main", "tutor", "--learner", "ada", "--session", "t1", "--db",
             str(tmp_path / "tutor.sqlite"), "--library", str(tmp_path / "skills"), "--target", "add-2d"]
-    return pexpect.spawn(sys.executable, args, env=env, encoding="utf-8", timeout=300, dimensions=(60, 200))
+    # Ctrl-C as in a user's terminal, even where the tests themselves run with SIGINT ignored
+    # (a background job of a non-interactive shell): an ignored signal would pass to the child.
+    return pexpect.spawn(sys.executable, args, env=env, encoding="utf-8", timeout=300, dimensions=(60, 200),
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _view(tmp_path: Path) -> SessionView:
