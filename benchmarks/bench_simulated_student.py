@@ -6,7 +6,9 @@ learner seed s with teacher seed s, so seeds pair across teachers (same per-skil
 rates). Per teacher: the final true accuracy (the mean over skills of each skill's success
 probability) with its 95% interval over seeds, the paired difference to the first teacher listed,
 skills at or above `--mastery`, and the steps until the mean true accuracy first reaches
-`--target`. A development aid for tuning teachers before runs on the real student.
+`--target`. `--scored` takes the mean over some skills only and `--initial` sets where the
+learner starts, so a run can mirror a comparison on the real student. A development aid for
+tuning teachers before runs on the real student.
 
     python benchmarks/bench_simulated_student.py --seeds 30 --json bench-out/simulated.json
 """
@@ -46,7 +48,8 @@ def run_variant(variant: Variant, learner: LearnerConfig, args: argparse.Namespa
         teacher = make_teacher(variant.spec, TaskSpace.of(skills), seed=seed, configs=configs)
         history = run_simulation(teacher, SimulatedLearner(graph, learner, seed=seed),
                                  args.steps, args.batch, args.samples)
-        curves.append([statistics.fmean(h.values()) for h in history])
+        scored = args.scored or tuple(history[0])
+        curves.append([statistics.fmean(h[k] for k in scored) for h in history])
         finals.append(history[-1])
         mastered.append(sum(p >= args.mastery for p in history[-1].values()))
     return {"teacher": variant.label, "settings": variant.settings(), "curves": curves,
@@ -75,7 +78,8 @@ def _fmt(interval: tuple[float, float, float] | None, digits: int = 3) -> str:
 def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     """A markdown table with one row per teacher."""
     first = results[0]["teacher"]
-    print(f"| teacher | final true accuracy (mean [95% CI]) | paired vs {first} | "
+    over = ", ".join(args.scored) if args.scored else "every skill"
+    print(f"| teacher | final true accuracy over {over} (mean [95% CI]) | paired vs {first} | "
           f"skills >= {args.mastery} of {len(args.skills or SKILLS)} | steps to {args.target} (seeds reaching) |")
     print("|---|---|---|---|---|")
     for res in results:
@@ -83,6 +87,21 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
         print(f"| {res['teacher']} | {_fmt(s['final'])} | {_fmt(s['paired_vs_reference'])} | "
               f"{_fmt(s['mastered'], 1)} | {_fmt(s['steps_to_target'], 0)} "
               f"({s['reached']}/{args.seeds}) |")
+
+
+def _competences(text: str) -> dict[str, float]:
+    """``add-1d=0.5,sub-1d=0.15`` as a mapping; each value must lie in [0, 1]."""
+    out: dict[str, float] = {}
+    for item in (i for i in text.split(",") if i.strip()):
+        skill, _, value = item.partition("=")
+        try:
+            competence = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r} is not SKILL=VALUE") from None
+        if not 0.0 <= competence <= 1.0:
+            raise argparse.ArgumentTypeError(f"competence of {skill.strip()!r} must lie in [0, 1], got {competence}")
+        out[skill.strip()] = competence
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -101,10 +120,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skills", type=lambda text: tuple(s for s in text.split(",") if s), default=(),
                         help="comma-separated skills (default: all twelve); prerequisites outside "
                              "them are replaced by their nearest ones inside")
+    parser.add_argument("--scored", type=lambda text: tuple(s for s in text.split(",") if s), default=(),
+                        help="comma-separated skills the accuracy is the mean of (default: every skill)")
+    parser.add_argument("--initial", type=_competences, default=None,
+                        help="starting competence as SKILL=VALUE,... (default: one-digit facts 0.9, 0.8, 0.7)")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     args = parser.parse_args(argv)
-    learner = LearnerConfig(initial={s: c for s, c in INITIAL.items() if s in (args.skills or SKILLS)},
-                            signal=args.signal)
+    skills = args.skills or SKILLS
+    unknown = [s for s in (*args.scored, *(args.initial or {})) if s not in skills]
+    if unknown:
+        parser.error(f"skill {unknown[0]!r} is not simulated; skills: {', '.join(skills)}")
+    initial = INITIAL if args.initial is None else args.initial
+    learner = LearnerConfig(initial={s: c for s, c in initial.items() if s in skills}, signal=args.signal)
     variants = [parse_variant(t) for t in args.teachers.split(",") if t.strip()]
     results = [run_variant(v, learner, args) for v in variants]
     for res in results:
