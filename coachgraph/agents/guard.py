@@ -27,9 +27,11 @@ _UNITS = {w: i for i, w in enumerate(
 _TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _NUMBER_WORDS = set(_UNITS) | set(_TENS) | set(_SCALES)
-_GLUED = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
-"""Where a word and a digit meet: a number in digits ends any run of number words."""
-_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+_PARTS = re.compile(r"(?<=[A-Za-z])(?=[^A-Za-z])|(?<=[^A-Za-z])(?=[A-Za-z])|(?=\?)|(?<=\?)")
+"""Where a word begins or ends, and around each ``?``: the guard reads a piece part by part, so
+that a run of number words ends exactly where `leaks_answer` ends it (a number in digits or a
+masked one ends it, so masking ``124`` in ``hundred124twenty`` cannot join the words around it)."""
+_TOKEN = re.compile(r"[A-Za-z]+|\d+|\?")
 MASK = "?"
 
 
@@ -61,10 +63,18 @@ def _answer_key(answer: str) -> tuple[str | None, int | None]:
     return key, whole
 
 
-def _number_word_piece(core: str) -> bool:
-    words = _WORD.findall(core)
-    stripped = re.sub(r"[A-Za-z\-]", "", core)
-    return bool(words) and all(w.lower() in _NUMBER_WORDS | {"and"} for w in words) and stripped in {"", ",", ".", "!", "?", ";", ":"}
+def _joins_run(core: str, open_run: bool) -> bool:
+    """Whether a part (a word, or what lies between words, without surrounding whitespace)
+    belongs to a run of number words: a number word, or whitespace and symbols between number
+    words, but never a digit or a ``?``; ``and`` only continues a run."""
+    if MASK in core or any(c.isdigit() for c in core):
+        return False
+    words = [w.lower() for w in _WORD.findall(core)]
+    if not words:
+        return open_run
+    if not all(w in _NUMBER_WORDS or w == "and" for w in words):
+        return False
+    return open_run or any(w != "and" for w in words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,15 +119,15 @@ class AnswerGuard:
         return shown + self._close_run()
 
     def _piece(self, piece: str) -> str:
-        """One whitespace-delimited piece; digits glued to words (``hundred39twenty``) part them."""
-        return "".join(self._part(part) for part in _GLUED.split(piece) if part)
+        """One whitespace-delimited piece, read part by part (see `_PARTS`)."""
+        return "".join(self._part(part) for part in _PARTS.split(piece) if part)
 
-    def _part(self, piece: str) -> str:
-        core = piece.strip()
-        if core and _number_word_piece(core) and (self._run or core.lower().strip(",.!?;:") != "and"):
-            self._run.append(piece)
+    def _part(self, part: str) -> str:
+        core = part.strip()
+        if _joins_run(core, bool(self._run)):
+            self._run.append(part)
             return ""
-        return self._close_run() + self._redact(piece)
+        return self._close_run() + self._redact(part)
 
     def _close_run(self) -> str:
         if not self._run:
@@ -153,7 +163,8 @@ def guard_text(text: str, answer: str) -> GuardedText:
 
 def leaks_answer(text: str, answer: str) -> bool:
     """Whether `text` states `answer` anywhere, in digits or in number words (an independent check
-    of what the guard let through). Digits end a run of number words, as they do for the guard.
+    of what the guard let through). As for the guard, a run of number words ends at a digit, a
+    ``?`` or a word that is not a number word, and nothing else.
 
     >>> leaks_answer("Try 45 + 37 again.", "82"), leaks_answer("It is eighty-two.", "82")
     (False, True)

@@ -72,6 +72,7 @@ def test_diagnosis_of_work_and_of_a_right_answer() -> None:
     ("so 39 + 85 = 124.", True), ("It is one hundred and twenty-four!", True), ("$124", True), ("1,240", False),
     ("Try 9 + 5 first.", False), ("124.5 is close", False), ("twelve and four", False),
     ("one hundred twenty-four39", True), ("one hundred39twenty-four", False), ("x124y", True),
+    ("one hundred= twenty-four", True), ("one hundred, twenty-four", True), ("and twenty-four; one hundred", False),
 ])
 def test_leak_check(text: str, leaked: bool) -> None:
     assert leaks_answer(text, "124") is leaked
@@ -80,7 +81,8 @@ def test_leak_check(text: str, leaked: bool) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(["So ", "39", " + 85 ", "= ", "1", "2", "4", ". ", "one hundred", " and ",
-                                 "twenty", "-four", "! ", "\n", "Try again"]), max_size=25),
+                                 "twenty", "-four", "! ", "\n", "Try again", "?", "$", "(", ")", "x", "thousand",
+                                 "124", ",", "-", ".5"]), max_size=25),
        st.data())
 def test_the_stream_guard_lets_no_answer_through_on_any_chunking(parts: list[str], data: st.DataObject) -> None:
     text = "".join(parts)
