@@ -6,16 +6,17 @@ included as a caller), the sizes of teams, and which task words came with which 
 teams and tasks of the traces themselves are kept too, so that a query can look up the teams of
 the most similar past tasks (their vectors live beside them, see `TeamHistory`). Members and
 edges are also counted per root label (what the calling tree's root is, `trace_root`): the
-caller that runs a team says much of which team it runs. Where a trace states the order its
-members were first called, each member's relative place in it is summed, so that a recommended
-team's members can be put in the order such teams called them.
+caller that runs a team says much of which team it runs. Where a trace that did not fail states
+the order its members were first called, each member's relative place in it is summed, so that a
+recommended team's members can be put in the order such teams called them when they worked (a
+calculator handed a word problem before the parser fails, and that order is no model to follow).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
@@ -70,7 +71,8 @@ class TeamStats:
         return max(self.sizes, default=1)
 
     def mean_place(self, member: str) -> float:
-        """The member's mean relative place in the call order of its training teams (0.5 unknown).
+        """The member's mean relative place in the call order of its training teams that did not fail
+        (0.5 unknown).
 
         >>> stats = build_team_stats([])
         >>> _add(stats, TeamStructure(frozenset("ab"), frozenset(), ("b", "a")), "", "")
@@ -93,9 +95,9 @@ def trace_root(tree: CallTree) -> str:
     return roots[0] if roots else ""
 
 
-def _add(stats: TeamStats, team: TeamStructure, task: str, root: str) -> None:
+def _add(stats: TeamStats, team: TeamStructure, task: str, root: str, order_counts: bool = True) -> None:
     stats.n_traces += 1
-    stats.teams.append(team)
+    stats.teams.append(team if order_counts else replace(team, order=()))  # saved and reloaded alike
     stats.tasks.append(task)
     stats.root_labels.append(root)
     members = sorted(team.members)
@@ -108,7 +110,7 @@ def _add(stats: TeamStats, team: TeamStructure, task: str, root: str) -> None:
     stats.calls_out.update({a for a, _ in team.edges})
     stats.called_in.update({b for a, b in team.edges if a != ENTRY})
     stats.sizes[len(members)] += 1
-    if len(team.order) >= 2:
+    if order_counts and len(team.order) >= 2:
         last = len(team.order) - 1
         for i, m in enumerate(team.order):
             stats.place[m] += i / last
@@ -124,7 +126,7 @@ def build_team_stats(trees: Iterable[CallTree]) -> TeamStats:
     for tree in trees:
         team = team_structure(tree)
         if team.members:
-            _add(stats, team, task_text(tree), trace_root(tree))
+            _add(stats, team, task_text(tree), trace_root(tree), order_counts=tree.success is not False)
     return stats
 
 

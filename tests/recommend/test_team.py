@@ -21,7 +21,12 @@ from coachgraph.recommend.structure import ENTRY, team_structure
 from coachgraph.recommend.supervisor import build_supervisor
 from coachgraph.recommend.team import Team, TeamConfig
 from coachgraph.recommend.teamfit import fit_team_model, team_query
-from coachgraph.recommend.teamrec import TeamQuery, recommend_team
+from coachgraph.recommend.teamrec import TeamQuery, call_order, recommend_team
+from coachgraph.recommend.teamstats import (
+    build_team_stats,
+    team_stats_from_dict,
+    team_stats_to_dict,
+)
 from tests.fakes import HashEmbeddings
 from tests.recommend._trees import EMB, FAST, PLANS, make_store, make_tree
 
@@ -129,3 +134,22 @@ def test_supervisor_runs_members_in_call_order(fitted: Recommender) -> None:
     members = {name: (lambda state, n=name: {"messages": [n]}) for name in team.names}
     out = build_supervisor(team, members).compile().invoke({"task": WEATHER, "messages": []})
     assert out["messages"] == ["planner", "geocode", "weather_api"]
+
+
+def _ordered_tree(trace_id: str, order: tuple[str, ...], success: bool) -> CallTree:
+    nodes = [CallNode(id="r", trace_id=trace_id, kind="chain", name="team")]
+    nodes += [CallNode(id=m, parent_id="r", trace_id=trace_id, kind="agent", agent=m) for m in order]
+    return CallTree(trace_id=trace_id, nodes=nodes, task="Leo had 52 marbles", success=success)
+
+
+def test_members_are_ordered_as_the_teams_that_worked_called_them() -> None:
+    """Two runs that handed the word problem to the calculator first failed, one that parsed it
+    first worked: the parser comes first, also in statistics saved and read back."""
+    trees = [_ordered_tree("f1", ("calc", "parser"), False), _ordered_tree("f2", ("calc", "parser"), False),
+             _ordered_tree("ok", ("parser", "calc"), True)]
+    stats = build_team_stats(trees)
+    edges = [(ENTRY, "calc"), (ENTRY, "parser")]
+    assert call_order(["calc", "parser"], edges, stats) == ["parser", "calc"]
+    reread = team_stats_from_dict(team_stats_to_dict(stats))
+    assert call_order(["calc", "parser"], edges, reread) == ["parser", "calc"]
+    assert stats.member["calc"] == reread.member["calc"] == 3
