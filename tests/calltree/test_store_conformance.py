@@ -172,16 +172,22 @@ def test_readers_never_see_half_a_trace(tmp_path: Path) -> None:
     writer = SQLiteCallTreeStore(path)
     seen: list[int] = []
     done = threading.Event()
+    reading = threading.Barrier(3)  # the writer starts once both readers have read (a busy machine may be slow to start them)
 
     def read() -> None:
         with SQLiteCallTreeStore(path) as reader:
-            while not done.is_set():
+            first = True
+            while first or not done.is_set():
                 tree = reader.get_tree("t")
                 seen.append(len(tree.nodes) if tree else 0)
+                if first:
+                    reading.wait(timeout=60)
+                    first = False
 
     readers = [threading.Thread(target=read) for _ in range(2)]
     for thread in readers:
         thread.start()
+    reading.wait(timeout=60)
     for i in range(60):
         tree = sample_tree("t")
         tree.nodes = tree.nodes[: 2 + i % 3]
