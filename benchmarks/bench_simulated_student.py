@@ -89,6 +89,11 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
               f"({s['reached']}/{args.seeds}) |")
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """A comma-separated list of skills."""
+    return tuple(s for s in text.split(",") if s)
+
+
 def _competences(text: str) -> dict[str, float]:
     """``add-1d=0.5,sub-1d=0.15`` as a mapping; each value must lie in [0, 1]."""
     out: dict[str, float] = {}
@@ -117,10 +122,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--target", type=float, default=0.6, help="mean true accuracy to reach")
     parser.add_argument("--mastery", type=float, default=0.8, help="accuracy of a mastered skill")
     parser.add_argument("--signal", default="correct", help="what answers teach: correct, contrast")
-    parser.add_argument("--skills", type=lambda text: tuple(s for s in text.split(",") if s), default=(),
+    parser.add_argument("--skills", type=_names, default=(),
                         help="comma-separated skills (default: all twelve); prerequisites outside "
                              "them are replaced by their nearest ones inside")
-    parser.add_argument("--scored", type=lambda text: tuple(s for s in text.split(",") if s), default=(),
+    parser.add_argument("--scored", type=_names, default=(),
                         help="comma-separated skills the accuracy is the mean of (default: every skill)")
     parser.add_argument("--initial", type=_competences, default=None,
                         help="starting competence as SKILL=VALUE,... (default: one-digit facts 0.9, 0.8, 0.7)")

@@ -95,9 +95,9 @@ def trace_root(tree: CallTree) -> str:
     return roots[0] if roots else ""
 
 
-def _add(stats: TeamStats, team: TeamStructure, task: str, root: str, order_counts: bool = True) -> None:
+def _add(stats: TeamStats, team: TeamStructure, task: str, root: str) -> None:
     stats.n_traces += 1
-    stats.teams.append(team if order_counts else replace(team, order=()))  # saved and reloaded alike
+    stats.teams.append(team)
     stats.tasks.append(task)
     stats.root_labels.append(root)
     members = sorted(team.members)
@@ -110,7 +110,7 @@ def _add(stats: TeamStats, team: TeamStructure, task: str, root: str, order_coun
     stats.calls_out.update({a for a, _ in team.edges})
     stats.called_in.update({b for a, b in team.edges if a != ENTRY})
     stats.sizes[len(members)] += 1
-    if order_counts and len(team.order) >= 2:
+    if len(team.order) >= 2:
         last = len(team.order) - 1
         for i, m in enumerate(team.order):
             stats.place[m] += i / last
@@ -125,8 +125,10 @@ def build_team_stats(trees: Iterable[CallTree]) -> TeamStats:
     stats = TeamStats()
     for tree in trees:
         team = team_structure(tree)
+        if tree.success is False:
+            team = replace(team, order=())  # a failed run's order is no model (and is saved without it)
         if team.members:
-            _add(stats, team, task_text(tree), trace_root(tree), order_counts=tree.success is not False)
+            _add(stats, team, task_text(tree), trace_root(tree))
     return stats
 
 

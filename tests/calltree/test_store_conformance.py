@@ -172,17 +172,19 @@ def test_readers_never_see_half_a_trace(tmp_path: Path) -> None:
     writer = SQLiteCallTreeStore(path)
     seen: list[int] = []
     done = threading.Event()
-    reading = threading.Barrier(3)  # the writer starts once both readers have read (a busy machine may be slow to start them)
+    reading = threading.Barrier(3)
+    """The writer starts once both readers have read: a busy machine may be slow to start them."""
 
     def read() -> None:
         with SQLiteCallTreeStore(path) as reader:
-            first = True
-            while first or not done.is_set():
+            def look() -> None:
                 tree = reader.get_tree("t")
                 seen.append(len(tree.nodes) if tree else 0)
-                if first:
-                    reading.wait(timeout=60)
-                    first = False
+
+            look()
+            reading.wait(timeout=60)
+            while not done.is_set():
+                look()
 
     readers = [threading.Thread(target=read) for _ in range(2)]
     for thread in readers:

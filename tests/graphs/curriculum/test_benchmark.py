@@ -4,6 +4,7 @@ and the untrained accuracy measured once for all runs."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -169,7 +170,7 @@ def test_an_unknown_teacher_option_is_rejected_before_training(tiny: Path, tmp_p
 
 
 def _checkpoints(run_dir: Path) -> int:
-    with sqlite3.connect(run_dir / "checkpoints.sqlite") as db:
+    with closing(sqlite3.connect(run_dir / "checkpoints.sqlite")) as db:
         return int(db.execute("select count(*) from checkpoints").fetchone()[0])
 
 
