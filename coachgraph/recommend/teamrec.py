@@ -222,8 +222,11 @@ def decode_index(teams: Sequence[Sequence[str]], scores: np.ndarray, how: str) -
 
 def call_order(members: Sequence[str], edges: Iterable[tuple[str, str]], stats: TeamStats) -> list[str]:
     """`members` in the order to call them: every caller before its callees, and among members
-    the edges leave unordered (siblings under one supervisor), the earlier place such members
-    held in the call order of training teams (`TeamStats.mean_place`) first.
+    the edges leave unordered (siblings under one supervisor), the one called before the others
+    most often in training teams that worked (`TeamStats.lead`) first, then the one with the
+    earlier mean place in such teams (`TeamStats.mean_place`): a parser that comes first with the
+    calculator is not put after it because the calculator also comes first in teams without the
+    parser.
 
     >>> from coachgraph.recommend.teamstats import build_team_stats
     >>> stats = build_team_stats([])
@@ -232,13 +235,17 @@ def call_order(members: Sequence[str], edges: Iterable[tuple[str, str]], stats: 
     >>> stats.place["calc"], stats.ordered["calc"], stats.ordered["parser"] = 1.0, 1, 1
     >>> call_order(["calc", "parser"], [(ENTRY, "calc"), (ENTRY, "parser")], stats)
     ['parser', 'calc']
+    >>> stats.place["parser"], stats.ordered["parser"], stats.ordered["calc"] = 2.0, 3, 3
+    >>> stats.precedes[("parser", "calc")] = 1
+    >>> call_order(["calc", "parser"], [(ENTRY, "calc"), (ENTRY, "parser")], stats)
+    ['parser', 'calc']
     >>> call_order(["calc", "parser"], [("calc", "parser")], stats)
     ['calc', 'parser']
     """
     graph = nx.DiGraph()
     graph.add_nodes_from(members)
     graph.add_edges_from((a, b) for a, b in edges if a in graph and b in graph and a != b)
-    key = {m: (stats.mean_place(m), i) for i, m in enumerate(members)}
+    key = {m: (-stats.lead(m, members), stats.mean_place(m), i) for i, m in enumerate(members)}
     try:
         return list(nx.lexicographical_topological_sort(graph, key=key.__getitem__))
     except nx.NetworkXUnfeasible:

@@ -7,9 +7,10 @@ teams and tasks of the traces themselves are kept too, so that a query can look 
 the most similar past tasks (their vectors live beside them, see `TeamHistory`). Members and
 edges are also counted per root label (what the calling tree's root is, `trace_root`): the
 caller that runs a team says much of which team it runs. Where a trace that did not fail states
-the order its members were first called, each member's relative place in it is summed, so that a
-recommended team's members can be put in the order such teams called them when they worked (a
-calculator handed a word problem before the parser fails, and that order is no model to follow).
+the order its members were first called, each ordered pair of members and each member's relative
+place in it are counted, so that a recommended team's members can be put in the order such teams
+called them when they worked (a calculator handed a word problem before the parser fails, and that
+order is no model to follow).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class TeamStats:
     """Sum over ordered teams of the member's relative place in the call order (0 first, 1 last)."""
     ordered: Counter[str] = field(default_factory=Counter)
     """Teams with a call order of two or more members that hold the member."""
+    precedes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Teams with a call order in which the first member of the pair was called before the second."""
     teams: list[TeamStructure] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
     root_labels: list[str] = field(default_factory=list)
@@ -81,6 +84,17 @@ class TeamStats:
         """
         seen = self.ordered.get(member, 0)
         return self.place[member] / seen if seen else 0.5
+
+    def lead(self, member: str, others: Iterable[str]) -> int:
+        """How many more times `member` was called before than after each of `others`, summed over
+        the ordered training teams that held both: its standing among exactly these members.
+
+        >>> stats = build_team_stats([])
+        >>> _add(stats, TeamStructure(frozenset("abc"), frozenset(), ("b", "a", "c")), "", "")
+        >>> stats.lead("a", "bc"), stats.lead("b", "ac"), stats.lead("a", "b")
+        (0, 2, -1)
+        """
+        return sum(self.precedes[(member, o)] - self.precedes[(o, member)] for o in others if o != member)
 
     def pair_count(self, a: str, b: str) -> int:
         """Teams holding both `a` and `b` (for `ENTRY`: teams holding the other)."""
@@ -115,6 +129,7 @@ def _add(stats: TeamStats, team: TeamStructure, task: str, root: str) -> None:
         for i, m in enumerate(team.order):
             stats.place[m] += i / last
             stats.ordered[m] += 1
+        stats.precedes.update(combinations(team.order, 2))
     words = task_words(task)
     stats.words.update(words)
     stats.word_member.update((w, m) for w in words for m in members)

@@ -153,3 +153,18 @@ def test_members_are_ordered_as_the_teams_that_worked_called_them() -> None:
     reread = team_stats_from_dict(team_stats_to_dict(stats))
     assert call_order(["calc", "parser"], edges, reread) == ["parser", "calc"]
     assert stats.member["calc"] == reread.member["calc"] == 3
+
+
+def test_members_are_ordered_by_how_they_came_with_each_other() -> None:
+    """The calculator comes first in its teams with a checker, the parser last in its teams with a
+    reader, and the one team with both called the parser first: a recommended parser-and-calculator
+    team starts with the parser, though the calculator's mean place over all its teams is earlier,
+    also in statistics read back."""
+    trees = [_ordered_tree(f"c{i}", ("calc", "checker"), True) for i in range(3)]
+    trees += [_ordered_tree(f"r{i}", ("reader", "parser"), True) for i in range(3)]
+    trees.append(_ordered_tree("p", ("parser", "calc"), True))
+    stats = build_team_stats(trees)
+    assert (stats.mean_place("calc"), stats.mean_place("parser")) == (0.25, 0.75)
+    edges = [(ENTRY, "calc"), (ENTRY, "parser")]
+    for known in (stats, team_stats_from_dict(team_stats_to_dict(stats))):
+        assert call_order(["calc", "parser"], edges, known) == ["parser", "calc"]

@@ -84,17 +84,22 @@ class OrchestrateConfig(BaseModel):
 
 
 def run_id_of(config: OrchestrateConfig) -> str:
-    """The run id of a run with these settings: policy, seed and a digest of the whole config.
+    """The run id of a run with these settings: policy, seed and a digest of the whole config, in
+    which a pool file counts by its contents, not by where it lies.
 
     The teams' trace ids derive from it, and the recommender reads traces in trace-id order, so
-    two runs with the same settings choose the same teams and train the same models.
+    two runs with the same settings choose the same teams and train the same models, also when
+    each reads its own copy of one pool file.
 
     >>> run_id_of(OrchestrateConfig(seed=3)) == run_id_of(OrchestrateConfig(seed=3)) != run_id_of(OrchestrateConfig())
     True
     >>> run_id_of(OrchestrateConfig()).startswith("orchestrate-learned-s0-")
     True
     """
-    digest = hashlib.sha256(json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    settings = config.model_dump(mode="json")
+    if config.pool is not None and Path(config.pool).is_file():
+        settings["pool"] = hashlib.sha256(Path(config.pool).read_bytes()).hexdigest()
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     return f"orchestrate-{config.policy}-s{config.seed}-{digest[:8]}"
 
 

@@ -11,6 +11,7 @@ import pytest
 from coachgraph.calltree.stores import open_store
 from coachgraph.errors import ConfigError, InputError
 from coachgraph.graphs.orchestrate import OrchestrateConfig, orchestrate_run
+from coachgraph.graphs.orchestrate.config import run_id_of
 from coachgraph.graphs.orchestrate.traces import SOURCE
 
 
@@ -61,3 +62,15 @@ def test_corpora_are_copied_in_and_a_missing_one_is_named(tmp_path: Path, small_
     assert [(r["after_tasks"], r["traces"]) for r in second.retrains] == [(0, 4), (4, 8)]
     with pytest.raises(InputError, match="no calling-tree store there"):
         orchestrate_run(small_config.model_copy(update={"corpora": (str(tmp_path / "nope.sqlite"),)}), tmp_path / "third")
+
+
+def test_copies_of_one_pool_file_give_one_run_id_and_another_pool_another(tmp_path: Path) -> None:
+    """The run id (and so every trace id and the recommender's validation split) follows what the
+    pool file says, not the folder it lies in."""
+    pool = "schema_version: 1\nname: mine\nmembers:\n  - name: calculator\n    tool: coachgraph.agents.marketplace:calculator\n    cost: 0.3\n"
+    first, second, other = tmp_path / "a" / "pool.yaml", tmp_path / "b" / "pool.yaml", tmp_path / "c" / "pool.yaml"
+    for path, body in ((first, pool), (second, pool), (other, pool.replace("cost: 0.3", "cost: 0.4", 1))):
+        path.parent.mkdir()
+        path.write_text(body, encoding="utf-8")
+    ids = [run_id_of(OrchestrateConfig(pool=str(p))) for p in (first, second, other)]
+    assert ids[0] == ids[1] != ids[2]
