@@ -42,7 +42,8 @@ def run_variant(variant: Variant, learner: LearnerConfig, args: argparse.Namespa
     """Every seed's accuracy curve and final per-skill accuracy."""
     skills = args.skills or SKILLS
     graph = prerequisites_within(PREREQUISITES, skills)
-    configs = {"prereq-gate": {"prerequisites": graph}, **variant.configs}
+    configs = {"prereq-gate": {"prerequisites": graph}, "goal": {"prerequisites": graph, "goals": args.scored},
+               **variant.configs}
     curves, finals, mastered, started = [], [], [], time.perf_counter()
     for seed in range(args.seeds):
         teacher = make_teacher(variant.spec, TaskSpace.of(skills), seed=seed, configs=configs)

@@ -245,8 +245,10 @@ def bench_recommend(
     epochs: Annotated[int, typer.Option(min=1, help="Training epochs of the learned methods.")] = 12,
     methods: Annotated[str | None, typer.Option(help="Agent-level methods, comma-separated (default: all); "
                                                      f"{LEARNED} always runs, the system level needs it.")] = None,
+    folds: Annotated[int, typer.Option(min=1, help="1: one 80/20 split; K: K folds, each trace tested once "
+                                                   "and every figure over all of them (K times the training).")] = 1,
 ) -> None:
-    """Every recommender method on the same 80/20 trace split: agent and system level."""
+    """Every recommender method on the same held-out traces (an 80/20 split or K folds): agent and system level."""
     _single_threaded()  # latency is measured as served; training batches are small
     chosen = _methods(methods)
     with tempfile.TemporaryDirectory() as scratch:
@@ -257,7 +259,7 @@ def bench_recommend(
             settings = Settings.from_env()
             config = RecommenderConfig(train=ScorerTrainConfig(epochs=epochs, seed=seed), seed=seed)
             result = run_benchmark(opened, load_embeddings(settings.default_embeddings), config, seed,
-                                   model_dir(location, settings.cache), chosen)
+                                   model_dir(location, settings.cache), chosen, folds)
     table = markdown_table(result)
     console.print(table)
     if json_out is not None:

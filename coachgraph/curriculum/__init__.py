@@ -19,6 +19,7 @@ from coachgraph.curriculum.export import (
     trl_records,
 )
 from coachgraph.curriculum.gating import GateConfig, PrerequisiteGate
+from coachgraph.curriculum.goals import GoalConfig, GoalDirected
 from coachgraph.curriculum.horizon import HorizonConfig, HorizonStages
 from coachgraph.curriculum.irt import IRTConfig, IRTTeacher
 from coachgraph.curriculum.ladder import FormatLadder, LadderConfig
@@ -47,6 +48,8 @@ __all__ = (
     "CovarGMMTeacher",
     "FormatLadder",
     "GateConfig",
+    "GoalConfig",
+    "GoalDirected",
     "HorizonConfig",
     "HorizonStages",
     "IRTConfig",

@@ -1,7 +1,8 @@
 """Offline evaluation: every method on the same held-out decisions and traces.
 
-Traces are split 80/20 with a fixed seed; statistics, vocabulary and every model come from the
-training traces only. Agent level: Top-1, Top-3, MRR and NDCG@10, with ties between scores
+Traces are split 80/20 with a fixed seed, or into K folds of which each is held out once (a
+cross-validation: every trace is tested once, so intervals rest on every trace, not a fifth of
+them); statistics, vocabulary and every model come from the training traces of a split only. Agent level: Top-1, Top-3, MRR and NDCG@10, with ties between scores
 counted in expectation (a random tie-break), a chosen item that retrieval missed counting as a
 miss, and 95% bootstrap intervals; the learned scorer's margin over every other method comes
 with a paired interval; the same figures for the decisions made at handoffs alone (which agent a
@@ -25,14 +26,15 @@ from coachgraph.calltree.base import CallTreeStore
 from coachgraph.recommend.baselines import LEARNED, METHODS, Method
 from coachgraph.recommend.catalog import Catalog, catalog_from_store
 from coachgraph.recommend.context import HANDOFF, Example
-from coachgraph.recommend.evaluate_team import bootstrap, evaluate_teams, team_table
+from coachgraph.recommend.evaluate_team import bootstrap, summarise_teams, team_rows, team_table
 from coachgraph.recommend.fitting import encode_training, examples_from_store, item_vocab
 from coachgraph.recommend.recommender import Recommender, RecommenderConfig
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import build_stats
 from coachgraph.recommend.train import Encoded
 
-__all__ = ["AGENT_METRICS", "bootstrap", "encode_split", "markdown_table", "rank_metrics", "run_benchmark", "split_traces"]
+__all__ = ["AGENT_METRICS", "bootstrap", "encode_split", "fold_splits", "markdown_table", "rank_metrics", "run_benchmark",
+           "split_traces"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,19 @@ def split_traces(trace_ids: Sequence[str], seed: int = 0, train_share: float = 0
     random.Random(seed).shuffle(ids)
     cut = int(round(train_share * len(ids)))
     return sorted(ids[:cut]), sorted(ids[cut:])
+
+
+def fold_splits(trace_ids: Sequence[str], folds: int, seed: int = 0) -> list[tuple[list[str], list[str]]]:
+    """Shuffle trace ids with `seed`, cut them into `folds` parts of near-equal size, and give each
+    part as the test set once, the rest as its training set (both sorted).
+
+    >>> [(len(a), b) for a, b in fold_splits(["a", "b", "c", "d", "e"], 2, seed=1)]
+    [(2, ['b', 'c', 'e']), (3, ['a', 'd'])]
+    """
+    ids = sorted(trace_ids)
+    random.Random(seed).shuffle(ids)
+    parts = [sorted(ids[i::folds]) for i in range(folds)]
+    return [(sorted(i for j, p in enumerate(parts) if j != k for i in p), parts[k]) for k in range(folds)]
 
 
 def rank_metrics(scores: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
@@ -115,37 +130,53 @@ def encode_split(store: CallTreeStore, catalog: Catalog, train_ids: Sequence[str
 
 
 def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: RecommenderConfig | None = None,
-                  seed: int = 0, cache_dir: Path | None = None, methods: Sequence[str] | None = None) -> dict[str, Any]:
-    """Split, train every method on the training traces, and score all on the same test data."""
+                  seed: int = 0, cache_dir: Path | None = None, methods: Sequence[str] | None = None,
+                  folds: int = 1) -> dict[str, Any]:
+    """Split (80/20, or `folds` folds), train every method on each split's training traces, and
+    score all on the same test data; with folds, every figure pools the test data of all folds."""
     config = config or RecommenderConfig()
-    train_ids, test_ids = split_traces(store.trace_ids(), seed)
+    ids = store.trace_ids()
+    splits = [split_traces(ids, seed)] if folds <= 1 else fold_splits(ids, folds, seed)
     catalog = catalog_from_store(store, store.iter_trees(), embeddings, cache_dir)
     queries = cache_dir / "queries.npy" if cache_dir is not None else None
     if queries is not None:
         catalog.load_queries(queries)
-    rec, train_data, test_data, test_ex = encode_split(store, catalog, train_ids, test_ids, config)
-    if queries is not None:
-        catalog.save_queries(queries)
-    fitted: dict[str, Method] = {}
-    per: dict[str, dict[str, np.ndarray]] = {}
-    for name in methods or list(METHODS):
-        method = METHODS[name](config)
-        start = time.perf_counter()
-        method.fit(train_data, len(rec.vocab) + 1)
-        logger.info("%s trained in %.1f s", name, time.perf_counter() - start)
-        fitted[name] = method
-        per[name] = rank_metrics(method.scores(test_data), test_data.targets)
-    rec.model = getattr(fitted.get(LEARNED), "model", rec.model)
-    system = evaluate_teams(rec, store, train_ids, test_ids, seed)
-    handoffs = np.array([ex.context.parent.startswith(HANDOFF) for ex in test_ex], bool)
-    at_handoffs = {name: {m: v[handoffs] for m, v in p.items()} for name, p in per.items()} if handoffs.any() else {}
+    per_split, teams, handoffs, targets, test_ex, train_sizes = [], [], [], [], [], []
+    latency: dict[str, float] = {}
+    for train_ids, test_ids in splits:
+        rec, train_data, test_data, examples = encode_split(store, catalog, train_ids, test_ids, config)
+        if queries is not None:
+            catalog.save_queries(queries)
+        fitted: dict[str, Method] = {}
+        per: dict[str, dict[str, np.ndarray]] = {}
+        for name in methods or list(METHODS):
+            method = METHODS[name](config)
+            start = time.perf_counter()
+            method.fit(train_data, len(rec.vocab) + 1)
+            logger.info("%s trained in %.1f s", name, time.perf_counter() - start)
+            fitted[name] = method
+            per[name] = rank_metrics(method.scores(test_data), test_data.targets)
+        rec.model = getattr(fitted.get(LEARNED), "model", rec.model)
+        teams.append(team_rows(rec, store, train_ids, test_ids, seed))
+        per_split.append(per)
+        handoffs.append(np.array([ex.context.parent.startswith(HANDOFF) for ex in examples], bool))
+        targets.append(test_data.targets)
+        train_sizes.append(len(train_data))
+        test_ex += examples
+        latency = latency or _latency(rec, examples)
+    per = {name: {m: np.concatenate([p[name][m] for p in per_split]) for m in AGENT_METRICS} for name in per_split[0]}
+    at = np.concatenate(handoffs)
+    at_handoffs = {name: {m: v[at] for m, v in p.items()} for name, p in per.items()} if at.any() else {}
+    target = np.concatenate(targets)
     return {"agent_level": {name: _summary(p, seed) for name, p in per.items()}, "margins": _margins(per, seed),
             "at_handoffs": {name: _summary(p, seed) for name, p in at_handoffs.items()},
             "margins_at_handoffs": _margins(at_handoffs, seed),
-            "system_level": system, "latency_ms": _latency(rec, test_ex),
-            "retrieval_recall": float((test_data.targets >= 0).mean()) if len(test_data) else 0.0,
-            "decisions": {"train": len(train_data), "test": len(test_data)},
-            "traces": {"train": len(train_ids), "test": len(test_ids)}}
+            "system_level": summarise_teams(teams, seed), "latency_ms": latency,
+            "retrieval_recall": float((target >= 0).mean()) if len(target) else 0.0,
+            "decisions": {"train": round(float(np.mean(train_sizes))), "test": len(test_ex)},
+            "traces": {"train": round(float(np.mean([len(a) for a, _ in splits]))),
+                       "test": sum(len(b) for _, b in splits)},
+            "folds": max(folds, 1)}
 
 
 def markdown_table(result: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,8 @@ from coachgraph.recommend.teamfit import (
     team_query,
 )
 
-__all__ = ["MARGIN_METRICS", "TEAM_METRICS", "bootstrap", "evaluate_teams", "team_metrics", "team_table"]
+__all__ = ["MARGIN_METRICS", "TEAM_METRICS", "TeamRows", "bootstrap", "evaluate_teams", "summarise_teams", "team_metrics",
+           "team_rows", "team_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,20 +73,26 @@ def _summary(rows: dict[str, np.ndarray], seed: int) -> dict[str, Any]:
     return out
 
 
-def evaluate_teams(rec: Recommender, store: CallTreeStore, train_ids: Sequence[str], test_ids: Sequence[str],
-                   seed: int = 0, methods: Sequence[str] | None = None) -> dict[str, Any]:
-    """Fit every team method on `train_ids` and score all on the test traces with a team.
+@dataclass(slots=True)
+class TeamRows:
+    """Every team method's metrics per test trace of one split, and the true teams' sizes."""
 
-    `rec` is the agent-level recommender fitted on the same training traces (its `coach` scorer
-    ranks for the `coach-top` baseline). A store whose traces hold no team of two or more
-    members gets ``{"skipped": reason}``.
-    """
+    per: dict[str, dict[str, np.ndarray]]
+    sizes: np.ndarray
+    train: int
+    test: int
+
+
+def team_rows(rec: Recommender, store: CallTreeStore, train_ids: Sequence[str], test_ids: Sequence[str],
+              seed: int = 0, methods: Sequence[str] | None = None) -> TeamRows | str:
+    """Fit every team method on `train_ids` and score each test trace with a team; a string says
+    why the split has nothing to score (`evaluate_teams` describes the rest)."""
     train = team_examples(store.iter_trees(train_ids))
     test = team_examples(store.iter_trees(test_ids))
     if not any(len(team_structure(t).members) >= 2 for t in [*train, *test]):
-        return {"skipped": "no trace has a team of two or more members"}
+        return "no trace has a team of two or more members"
     if not learns_teams(train) or not test:
-        return {"skipped": f"{len(train)} training and {len(test)} test traces with a team are too few"}
+        return f"{len(train)} training and {len(test)} test traces with a team are too few"
     fit = TeamFit(rec, store, train, history_of(rec, train), seed)
     queries = [team_query(store, t, rec.catalog.names()) for t in test]
     truths = [team_structure(t) for t in test]
@@ -96,10 +104,33 @@ def evaluate_teams(rec: Recommender, store: CallTreeStore, train_ids: Sequence[s
         rows = [team_metrics(p, t) for p, t in zip(method.predict(queries), truths, strict=True)]
         per[name] = {m: np.array([r[m] for r in rows]) for m in TEAM_METRICS}
         logger.info("team method %s fitted and evaluated in %.1f s", name, time.perf_counter() - start)
-    sizes = np.array([len(t.members) for t in truths], np.float64)
+    return TeamRows(per, np.array([len(t.members) for t in truths], np.float64), len(train), len(test))
+
+
+def summarise_teams(splits: Sequence[TeamRows | str], seed: int = 0) -> dict[str, Any]:
+    """The system-level result over the test traces of every split together (the folds of a
+    cross-validation each test other traces); ``{"skipped": reason}`` when no split scored any."""
+    scored = [s for s in splits if isinstance(s, TeamRows)]
+    if not scored:
+        return {"skipped": next((s for s in splits if isinstance(s, str)), "no split")}
+    per = {name: {m: np.concatenate([s.per[name][m] for s in scored]) for m in TEAM_METRICS} for name in scored[0].per}
+    sizes = np.concatenate([s.sizes for s in scored])
     return {"methods": {name: _summary(rows, seed) for name, rows in per.items()},
             "margins": _margins(per, seed), "true_size": float(sizes.mean()),
-            "multi_member_share": float((sizes >= 2).mean()), "traces": {"train": len(train), "test": len(test)}}
+            "multi_member_share": float((sizes >= 2).mean()),
+            "traces": {"train": round(float(np.mean([s.train for s in scored]))), "test": sum(s.test for s in scored)},
+            "splits": {"scored": len(scored), "skipped": len(splits) - len(scored)}}
+
+
+def evaluate_teams(rec: Recommender, store: CallTreeStore, train_ids: Sequence[str], test_ids: Sequence[str],
+                   seed: int = 0, methods: Sequence[str] | None = None) -> dict[str, Any]:
+    """Fit every team method on `train_ids` and score all on the test traces with a team.
+
+    `rec` is the agent-level recommender fitted on the same training traces (its `coach` scorer
+    ranks for the `coach-top` baseline). A store whose traces hold no team of two or more
+    members gets ``{"skipped": reason}``.
+    """
+    return summarise_teams([team_rows(rec, store, train_ids, test_ids, seed, methods)], seed)
 
 
 def _margins(per: dict[str, dict[str, np.ndarray]], seed: int) -> dict[str, Any]:

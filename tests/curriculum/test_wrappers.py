@@ -1,8 +1,15 @@
-"""Format ladder, horizon stages and prerequisite gating against hand-worked sequences."""
+"""Format ladder, horizon stages, prerequisite gating and goal-directed practice against hand-worked sequences."""
 
 from __future__ import annotations
 
-from coachgraph.curriculum import GateConfig, HorizonConfig, LadderConfig, TaskSpace, make_teacher
+from coachgraph.curriculum import (
+    GateConfig,
+    GoalConfig,
+    HorizonConfig,
+    LadderConfig,
+    TaskSpace,
+    make_teacher,
+)
 from tests.curriculum.helpers import outcome
 
 SPACE = TaskSpace.of(["a", "b", "c"])
@@ -75,3 +82,26 @@ def test_gate_moves_choices_of_armless_bases() -> None:
                            configs={"prereq-gate": GateConfig(prerequisites={"b": ("a",)},
                                                               mastered=("a",))})
     assert started.unlocked() == ["a", "b"]
+
+
+def test_goals_and_their_missing_prerequisites_are_practised_until_mastered() -> None:
+    """Goal c needs b, which needs a; d is no goal's prerequisite. The goal is open at once,
+    mastered prerequisites drop out, and once the goal is mastered it is practised alone."""
+    space = TaskSpace.of(["a", "b", "c", "d"])
+    cfg = GoalConfig(prerequisites={"b": ("a",), "c": ("b",)}, threshold=0.8, window=4, min_outcomes=3,
+                     goals=("c",))
+    goal = make_teacher("goal+random", space, seed=0, configs={"goal": cfg})
+    assert goal.unlocked() == ["a", "b", "c"]
+    assert {s.skill for s in goal.sample(60)} == {"a", "b", "c"}
+    goal.update([outcome("a", [1]), outcome("a", [1]), outcome("a", [0.5])])  # 0.833 >= 0.8: a mastered
+    assert goal.unlocked() == ["b", "c"]
+    goal.update([outcome("c", [1]), outcome("c", [1]), outcome("c", [0.25])])  # 0.75 < 0.8
+    assert goal.unlocked() == ["b", "c"]
+    goal.update([outcome("c", [1])])  # last four: 1, 1, 0.25, 1 = 0.8125: c mastered, b no longer needed
+    assert goal.unlocked() == ["c"] and {s.skill for s in goal.sample(20)} == {"c"}
+
+
+def test_without_goals_every_unmastered_skill_is_open() -> None:
+    goal = make_teacher("goal+sec", SPACE, seed=0, configs={"goal": GoalConfig(goals=("x",), mastered=("b",))})
+    assert goal.unlocked() == ["a", "c"]
+    assert {s.skill for s in goal.sample(40)} == {"a", "c"}

@@ -9,7 +9,7 @@ import numpy as np
 from coachgraph.calltree.schema import CallNode, CallTree, PoolEntry
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
 from coachgraph.recommend.catalog import catalog_from_store
-from coachgraph.recommend.evaluate import split_traces
+from coachgraph.recommend.evaluate import run_benchmark, split_traces
 from coachgraph.recommend.evaluate_team import TEAM_METRICS, evaluate_teams, team_table
 from coachgraph.recommend.fitting import fit_recommender
 from coachgraph.recommend.recommender import Recommender
@@ -60,3 +60,20 @@ def test_a_store_without_teams_of_two_is_skipped_with_the_reason(tmp_path: Path)
         result = evaluate_teams(rec, store, ids[:16], ids[16:])
     assert result == {"skipped": "no trace has a team of two or more members"}
     assert "skipped (no trace has a team" in team_table(result)
+
+
+def test_folds_test_every_trace_once_and_pool_the_figures(tmp_path: Path) -> None:
+    """With three folds every trace is held out once: the system level scores every team trace
+    that did not fail, in three splits, and the agent level every decision of every trace."""
+    planner = PoolEntry(name="planner", kind="agent", description="Plans the steps of a task")
+    with SQLiteCallTreeStore(tmp_path / "s.sqlite") as store:
+        store.put_trees([t.model_copy(update={"pool": [*t.pool, planner]}) for t in make_trees(60)])
+        failed = sum(t.success is False for t in store.iter_trees())
+        one = run_benchmark(store, HashEmbeddings(dims=32), FAST, methods=["popularity", "coach"])
+        three = run_benchmark(store, HashEmbeddings(dims=32), FAST, methods=["popularity", "coach"], folds=3)
+    assert (one["folds"], three["folds"]) == (1, 3)
+    assert one["traces"] == {"train": 48, "test": 12} and three["traces"] == {"train": 40, "test": 60}
+    system = three["system_level"]
+    assert system["splits"] == {"scored": 3, "skipped": 0} and system["traces"]["test"] == 60 - failed
+    assert three["agent_level"]["coach"]["n"] == three["decisions"]["test"] > 4 * one["decisions"]["test"]
+    assert system["methods"][LEARNED_TEAM]["member_f1"] > system["methods"]["popularity"]["member_f1"]

@@ -61,7 +61,9 @@ class CurriculumContext(BaseContext):
 def curriculum_configs(config: RunConfig, domain: TaskDomain, arms: tuple[str, ...]) -> dict[str, Any]:
     """Per-algorithm configs of a run: the run defaults, then `config.teacher_options` over them.
 
-    Gating uses the domain's prerequisite graph within the run's skills. ALP-GMM models the skill
+    Gating uses the domain's prerequisite graph within the run's skills; goal-directed practice
+    uses it too, with the skills the run holds out for evaluation as its goals (what the run is
+    measured on is what it aims at; all skills when none are named). ALP-GMM models the skill
     axis only (the domain's `level` knob indexes the same skill list, so it would add noise), and
     refits its mixture every two steps on the last two steps' episodes after two steps of uniform
     warm-up: its original schedule (250 episodes) is longer than a whole default run.
@@ -73,7 +75,7 @@ def curriculum_configs(config: RunConfig, domain: TaskDomain, arms: tuple[str, .
     """
     episodes = 2 * config.agents.batch_size
     gate = GateConfig(prerequisites=prerequisites_within(domain.prerequisites, arms))
-    configs: dict[str, Any] = {"prereq-gate": asdict(gate),
+    configs: dict[str, Any] = {"prereq-gate": asdict(gate), "goal": {**asdict(gate), "goals": config.agents.eval_skills},
                                "alp-gmm": {"nb_random": episodes, "fit_rate": episodes, "knobs": ()}}
     for name, options in config.teacher_options.items():
         configs[name] = {**configs.get(name, {}), **options}
