@@ -110,6 +110,17 @@ def fit_members(model: Scorer, batch: dict[str, torch.Tensor], labels: np.ndarra
     fit_rows, val_rows = (rows[~held], rows[held]) if 3 <= len(set(np.array(traces)[held])) and (~held).any() else (rows, rows[:0])
     optimizer = model.configure_optimizers(config.lr, config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)  # the id dropout's draws come from this seed: one fit, one model
+        losses = _member_epochs(model, batch, target, fit_rows, val_rows, generator, optimizer, config)
+    model.eval()
+    return losses
+
+
+def _member_epochs(model: Scorer, batch: dict[str, torch.Tensor], target: torch.Tensor, fit_rows: np.ndarray,
+                   val_rows: np.ndarray, generator: torch.Generator, optimizer: torch.optim.Optimizer,
+                   config: MemberTrainConfig) -> list[float]:
+    """The epochs of `fit_members`: keeps the weights of the epoch of lowest held-out loss."""
     best, best_state, waited, losses = float("inf"), None, 0, []
     for _ in range(config.epochs):
         model.train()
@@ -134,7 +145,6 @@ def fit_members(model: Scorer, batch: dict[str, torch.Tensor], labels: np.ndarra
                 break
     if best_state is not None:
         model.load_state_dict(best_state)
-    model.eval()
     return losses
 
 

@@ -4,6 +4,7 @@ learned, limits are kept, the model survives its file, and the supervisor follow
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,20 @@ def test_members_are_ordered_by_how_they_came_with_each_other() -> None:
     edges = [(ENTRY, "calc"), (ENTRY, "parser")]
     for known in (stats, team_stats_from_dict(team_stats_to_dict(stats))):
         assert call_order(["calc", "parser"], edges, known) == ["parser", "calc"]
+
+
+def test_two_fits_of_the_team_model_give_the_same_weights(trained: tuple[Recommender, StoreFingerprint],
+                                                          tmp_path: Path) -> None:
+    """The member scorer with item ids drops ids at random while it trains; those draws come from
+    the training seed, so the same traces give the same model (and benchmark figures) every time."""
+    fitted, _ = trained
+    config = replace(FAST.team, arch="seq", arch_choices=("seq",))
+    assert config.train.epochs > 1
+    torch.manual_seed(1)
+    with make_store(tmp_path / "s.sqlite") as store:
+        first = fit_team_model(fitted, store, store.trace_ids(), config)
+        torch.manual_seed(2)  # what other code drew before must not matter
+        second = fit_team_model(fitted, store, store.trace_ids(), config)
+    assert first.members.config.arch == "seq"
+    a, b = first.members.state_dict(), second.members.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
