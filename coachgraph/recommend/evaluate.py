@@ -2,12 +2,13 @@
 
 Traces are split 80/20 with a fixed seed, or into K folds of which each is held out once (a
 cross-validation: every trace is tested once, so intervals rest on every trace, not a fifth of
-them); statistics, vocabulary and every model come from the training traces of a split only. Agent level: Top-1, Top-3, MRR and NDCG@10, with ties between scores
-counted in expectation (a random tie-break), a chosen item that retrieval missed counting as a
-miss, and 95% bootstrap intervals; the learned scorer's margin over every other method comes
-with a paired interval; the same figures for the decisions made at handoffs alone (which agent a
-supervisor hands to) where the test traces hold any. System level (`evaluate_team`): every team
-method on the test traces, none told the size of the true team.
+them); statistics, vocabulary and every model come from the training traces of a split only.
+Agent level: Top-1, Top-3, MRR and NDCG@10, with ties between scores counted in expectation (a
+random tie-break), a chosen item that retrieval missed counting as a miss, and 95% bootstrap
+intervals; the learned scorer's margin over every other method comes with a paired interval;
+the same figures for the decisions made at handoffs alone (which agent a supervisor hands to)
+where the test traces hold any. System level (`evaluate_team`): every team method on the test
+traces, none told the size of the true team.
 """
 
 from __future__ import annotations
