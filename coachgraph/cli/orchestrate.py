@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from coachgraph.cli._console import console, err_console, reports_errors
+from coachgraph.cli._options import comma_list
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.errors import ConfigError
 from coachgraph.graphs.orchestrate import (
@@ -47,10 +48,6 @@ def register(root: typer.Typer) -> None:
     """Add `orchestrate` to the root command and `orchestrate` to `bench`."""
     root.command("orchestrate")(orchestrate)
     bench_app.command("orchestrate")(bench_orchestrate)
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(s.strip() for s in text.split(",") if s.strip())
 
 
 class TaskBars:
@@ -128,8 +125,8 @@ def orchestrate(
     given = {name: value for name, value in ctx.params.items()
              if name not in ("out", "resume", "stop_after", "corpus")
              and (resume is None or getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE")}
-    given |= {"skills": _names(skills)} if "skills" in given else {}
-    given |= {"fixed_team": _names(fixed_team)} if "fixed_team" in given else {}
+    given |= {"skills": comma_list(skills)} if "skills" in given else {}
+    given |= {"fixed_team": comma_list(fixed_team)} if "fixed_team" in given else {}
     given |= {k: str(given[k]) for k in ("pool", "library") if given.get(k) is not None}
     if corpus:
         given["corpora"] = tuple(corpus)
@@ -165,8 +162,8 @@ def bench_orchestrate(
     """The learned team choice against random teams and a fixed team: same tasks, same team size, rounds."""
     base = _BENCH.base.model_copy(update={
         "rounds": rounds, "tasks_per_round": tasks_per_round, "retrain_every": tasks_per_round, "team_size": team_size,
-        "pool": str(pool) if pool else None, "fixed_team": _names(fixed_team), "threads": threads})
-    config = OrchestrateBenchConfig(policies=_names(policies), seeds=seeds, faulty=_names(faulty), base=base)
+        "pool": str(pool) if pool else None, "fixed_team": comma_list(fixed_team), "threads": threads})
+    config = OrchestrateBenchConfig(policies=comma_list(policies), seeds=seeds, faulty=comma_list(faulty), base=base)
     for policy in config.policies:
         check_orchestrate(base.model_copy(update={"policy": policy}))
     if threads:

@@ -19,6 +19,7 @@ from coachgraph.calltree.ingest import FORMATS, ingest
 from coachgraph.calltree.render import ellipsis
 from coachgraph.calltree.stores import open_store
 from coachgraph.cli._console import console, err_console, reports_errors, warn
+from coachgraph.cli._options import comma_list
 from coachgraph.cli._progress import progress_bars
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.config import Settings
@@ -273,7 +274,7 @@ def _methods(spec: str | None) -> list[str] | None:
     """The agent-level methods `--methods` names, `coach` among them; None for all."""
     if spec is None:
         return None
-    names = [n.strip() for n in spec.split(",") if n.strip()]
+    names = comma_list(spec)
     unknown = [n for n in names if n not in METHODS]
     if unknown:
         raise InputError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}", source="--methods")

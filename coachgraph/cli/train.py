@@ -16,6 +16,7 @@ from rich.table import Table
 
 from coachgraph.agents import Objective
 from coachgraph.cli._console import console, err_console, reports_errors
+from coachgraph.cli._options import comma_list
 from coachgraph.cli.bench import app as bench_app
 from coachgraph.errors import ConfigError, InputError
 from coachgraph.graphs.curriculum import (
@@ -49,10 +50,6 @@ def register(root: typer.Typer) -> None:
     """Add `train` to the root command and `curriculum` to `bench`."""
     root.command("train")(train)
     bench_app.command("curriculum")(bench_curriculum)
-
-
-def _skills(text: str) -> tuple[str, ...]:
-    return tuple(s.strip() for s in text.split(",") if s.strip())
 
 
 def _teacher_options(items: list[str]) -> dict[str, dict[str, Any]]:
@@ -149,7 +146,7 @@ def _option_values(ctx: typer.Context, only_given: bool) -> dict[str, Any]:
         values[name] = value
     for name in ("skills", "eval_skills"):
         if name in values:
-            values[name] = _skills(values[name])
+            values[name] = comma_list(values[name])
     if "teacher_option" in values:
         values["teacher_options"] = _teacher_options(values.pop("teacher_option"))
     if "library" in values:
@@ -239,10 +236,10 @@ def bench_curriculum(
     paired with random by seed and held-out problem."""
     agents = _BENCH.base.agents.model_copy(update={
         "batch_size": batch_size, "samples": samples, "objective": objective, "eval_size": eval_size,
-        "eval_skills": _skills(eval_skills)})
-    base = _BENCH.base.model_copy(update={"steps": steps, "student": student, "skills": _skills(skills),
+        "eval_skills": comma_list(eval_skills)})
+    base = _BENCH.base.model_copy(update={"steps": steps, "student": student, "skills": comma_list(skills),
                                           "threads": threads, "eval_every": eval_every, "agents": agents})
-    config = BenchConfig(teachers=_skills(teachers), seeds=seeds, base=base, scored=_skills(scored))
+    config = BenchConfig(teachers=comma_list(teachers), seeds=seeds, base=base, scored=comma_list(scored))
     for teacher in config.teachers:
         check_run(base.model_copy(update={"teacher": teacher}))
     if threads:
