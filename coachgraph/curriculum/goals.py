@@ -12,6 +12,7 @@ among the goals again, so they keep being practised. Mastery is measured as in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -35,6 +36,10 @@ class GoalDirected(PrerequisiteGate):
 
     config_type = GoalConfig
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.graph = nx.DiGraph([(p, s) for s, pres in self.config.prerequisites.items() for p in pres])
+
     def unlocked(self) -> list[str]:
         """Arms open to practice, in task-space order.
 
@@ -53,6 +58,5 @@ class GoalDirected(PrerequisiteGate):
         open_goals = [g for g in goals if g not in self.mastered]
         if not open_goals:
             return [a for a in arms if a in goals]
-        graph = nx.DiGraph([(p, s) for s, pres in self.config.prerequisites.items() for p in pres])
-        needed = set(open_goals).union(*(nx.ancestors(graph, g) for g in open_goals if g in graph))
+        needed = set(open_goals).union(*(nx.ancestors(self.graph, g) for g in open_goals if g in self.graph))
         return [a for a in arms if a in needed and (a in open_goals or a not in self.mastered)]

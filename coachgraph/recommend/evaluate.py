@@ -142,7 +142,7 @@ def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: Recommen
     queries = cache_dir / "queries.npy" if cache_dir is not None else None
     if queries is not None:
         catalog.load_queries(queries)
-    per_split, teams, handoffs, targets, test_ex, train_sizes = [], [], [], [], [], []
+    per_split, teams, handoffs, targets, train_sizes = [], [], [], [], []
     latency: dict[str, float] = {}
     for train_ids, test_ids in splits:
         rec, train_data, test_data, examples = encode_split(store, catalog, train_ids, test_ids, config)
@@ -163,7 +163,6 @@ def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: Recommen
         handoffs.append(np.array([ex.context.parent.startswith(HANDOFF) for ex in examples], bool))
         targets.append(test_data.targets)
         train_sizes.append(len(train_data))
-        test_ex += examples
         latency = latency or _latency(rec, examples)
     per = {name: {m: np.concatenate([p[name][m] for p in per_split]) for m in AGENT_METRICS} for name in per_split[0]}
     at = np.concatenate(handoffs)
@@ -174,7 +173,7 @@ def run_benchmark(store: CallTreeStore, embeddings: Embeddings, config: Recommen
             "margins_at_handoffs": _margins(at_handoffs, seed),
             "system_level": summarise_teams(teams, seed), "latency_ms": latency,
             "retrieval_recall": float((target >= 0).mean()) if len(target) else 0.0,
-            "decisions": {"train": round(float(np.mean(train_sizes))), "test": len(test_ex)},
+            "decisions": {"train": round(float(np.mean(train_sizes))), "test": len(target)},
             "traces": {"train": round(float(np.mean([len(a) for a, _ in splits]))),
                        "test": sum(len(b) for _, b in splits)},
             "folds": max(folds, 1)}

@@ -4,12 +4,11 @@ Each (teacher, seed) run is an ordinary resumable run folder under the benchmark
 interrupted benchmark picks up where it stopped; once a run finishes, its saved student states
 (needed only to resume it) are removed, so the benchmark holds at most one run's states at a
 time. Every run starts from the same student and evaluates the same held-out set greedily, so
-the untrained student's accuracy is measured once, by
-the first run, and handed to the others. Summaries compare teachers on the mean held-out accuracy
-over the scored skills (by default every evaluated one): the curve over steps, the final value
-with its spread over seeds, the first step at which a teacher's seed-mean curve reaches random's
-final accuracy, and the final difference to random paired by seed and held-out problem, with a
-bootstrap interval over both.
+the untrained student's accuracy is measured once, by the first run, and handed to the others.
+Summaries compare teachers on the mean held-out accuracy over the scored skills (by default every
+evaluated one): the curve over steps, the final value with its spread over seeds, the first step
+at which a teacher's seed-mean curve reaches random's final accuracy, and the final difference to
+random paired by seed and held-out problem, with a bootstrap interval over both.
 """
 
 from __future__ import annotations
