@@ -93,7 +93,7 @@ def team_rows(rec: Recommender, store: CallTreeStore, train_ids: Sequence[str], 
         return "no trace has a team of two or more members"
     if not learns_teams(train) or not test:
         return f"{len(train)} training and {len(test)} test traces with a team are too few"
-    fit = TeamFit(rec, store, train, history_of(rec, train), seed)
+    fit = TeamFit(rec, store, train, history_of(rec, train), train_ids, seed)
     queries = [team_query(store, t, rec.catalog.names()) for t in test]
     truths = [team_structure(t) for t in test]
     per: dict[str, dict[str, np.ndarray]] = {}

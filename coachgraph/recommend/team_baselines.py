@@ -43,13 +43,16 @@ Prediction = tuple[tuple[str, ...], frozenset[tuple[str, str]]]
 
 @dataclass(slots=True)
 class TeamFit:
-    """What a method is fitted on: the training traces with a team, their history, and the
-    agent-level recommender trained on them (catalogue, retrieval, `coach` scorer)."""
+    """What a method is fitted on: the training traces with a team, their history, the
+    agent-level recommender trained on them (catalogue, retrieval, `coach` scorer), and the ids
+    of every training trace, those without a team or that failed included (`rec`'s statistics
+    count them all)."""
 
     rec: Recommender
     store: CallTreeStore
     trees: list[CallTree]
     history: TeamHistory
+    train_ids: Sequence[str]
     seed: int = 0
 
     def queries(self) -> list[TeamQuery]:
@@ -235,7 +238,7 @@ class CoachTeam(TeamMethod):
 
     def fit(self, data: TeamFit) -> None:
         self.rec = data.rec
-        self.model = fit_team_model(data.rec, data.store, [t.trace_id for t in data.trees], data.rec.config.team)
+        self.model = fit_team_model(data.rec, data.store, data.train_ids, data.rec.config.team)
 
     def predict(self, queries: Sequence[TeamQuery]) -> list[Prediction]:
         encoded, near = encode_queries(self.rec, self.model.history, queries, self.model.config.neighbours)

@@ -10,8 +10,8 @@ so that a scorer can weigh its size, its cohesion and how well it matches past t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
@@ -23,32 +23,57 @@ __all__ = ["EDGE_FEATURES", "MAX_SIZE", "MEMBER_FEATURES", "SET_FEATURES", "Edge
            "member_features", "neighbours", "set_features"]
 
 MEMBER_FEATURES = ("knn_vote", "knn_nearest", "knn_best_sim", "member_share", "entry_share", "word_logodds",
-                   "word_lift", "pool", "knn_size", "nearest_sim", "root_share", "root_seen")
+                   "word_lift", "pool", "knn_size", "nearest_sim", "root_share", "root_weight")
 EDGE_FEATURES = ("is_entry", "rate", "log_pair", "reverse_rate", "caller_out", "callee_in", "callee_entry",
                  "knn_rate", "caller_tool", "callee_tool", "cold", "root_rate")
 MAX_SIZE = 8
 """Team sizes get a learned bias each up to this size (larger ones share the last); teams may be
 larger, up to the largest training team (`TeamStats.largest`)."""
 SET_FEATURES = ("ll_in", "ll_out", "expected_f1", "size_gap", "knn_size_logp", "cohesion_mean", "cohesion_min",
-                "pairs_seen", "knn_jaccard", "knn_exact", "edge_fit", *(f"size_{k}" for k in range(1, MAX_SIZE + 1)))
+                "pairs_seen", "knn_jaccard", "knn_exact", "edge_fit", "habit_mean", "habit_min", "root_exact", "root_member_min", "kin_jaccard", *(f"size_{k}" for k in range(1, MAX_SIZE + 1)))
+
+
+KIN = 5
+"""Most similar training tasks run by the query's own caller that are looked up besides the
+nearest of all: where callers differ (one per source, per product, per team lead), what the same
+caller did for a similar task says more than what another did."""
 
 
 @dataclass(frozen=True, slots=True)
 class Neighbours:
     """What history holds of a query: the teams of its most similar training tasks, with similarity
-    weights, and the label of its caller (whose past teams `TeamStats` counts)."""
+    weights, the label of its caller (whose past teams `TeamStats` counts), the teams of its most
+    similar tasks run by that caller (`kin`), and the member sets those suggest (`usual`)."""
 
     teams: list[TeamStructure]
     sims: np.ndarray
     weights: np.ndarray
     """Similarities clipped at zero plus a small floor, so that every neighbour counts a little."""
     root: str = ""
+    kin: list[TeamStructure] = field(default_factory=list)
+    kin_weights: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    usual: list[frozenset[str]] = field(default_factory=list)
+    """The caller's most frequent team, the members most of the kin's weight held, and the kin's
+    three nearest teams."""
+
+
+def _majority(teams: Sequence[TeamStructure], weights: np.ndarray) -> frozenset[str]:
+    """The members held by at least half the weight of `teams`."""
+    total = float(weights.sum())
+    held = {m for t in teams for m in t.members}
+    return frozenset(m for m in held if sum(w for w, t in zip(weights, teams, strict=True) if m in t.members) >= total / 2)
 
 
 def neighbours(history: TeamHistory, vector: np.ndarray, k: int, root: str = "") -> Neighbours:
-    """The `k` training tasks most similar to the query `vector`, for a team run by `root`."""
+    """The `k` training tasks most similar to the query `vector`, and the `KIN` most similar of
+    those run by `root`, for a team run by `root`."""
     rows, sims = history.neighbours(vector, k)
-    return Neighbours([history.stats.teams[r] for r in rows], sims, np.maximum(sims, 0.0) + 1e-3, root)
+    kin_rows, kin_sims = history.neighbours(vector, KIN, root)
+    kin = [history.stats.teams[r] for r in kin_rows]
+    kin_weights = np.maximum(kin_sims, 0.0) + 1e-3
+    usual = [*history.stats.usual_teams(root, 1), _majority(kin, kin_weights), *(t.members for t in kin[:3])]
+    return Neighbours([history.stats.teams[r] for r in rows], sims, np.maximum(sims, 0.0) + 1e-3, root, kin,
+                      kin_weights, list(dict.fromkeys(t for t in usual if t)))
 
 
 def _word_scores(stats: TeamStats, words: Sequence[str], name: str) -> tuple[float, float]:
@@ -82,7 +107,7 @@ def member_features(stats: TeamStats, near: Neighbours, words: Sequence[str], na
     out[:, 8] = math.log(float(near.weights @ sizes) / total) if k else 0.0
     out[:, 9] = float(near.sims[0]) if k else 0.0
     n, under_root = stats.n_traces, stats.roots.get(near.root, 0)
-    out[:, 11] = math.log1p(under_root)
+    out[:, 11] = math.log((under_root + 0.5) / (n + 1.0))  # a share: a count would grow with the history
     for i, name in enumerate(names):
         m = stats.member.get(name, 0)
         out[i, 3] = math.log((m + 1.0) / (n + 2.0))
@@ -160,11 +185,40 @@ def _size_logp(stats: TeamStats, near: Neighbours, size: int) -> float:
     return math.log((near_mass + prior) / (float(near.weights.sum()) + 1.0))
 
 
+def _root_fit(stats: TeamStats, root: str, team: frozenset[str]) -> tuple[float, float]:
+    """Log share of the root label's training teams that were exactly `team`, and the least log
+    share of them that held one of its members: a team the caller never ran, or a member it never
+    called, is unlike what this caller runs."""
+    under = stats.roots.get(root, 0) + 1.0
+    least = min(math.log((stats.root_member.get((root, m), 0) + 0.5) / under) for m in team)
+    return math.log((stats.root_team.get((root, team), 0) + 0.5) / under), least
+
+
+def _habits(stats: TeamStats, team: Sequence[str], edges: Iterable[tuple[str, str]]) -> tuple[float, float]:
+    """Mean and least log-probability of each member calling somebody in the team or not, as often
+    as it did in its training teams: a supervisor without its workers or an agent without its
+    tools is unlike the teams it was seen in."""
+    callers = {a for a, _ in edges}
+    values = []
+    for m in team:
+        calls = (stats.calls_out.get(m, 0) + 0.5) / (stats.member.get(m, 0) + 1.0)
+        values.append(math.log(calls if m in callers else 1.0 - calls))
+    return sum(values) / len(values), min(values)
+
+
+def _kin_jaccard(near: Neighbours, chosen: set[str]) -> float:
+    """The team's mean Jaccard similarity with the kin's teams, by similarity weight (0 without kin)."""
+    if not near.kin:
+        return 0.0
+    jaccard = [len(chosen & t.members) / len(chosen | t.members) for t in near.kin]
+    return float(np.dot(near.kin_weights, jaccard) / near.kin_weights.sum())
+
+
 def set_features(stats: TeamStats, near: Neighbours, team: Sequence[str], prob: Mapping[str, float],
-                 edge_fit: float) -> np.ndarray:
+                 edges: Iterable[tuple[str, str]], edge_fit: float) -> np.ndarray:
     """Features of a candidate `team` whose members' probabilities are in `prob` (every candidate
-    considered), ``(len(SET_FEATURES),)``; `edge_fit` is the mean log-probability of each
-    member's best caller in the team's call structure."""
+    considered), ``(len(SET_FEATURES),)``; `edges` are the team's call structure and `edge_fit`
+    the mean log-probability of each member's best caller in it."""
     chosen = set(team)
     p = np.clip(np.array([prob[m] for m in team], np.float64), 1e-4, 1 - 1e-4)
     rest = np.clip(np.array([v for m, v in prob.items() if m not in chosen], np.float64), 1e-4, 1 - 1e-4)
@@ -176,5 +230,6 @@ def set_features(stats: TeamStats, near: Neighbours, team: Sequence[str], prob: 
     return np.array([
         np.log(p).sum(), np.log1p(-rest).sum(), 2 * p.sum() / (len(team) + mass), (len(team) - mass) ** 2 / (1.0 + mass),
         _size_logp(stats, near, len(team)), *_cohesion(stats, sorted(team)), max(jaccard, default=0.0),
-        exact / float(near.weights.sum() or 1.0), edge_fit, *size,
+        exact / float(near.weights.sum() or 1.0), edge_fit, *_habits(stats, team, edges), *_root_fit(stats, near.root, frozenset(chosen)),
+        _kin_jaccard(near, chosen), *size,
     ], np.float32)

@@ -13,8 +13,9 @@ query is with those of every training trace, so no feature has seen its own trac
 4. the team scorer ranks, for every training trace, candidate teams drawn from its held-out
    member probabilities, the true team and perturbations of it (a member replaced, dropped or
    added, as the reference method perturbs the true subtree), each scored by how well its
-   members and edges match the truth; the decoding rule (`mbr` or `argmax`) that picks the
-   better teams on these traces is kept.
+   members and edges match the truth; the decoding rule (`mbr` at one of three sharpnesses, or
+   `argmax`) that picks the better teams on these traces, each scored by a team scorer fitted on
+   the other folds, is kept.
 
 No test trace is read: pass training trace ids only.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -64,7 +65,7 @@ from coachgraph.recommend.teamrec import (
     encode_queries,
     member_probabilities,
 )
-from coachgraph.recommend.teamstats import TeamHistory, build_team_stats, trace_root
+from coachgraph.recommend.teamstats import TeamHistory, TeamStats, build_team_stats, trace_root
 from coachgraph.recommend.train import Encoded, batch_tensors, concat, trace_bucket
 
 __all__ = ["MIN_TEAMS", "THRESHOLDS", "fit_team_model", "history_of", "learns_teams", "structure_f1", "team_examples",
@@ -76,6 +77,9 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 """Edge thresholds compared on folds of training traces."""
 PERTURBATIONS = 6
 """Perturbed true teams among each training trace's candidates."""
+DECODERS = (("mbr", 1.0), ("mbr", 2.0), ("mbr", 4.0), ("argmax", 1.0))
+"""Decoding rules with the sharpness of their softmax, compared on folds of training traces
+(the first wins ties)."""
 MIN_TEAMS = 10
 """Fewest training traces with a team that a team recommender is learned from."""
 
@@ -130,7 +134,8 @@ def history_of(rec: Recommender, trees: Sequence[CallTree]) -> TeamHistory:
     return TeamHistory(stats, vectors)
 
 
-def structure_f1(pred: TeamStructure | tuple[Sequence[str], Sequence[tuple[str, str]]], true: TeamStructure) -> tuple[float, float]:
+def structure_f1(pred: TeamStructure | tuple[Collection[str], Collection[tuple[str, str]]],
+                 true: TeamStructure) -> tuple[float, float]:
     """Member F1 and directed edge F1 of a predicted team against the true one (1 where both are empty).
 
     >>> t = TeamStructure(frozenset({"a", "b"}), frozenset({(ENTRY, "a"), ("a", "b")}))
@@ -155,7 +160,12 @@ class _Fold:
     history: TeamHistory
 
 
-def _folds(rec: Recommender, store: CallTreeStore, trees: list[CallTree], config: TeamModelConfig) -> list[_Fold]:
+def _folds(rec: Recommender, store: CallTreeStore, trees: list[CallTree], every: list[CallTree],
+           config: TeamModelConfig) -> list[_Fold]:
+    """The folds of `trees` (the team examples), each featurised with the teams of the others and
+    the agent-level statistics of `every` training trace in the others, failed runs included, as
+    the recommender's own statistics count them: else a success rate would read higher on
+    training traces than on a query."""
     n = max(config.folds, 2)
     names = rec.catalog.names()
     out = []
@@ -165,7 +175,7 @@ def _folds(rec: Recommender, store: CallTreeStore, trees: list[CallTree], config
         if not inside or not outside:
             continue
         history = history_of(rec, outside)
-        stats = build_stats(outside)
+        stats = build_stats(t for t in every if trace_bucket(t.trace_id, n) != k)
         vocab = {label: i for label, i in rec.vocab.items() if stats.calls.get(label) or stats.parent_calls.get(label)}
         queries = [team_query(store, t, names) for t in inside]
         data, near = encode_queries(rec, history, queries, config.neighbours, FeatureEnv(rec.catalog, stats), vocab)
@@ -310,18 +320,20 @@ def _perturbed(team: Sequence[str], others: Sequence[str], rng: random.Random, l
 @dataclass(slots=True)
 class _SetRows:
     """Candidate teams of every training trace: features, which are real, and gain; the first
-    candidates of each trace, `teams`, are those decoding sees."""
+    candidates of each trace, `teams`, are those decoding sees; `fold` is each trace's fold."""
 
     x: np.ndarray
     mask: np.ndarray
     gain: np.ndarray
     teams: list[list[tuple[str, ...]]]
+    fold: np.ndarray
 
 
-def _candidates(tree: CallTree, ranked: list[str], near: Neighbours, pool: int, largest: int,
+def _candidates(tree: CallTree, ranked: list[str], near: Neighbours, pool: int, stats: TeamStats,
                 rng: random.Random) -> tuple[list[tuple[str, ...]], int]:
     """Candidate teams of one training trace (those decoding would see first) and how many those are."""
-    generated = candidate_teams(ranked, near, TeamConfig(max_size=largest), pool)
+    largest = stats.largest
+    generated = candidate_teams(ranked, near, TeamConfig(max_size=largest), pool, stats)
     truth = tuple(m for m in ranked if m in team_structure(tree).members)
     extra = [truth, *_perturbed(truth, ranked[:pool + 2], rng, largest)] if truth else []
     seen = {frozenset(t) for t in generated}
@@ -334,17 +346,18 @@ def _set_rows(folds: list[_Fold], probs: list[np.ndarray], tables: list[list[dic
     rng = random.Random(seed)
     rows: list[tuple[np.ndarray, np.ndarray]] = []
     decoded: list[list[tuple[str, ...]]] = []
+    fold_of = np.concatenate([np.full(len(f.trees), k) for k, f in enumerate(folds)])
     for fold, prob, table in zip(folds, probs, tables, strict=True):
         for i, (tree, near) in enumerate(zip(fold.trees, fold.near, strict=True)):
             ranked = _ranked(fold.data.names[i], prob[i])
-            teams, n_generated = _candidates(tree, ranked, near, pool, fold.history.stats.largest, rng)
+            teams, n_generated = _candidates(tree, ranked, near, pool, fold.history.stats, rng)
             p = {n: float(v) for n, v in zip(fold.data.names[i], prob[i], strict=False)}
             shown = {n: p[n] for n in ranked[:pool]}
             true = team_structure(tree)
             feats, gains = [], []
             for team in teams:
                 edges, fit = call_structure(table[i], team, threshold)
-                feats.append(set_features(fold.history.stats, near, team, {**shown, **{m: p[m] for m in team}}, fit))
+                feats.append(set_features(fold.history.stats, near, team, {**shown, **{m: p[m] for m in team}}, edges, fit))
                 gains.append(float(np.mean(structure_f1((team, edges), true))))
             rows.append((np.stack(feats), np.array(gains, np.float32)))
             decoded.append(teams[:n_generated])
@@ -353,19 +366,26 @@ def _set_rows(folds: list[_Fold], probs: list[np.ndarray], tables: list[list[dic
     mask, gain = np.zeros((len(rows), width), bool), np.zeros((len(rows), width), np.float32)
     for r, (f, g) in enumerate(rows):
         x[r, :len(g)], mask[r, :len(g)], gain[r, :len(g)] = f, True, g
-    return _SetRows(x, mask, gain, decoded)
+    return _SetRows(x, mask, gain, decoded, fold_of)
 
 
-def _choose_decode(sets: StandardLinear, rows: _SetRows) -> str:
-    """`mbr` or `argmax`, whichever picks teams of higher gain among the candidates decoding sees."""
-    with torch.no_grad():
-        scores = sets(torch.from_numpy(rows.x)).numpy()
+def _choose_decode(rows: _SetRows) -> tuple[str, float]:
+    """The decoding rule and sharpness (`DECODERS`) that pick teams of the highest gain among the
+    candidates decoding sees, each fold's traces scored by a team scorer fitted on the others: a
+    scorer's own training traces would favour whatever rule suits its fitted scores."""
+    scores = np.zeros(rows.mask.shape, np.float32)
+    for k in np.unique(rows.fold):
+        inside = rows.fold == k
+        model = fit_sets(rows.x[~inside], rows.mask[~inside], rows.gain[~inside])
+        with torch.no_grad():
+            scores[inside] = model(torch.from_numpy(rows.x[inside])).numpy()
     result = {}
-    for how in ("mbr", "argmax"):
-        picked = [rows.gain[r, decode_index(teams, scores[r, :len(teams)], how)] for r, teams in enumerate(rows.teams)]
-        result[how] = float(np.mean(picked)) if picked else 0.0
-    logger.info("team decoding, training traces: mean gain %s", result)
-    return max(result, key=lambda how: (result[how], how == "mbr"))
+    for how, sharpness in DECODERS:
+        picked = [rows.gain[r, decode_index(teams, scores[r, :len(teams)], how, sharpness)]
+                  for r, teams in enumerate(rows.teams)]
+        result[(how, sharpness)] = float(np.mean(picked)) if picked else 0.0
+    logger.info("team decoding, held-out training traces: mean gain %s", result)
+    return max(DECODERS, key=lambda rule: (result[rule], rule == DECODERS[0]))
 
 
 def fit_team_model(rec: Recommender, store: CallTreeStore, train_ids: Sequence[str],
@@ -377,8 +397,9 @@ def fit_team_model(rec: Recommender, store: CallTreeStore, train_ids: Sequence[s
         InputError: the traces hold too few teams (`learns_teams`).
     """
     config = config or TeamModelConfig()
-    trees = team_examples(store.iter_trees(train_ids))
-    folds = _folds(rec, store, trees, config) if learns_teams(trees) else []
+    every = list(store.iter_trees(train_ids))
+    trees = team_examples(every)
+    folds = _folds(rec, store, trees, every, config) if learns_teams(trees) else []
     if not folds:
         raise InputError(f"{len(trees)} training traces with a team are too few to learn teams from "
                          f"(at least {MIN_TEAMS}, one team of two or more members)", source="team recommender")
@@ -394,6 +415,6 @@ def fit_team_model(rec: Recommender, store: CallTreeStore, train_ids: Sequence[s
     threshold = _choose_threshold(folds, tables)
     rows = _set_rows(folds, probs, tables, threshold, config.pool, config.train.seed)
     sets = fit_sets(rows.x, rows.mask, rows.gain)
-    decode = _choose_decode(sets, rows)
-    chosen = replace(config, arch=arch, edge_threshold=threshold, decode=decode)
+    decode, sharpness = _choose_decode(rows)
+    chosen = replace(config, arch=arch, edge_threshold=threshold, decode=decode, sharpness=sharpness)
     return TeamModel(history_of(rec, trees), members, edges, sets, chosen)

@@ -60,6 +60,9 @@ class TeamModelConfig:
     decode: str = "mbr"
     """``mbr``: the candidate team of highest expected F1 under the scorer's softmax; ``argmax``:
     the best-scored one (chosen on folds)."""
+    sharpness: float = 1.0
+    """What `mbr` multiplies the scores by before the softmax: above 1, it trusts the best-scored
+    teams more than the scorer's own scale says (chosen on folds)."""
     folds: int = 5
     """Folds of training traces for out-of-fold features and stacked training."""
     select_below: int = 50_000

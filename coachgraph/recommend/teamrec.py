@@ -6,18 +6,19 @@ training traces (see `teamfit.fit_team_model`):
 
 1. candidates: the agent-level recommender retrieves the feasible pool's best candidates and
    computes their features at the root decision; team features are added (the teams of the
-   most similar training tasks, how often a candidate joined teams and was called first, which
-   task words came with it);
+   most similar training tasks, how often a candidate joined teams, under this caller too, and
+   was called first, which task words came with it);
 2. members: a scorer gives each candidate its probability of being in the team;
 3. structure: for a candidate team, a logistic model gives each caller -> callee edge its
    probability; each member keeps its likeliest caller (a member or `ENTRY`) and every other
    caller above `TeamModelConfig.edge_threshold`, and a member no path reaches from `ENTRY`
    gets the likeliest caller that joins it up, so every recommended team is one call graph;
 4. teams: candidate teams of every size (the likeliest members, one-member swaps, the teams of
-   the most similar past tasks, within the size and cost budget) are scored whole, and the
-   one with the highest expected overlap with the others under the scorer's softmax is kept
-   (or the best-scored, as `TeamModelConfig.decode` says); its members are listed in call
-   order (`call_order`).
+   the most similar past tasks and of this caller's most similar and most frequent ones, each
+   also without the members that would call nobody in it though they usually call somebody;
+   within the size and cost budget) are scored whole, and the one with the highest expected
+   overlap with the others under the scorer's softmax is kept (or the best-scored, as
+   `TeamModelConfig.decode` says); its members are listed in call order (`call_order`).
 
 The size of the team is never given: it follows from the members' probabilities and the learned
 team scorer.
@@ -52,7 +53,8 @@ from coachgraph.recommend.teamstats import TeamHistory, TeamStats
 from coachgraph.recommend.train import Encoded, batch_tensors
 
 __all__ = ["Choice", "TeamModel", "TeamQuery", "call_order", "call_structure", "candidate_teams", "choose_team",
-           "decode_index", "edge_probabilities", "encode_queries", "member_probabilities", "recommend_team"]
+           "decode_index", "edge_probabilities", "encode_queries", "member_probabilities", "recommend_team",
+           "silent_callers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,19 +168,42 @@ def _affordable(team: Sequence[str], limits: TeamConfig) -> bool:
     return limits.budget is None or sum(limits.costs.get(m, 0.0) for m in team) <= limits.budget
 
 
-def candidate_teams(ranked: Sequence[str], near: Neighbours, limits: TeamConfig, pool: int) -> list[tuple[str, ...]]:
-    """Teams worth scoring: the `k` likeliest members for every size, each with its last member
-    swapped for one of the next two, and the teams of the three nearest tasks, all within limits."""
+def silent_callers(team: Sequence[str], stats: TeamStats) -> set[str]:
+    """Members of `team` that called somebody in most of their training teams but never called any
+    other member of this one: a supervisor without its workers, an agent without its tools.
+
+    >>> from coachgraph.recommend.teamstats import build_team_stats
+    >>> stats = build_team_stats([])
+    >>> stats.member.update({"sup": 4, "tool": 4, "other": 1}); stats.calls_out["sup"] = 4
+    >>> stats.edge[("sup", "tool")] = 4
+    >>> sorted(silent_callers(["sup", "other"], stats)), sorted(silent_callers(["sup", "tool"], stats))
+    (['sup'], [])
+    """
+    return {m for m in team if 2 * stats.calls_out.get(m, 0) > stats.member.get(m, 0)
+            and not any(stats.edge.get((m, o), 0) for o in team if o != m)}
+
+
+def candidate_teams(ranked: Sequence[str], near: Neighbours, limits: TeamConfig, pool: int,
+                    stats: TeamStats) -> list[tuple[str, ...]]:
+    """Teams worth scoring, all within limits: the `k` likeliest members for every size, each with
+    its last member swapped for one of the next two; the teams of the three nearest tasks and those
+    the caller's own history suggests (`Neighbours.usual`); and each of these without its
+    `silent_callers`."""
     top = list(ranked[:pool])
     found: dict[frozenset[str], tuple[str, ...]] = {}
     for k in range(1, min(limits.max_size, len(top)) + 1):
         for team in (top[:k], *(top[:k - 1] + [top[j]] for j in (k, k + 1) if j < len(top))):
             found.setdefault(frozenset(team), tuple(team))
     known = set(top)
-    for past in near.teams[:3]:
-        team = tuple(m for m in ranked if m in past.members and m in known)
-        if team and len(team) <= limits.max_size:
-            found.setdefault(frozenset(team), team)
+    for past in [*(t.members for t in near.teams[:3]), *near.usual]:
+        recalled = tuple(m for m in ranked if m in past and m in known)
+        if recalled and len(recalled) <= limits.max_size:
+            found.setdefault(frozenset(recalled), recalled)
+    for listed in list(found.values()):
+        silent = silent_callers(listed, stats)
+        kept = tuple(m for m in listed if m not in silent)
+        if kept:
+            found.setdefault(frozenset(kept), kept)
     teams = [t for t in found.values() if _affordable(t, limits)]
     return teams or [(m,) for m in top[:1] if _affordable((m,), limits)]
 
@@ -197,24 +222,30 @@ def choose_team(model: TeamModel, names: Sequence[str], prob: np.ndarray, near: 
         return None
     ranked = [n for n, _ in sorted(allowed, key=lambda item: -item[1])]
     shown = {n: p for n, p in allowed if n in set(ranked[:model.config.pool])}
-    teams = candidate_teams(ranked, near, limits, model.config.pool)
+    teams = candidate_teams(ranked, near, limits, model.config.pool, model.history.stats)
     if not teams:
         return None
     prob_edges = edge_probabilities(model, near, ranked[:model.config.pool], is_tool)
     built = [call_structure(prob_edges, t, model.config.edge_threshold) for t in teams]
-    x = np.stack([set_features(model.history.stats, near, t, shown, fit) for t, (_, fit) in zip(teams, built, strict=True)])
+    x = np.stack([set_features(model.history.stats, near, t, shown, edges, fit) for t, (edges, fit) in zip(teams, built, strict=True)])
     with torch.no_grad():
         scores = model.sets(torch.from_numpy(x)).numpy()
-    pick = decode_index(teams, scores, model.config.decode)
+    pick = decode_index(teams, scores, model.config.decode, model.config.sharpness)
     return Choice(teams[pick], built[pick][0], float(scores[pick]))
 
 
-def decode_index(teams: Sequence[Sequence[str]], scores: np.ndarray, how: str) -> int:
+def decode_index(teams: Sequence[Sequence[str]], scores: np.ndarray, how: str, sharpness: float = 1.0) -> int:
     """The candidate team `how` picks: ``argmax`` of `scores`, or ``mbr``, the one of highest expected
-    member F1 against a team drawn from the softmax of `scores`."""
+    member F1 against a team drawn from the softmax of `sharpness` times `scores`.
+
+    >>> teams = [("a",), ("a", "b"), ("a", "b", "c"), ("c",)]
+    >>> scores = np.array([1.0, 0.0, 0.0, 0.9])
+    >>> decode_index(teams, scores, "argmax"), decode_index(teams, scores, "mbr"), decode_index(teams, scores, "mbr", 8.0)
+    (0, 2, 0)
+    """
     if how == "argmax" or len(teams) == 1:
         return int(np.argmax(scores))
-    p = np.exp(scores - scores.max())
+    p = np.exp(sharpness * (scores - scores.max()))
     p /= p.sum()
     overlap = np.array([[_gain(a, b) for b in teams] for a in teams])
     return int(np.argmax(overlap @ p))

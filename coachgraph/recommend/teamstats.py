@@ -57,6 +57,8 @@ class TeamStats:
     """Traces under the root label whose team holds the member."""
     root_edge: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     """Traces under the root label whose team holds the directed edge."""
+    root_team: Counter[tuple[str, frozenset[str]]] = field(default_factory=Counter)
+    """Traces under the root label with exactly this team."""
     place: Counter[str] = field(default_factory=Counter)
     """Sum over ordered teams of the member's relative place in the call order (0 first, 1 last)."""
     ordered: Counter[str] = field(default_factory=Counter)
@@ -96,6 +98,18 @@ class TeamStats:
         """
         return sum(self.precedes[(member, o)] - self.precedes[(o, member)] for o in others if o != member)
 
+    def usual_teams(self, root: str, n: int) -> list[frozenset[str]]:
+        """The `n` teams most often run under the root label `root` (ties: the first seen first).
+
+        >>> stats = build_team_stats([])
+        >>> for team in ("ab", "c", "ab"):
+        ...     _add(stats, TeamStructure(frozenset(team), frozenset()), "", "r")
+        >>> [sorted(t) for t in stats.usual_teams("r", 2)], stats.usual_teams("other", 2)
+        ([['a', 'b'], ['c']], [])
+        """
+        counts = [(team, c) for (r, team), c in self.root_team.items() if r == root]
+        return [team for team, _ in sorted(counts, key=lambda tc: -tc[1])[:n]]
+
     def pair_count(self, a: str, b: str) -> int:
         """Teams holding both `a` and `b` (for `ENTRY`: teams holding the other)."""
         if a == ENTRY or b == ENTRY:
@@ -118,6 +132,7 @@ def _add(stats: TeamStats, team: TeamStructure, task: str, root: str) -> None:
     stats.roots[root] += 1
     stats.root_member.update((root, m) for m in members)
     stats.root_edge.update((root, a, b) for a, b in team.edges)
+    stats.root_team[(root, team.members)] += 1
     stats.member.update(members)
     stats.pair.update(combinations(members, 2))
     stats.edge.update(team.edges)
@@ -155,13 +170,17 @@ class TeamHistory:
     vectors: np.ndarray
     """Normalised task vectors, one row per `stats.teams` entry, ``(n, dim)``."""
 
-    def neighbours(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the `k` most similar training tasks and their cosine similarities (best first)."""
-        if len(self.vectors) == 0:
+    def neighbours(self, query: np.ndarray, k: int, root: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of the `k` most similar training tasks (of those run by `root`, when given) and
+        their cosine similarities (best first)."""
+        rows = np.arange(len(self.vectors))
+        if root is not None:
+            rows = rows[np.asarray(self.stats.root_labels, dtype=object) == root] if len(rows) else rows
+        if len(rows) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        sims = self.vectors @ query
+        sims = self.vectors[rows] @ query
         top = np.argsort(-sims, kind="stable")[:k]
-        return top, sims[top].astype(np.float32)
+        return rows[top], sims[top].astype(np.float32)
 
 
 class _TeamDoc(BaseModel):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallNode, CallTree, PoolEntry
 from coachgraph.calltree.sqlite import SQLiteCallTreeStore
+from coachgraph.recommend import team_baselines
 from coachgraph.recommend.catalog import catalog_from_store
 from coachgraph.recommend.evaluate import run_benchmark, split_traces
 from coachgraph.recommend.evaluate_team import TEAM_METRICS, evaluate_teams, team_table
@@ -17,6 +21,8 @@ from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import build_stats
 from coachgraph.recommend.team_baselines import LEARNED_TEAM, TEAM_METHODS
 from coachgraph.recommend.teamfit import learns_teams
+from coachgraph.recommend.teammodel import TeamModelConfig
+from coachgraph.recommend.teamrec import TeamModel
 from tests.fakes import HashEmbeddings
 from tests.recommend._trees import FAST, POOL, make_trees
 
@@ -77,3 +83,25 @@ def test_folds_test_every_trace_once_and_pool_the_figures(tmp_path: Path) -> Non
     assert system["splits"] == {"scored": 3, "skipped": 0} and system["traces"]["test"] == 60 - failed
     assert three["agent_level"]["coach"]["n"] == three["decisions"]["test"] > 4 * one["decisions"]["test"]
     assert system["methods"][LEARNED_TEAM]["member_f1"] > system["methods"]["popularity"]["member_f1"]
+
+
+def test_the_learned_team_method_is_featurised_from_every_training_trace(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The queries' features count failed runs too (the recommender's statistics do), so the team
+    model's training traces must be featurised from the same traces, not from the team examples."""
+    fitted_on: list[list[str]] = []
+    real = team_baselines.fit_team_model
+
+    def spy(rec: Recommender, store: CallTreeStore, ids: Sequence[str], config: TeamModelConfig) -> TeamModel:
+        fitted_on.append(list(ids))
+        return real(rec, store, ids, config)
+
+    monkeypatch.setattr(team_baselines, "fit_team_model", spy)
+    with SQLiteCallTreeStore(tmp_path / "s.sqlite") as store:
+        store.put_trees(make_trees(60))
+        train, test = split_traces(store.trace_ids(), 0)
+        failed = [t.trace_id for t in store.iter_trees(train) if t.success is False]
+        rec = fit_recommender(store, train, HashEmbeddings(dims=32), FAST)
+        fitted_on.clear()
+        evaluate_teams(rec, store, train, test, methods=[LEARNED_TEAM])
+    assert failed and fitted_on == [list(train)]
