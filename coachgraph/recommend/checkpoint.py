@@ -51,6 +51,7 @@ from coachgraph.recommend.teamfile import (
     TeamDescription,
     TeamFileError,
     team_description,
+    team_feature_change,
     team_from_file,
     team_tensors,
 )
@@ -267,6 +268,8 @@ def _describe(path: Path, embeddings_name: str) -> tuple[_RecommenderDoc, dict[s
     raw = _read_doc(path)
     doc: _RecommenderDoc = _validated(path, _RecommenderDoc, raw)
     _check_features(path, doc.feature_names, doc.config)
+    if doc.team is not None and (change := team_feature_change(doc.team)):
+        raise _fail(path, "features", f"its team recommender was trained on another feature set than this release's ({change})")
     if doc.embeddings != embeddings_name:
         raise _fail(path, "embeddings", f"trained with embeddings {doc.embeddings!r}, not {embeddings_name!r}")
     return doc, raw

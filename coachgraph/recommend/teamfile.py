@@ -18,16 +18,20 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from coachgraph.errors import CoachgraphError
 from coachgraph.recommend.scorer import ARCHS, Scorer, ScorerConfig
-from coachgraph.recommend.teamfeatures import EDGE_FEATURES, SET_FEATURES
+from coachgraph.recommend.teamfeatures import EDGE_FEATURES, MEMBER_FEATURES, SET_FEATURES
 from coachgraph.recommend.teammodel import StandardLinear, TeamModelConfig
 from coachgraph.recommend.teamrec import TeamModel
 from coachgraph.recommend.teamstats import TeamHistory, team_stats_from_dict, team_stats_to_dict
 
-__all__ = ["PREFIX", "TeamDescription", "TeamFileError", "team_description", "team_from_file", "team_tensors"]
+__all__ = ["PREFIX", "TEAM_FEATURES", "TeamDescription", "TeamFileError", "team_description", "team_feature_change",
+           "team_from_file", "team_tensors"]
 
 PREFIX = "team."
 """Prefix of the team recommender's tensors in the model's weights file."""
 _PARTS = ("members", "edges", "sets")
+TEAM_FEATURES = {"members": list(MEMBER_FEATURES), "edges": list(EDGE_FEATURES), "sets": list(SET_FEATURES)}
+"""The team features this release computes, by the model that reads them (member features sit
+beside the agent-level ones, which the model file names apart)."""
 
 
 class TeamFileError(CoachgraphError):
@@ -43,12 +47,32 @@ class TeamDescription(BaseModel):
     """The member scorer's shape."""
     stats: dict[str, Any]
     """`teamstats.team_stats_to_dict` of the training teams."""
+    features: dict[str, list[str]] = {}
+    """The team features it was trained on, by part (empty in files that predate the names)."""
+
+
+def team_feature_change(doc: TeamDescription) -> str | None:
+    """How the team features `doc` was trained on differ from this release's (None: they do not).
+
+    >>> team_feature_change(TeamDescription(config=TeamModelConfig(), members=ScorerConfig(n_features=1), stats={},
+    ...                                     features=TEAM_FEATURES))
+    >>> team_feature_change(TeamDescription(config=TeamModelConfig(), members=ScorerConfig(n_features=1), stats={}))
+    'team.features.members: not recorded'
+    """
+    for part, names in TEAM_FEATURES.items():
+        saved = doc.features.get(part)
+        if saved is None:
+            return f"team.features.{part}: not recorded"
+        if saved != names:
+            new, gone = [n for n in names if n not in saved], [n for n in saved if n not in names]
+            return f"team.features.{part}: this release adds {new or 'none'} and drops {gone or 'none'}"
+    return None
 
 
 def team_description(model: TeamModel) -> dict[str, Any]:
     """The JSON-ready description of `model`."""
     return {"config": asdict(model.config), "members": asdict(model.members.config),
-            "stats": team_stats_to_dict(model.history.stats)}
+            "stats": team_stats_to_dict(model.history.stats), "features": TEAM_FEATURES}
 
 
 def team_tensors(model: TeamModel) -> dict[str, torch.Tensor]:

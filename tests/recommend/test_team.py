@@ -116,6 +116,25 @@ def test_the_team_recommender_survives_its_model_file(trained: tuple[Recommender
     assert exc.value.reason == "corrupt"
 
 
+def test_a_team_model_of_another_feature_set_is_retrained_not_refused(trained: tuple[Recommender, StoreFingerprint],
+                                                                      tmp_path: Path) -> None:
+    """A file whose team features differ (or, from an older release, are not named) is one that
+    training again replaces, as one of another agent-level feature set is."""
+    fitted, content = trained
+    path = tmp_path / "recommender.json"
+    save_recommender(fitted, path, embeddings=EMB, store=content)
+    doc = json.loads(path.read_text())
+    for features, match in ((None, "team.features.members: not recorded"),
+                            ({**doc["team"]["features"], "sets": doc["team"]["features"]["sets"][:-1]}, "adds")):
+        changed = {**doc, "team": {k: v for k, v in doc["team"].items() if k != "features"}}
+        if features is not None:
+            changed["team"]["features"] = features
+        path.write_text(json.dumps(changed))
+        with pytest.raises(ModelFileError, match=match) as exc:
+            load_recommender(path, HashEmbeddings(dims=32), EMB)
+        assert exc.value.reason == "features" and exc.value.retrainable
+
+
 def test_handoffs_make_agent_to_agent_edges() -> None:
     """A supervisor's handoff is an edge to the agent it hands to, wherever that agent runs."""
     nodes = [CallNode(id="r", trace_id="t", kind="chain", name="graph"),
