@@ -15,7 +15,7 @@ query is with those of every training trace, so no feature has seen its own trac
    added, as the reference method perturbs the true subtree), each scored by how well its
    members and edges match the truth; the decoding rule (`mbr` at one of three sharpnesses, or
    `argmax`) that picks the better teams on these traces, each scored by a team scorer fitted on
-   the other folds, is kept.
+   the other folds, is kept (`teamsets`).
 
 No test trace is read: pass training trace ids only.
 """
@@ -28,7 +28,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-import torch
 
 from coachgraph.calltree.base import CallTreeStore
 from coachgraph.calltree.schema import CallTree
@@ -39,7 +38,6 @@ from coachgraph.recommend.recommender import Recommender
 from coachgraph.recommend.scorer import Scorer, ScorerConfig
 from coachgraph.recommend.stats import build_stats
 from coachgraph.recommend.structure import ENTRY, TeamStructure, team_structure
-from coachgraph.recommend.team import TeamConfig
 from coachgraph.recommend.teamfeatures import (
     EDGE_FEATURES,
     SET_FEATURES,
@@ -59,13 +57,12 @@ from coachgraph.recommend.teamrec import (
     TeamModel,
     TeamQuery,
     call_structure,
-    candidate_teams,
-    decode_index,
     edge_probabilities,
     encode_queries,
     member_probabilities,
 )
-from coachgraph.recommend.teamstats import TeamHistory, TeamStats, build_team_stats, trace_root
+from coachgraph.recommend.teamsets import SetRows, choose_decode, training_candidates
+from coachgraph.recommend.teamstats import TeamHistory, build_team_stats, trace_root
 from coachgraph.recommend.train import Encoded, batch_tensors, concat, trace_bucket
 
 __all__ = ["MIN_TEAMS", "THRESHOLDS", "fit_team_model", "history_of", "learns_teams", "structure_f1", "team_examples",
@@ -75,11 +72,6 @@ logger = logging.getLogger(__name__)
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 """Edge thresholds compared on folds of training traces."""
-PERTURBATIONS = 6
-"""Perturbed true teams among each training trace's candidates."""
-DECODERS = (("mbr", 1.0), ("mbr", 2.0), ("mbr", 4.0), ("argmax", 1.0))
-"""Decoding rules with the sharpness of their softmax, compared on folds of training traces
-(the first wins ties)."""
 MIN_TEAMS = 10
 """Fewest training traces with a team that a team recommender is learned from."""
 
@@ -301,48 +293,8 @@ def _choose_threshold(folds: list[_Fold], tables: list[list[dict[tuple[str, str]
     return max(THRESHOLDS, key=lambda t: (scores[t], -abs(t - 0.5)))
 
 
-def _perturbed(team: Sequence[str], others: Sequence[str], rng: random.Random, largest: int) -> list[tuple[str, ...]]:
-    """The true team with one member replaced, dropped or added, as the reference method perturbs it."""
-    out = []
-    for _ in range(PERTURBATIONS):
-        members, how = list(team), rng.choice(("replace", "drop", "add"))
-        outside = [m for m in others if m not in members]
-        if how == "drop" and len(members) > 1:
-            members.pop(rng.randrange(len(members)))
-        elif how == "add" and outside and len(members) < largest:
-            members.append(rng.choice(outside))
-        elif outside:
-            members[rng.randrange(len(members))] = rng.choice(outside)
-        out.append(tuple(members))
-    return out
-
-
-@dataclass(slots=True)
-class _SetRows:
-    """Candidate teams of every training trace: features, which are real, and gain; the first
-    candidates of each trace, `teams`, are those decoding sees; `fold` is each trace's fold."""
-
-    x: np.ndarray
-    mask: np.ndarray
-    gain: np.ndarray
-    teams: list[list[tuple[str, ...]]]
-    fold: np.ndarray
-
-
-def _candidates(tree: CallTree, ranked: list[str], near: Neighbours, pool: int, stats: TeamStats,
-                rng: random.Random) -> tuple[list[tuple[str, ...]], int]:
-    """Candidate teams of one training trace (those decoding would see first) and how many those are."""
-    largest = stats.largest
-    generated = candidate_teams(ranked, near, TeamConfig(max_size=largest), pool, stats)
-    truth = tuple(m for m in ranked if m in team_structure(tree).members)
-    extra = [truth, *_perturbed(truth, ranked[:pool + 2], rng, largest)] if truth else []
-    seen = {frozenset(t) for t in generated}
-    extra = [t for t in dict.fromkeys(extra) if t and frozenset(t) not in seen]
-    return [*generated, *extra], len(generated)
-
-
 def _set_rows(folds: list[_Fold], probs: list[np.ndarray], tables: list[list[dict[tuple[str, str], float]]],
-              threshold: float, pool: int, seed: int) -> _SetRows:
+              threshold: float, pool: int, seed: int) -> SetRows:
     rng = random.Random(seed)
     rows: list[tuple[np.ndarray, np.ndarray]] = []
     decoded: list[list[tuple[str, ...]]] = []
@@ -350,7 +302,7 @@ def _set_rows(folds: list[_Fold], probs: list[np.ndarray], tables: list[list[dic
     for fold, prob, table in zip(folds, probs, tables, strict=True):
         for i, (tree, near) in enumerate(zip(fold.trees, fold.near, strict=True)):
             ranked = _ranked(fold.data.names[i], prob[i])
-            teams, n_generated = _candidates(tree, ranked, near, pool, fold.history.stats, rng)
+            teams, n_generated = training_candidates(tree, ranked, near, pool, fold.history.stats, rng)
             p = {n: float(v) for n, v in zip(fold.data.names[i], prob[i], strict=False)}
             shown = {n: p[n] for n in ranked[:pool]}
             true = team_structure(tree)
@@ -366,26 +318,7 @@ def _set_rows(folds: list[_Fold], probs: list[np.ndarray], tables: list[list[dic
     mask, gain = np.zeros((len(rows), width), bool), np.zeros((len(rows), width), np.float32)
     for r, (f, g) in enumerate(rows):
         x[r, :len(g)], mask[r, :len(g)], gain[r, :len(g)] = f, True, g
-    return _SetRows(x, mask, gain, decoded, fold_of)
-
-
-def _choose_decode(rows: _SetRows) -> tuple[str, float]:
-    """The decoding rule and sharpness (`DECODERS`) that pick teams of the highest gain among the
-    candidates decoding sees, each fold's traces scored by a team scorer fitted on the others: a
-    scorer's own training traces would favour whatever rule suits its fitted scores."""
-    scores = np.zeros(rows.mask.shape, np.float32)
-    for k in np.unique(rows.fold):
-        inside = rows.fold == k
-        model = fit_sets(rows.x[~inside], rows.mask[~inside], rows.gain[~inside])
-        with torch.no_grad():
-            scores[inside] = model(torch.from_numpy(rows.x[inside])).numpy()
-    result = {}
-    for how, sharpness in DECODERS:
-        picked = [rows.gain[r, decode_index(teams, scores[r, :len(teams)], how, sharpness)]
-                  for r, teams in enumerate(rows.teams)]
-        result[(how, sharpness)] = float(np.mean(picked)) if picked else 0.0
-    logger.info("team decoding, held-out training traces: mean gain %s", result)
-    return max(DECODERS, key=lambda rule: (result[rule], rule == DECODERS[0]))
+    return SetRows(x, mask, gain, decoded, fold_of)
 
 
 def fit_team_model(rec: Recommender, store: CallTreeStore, train_ids: Sequence[str],
@@ -415,6 +348,6 @@ def fit_team_model(rec: Recommender, store: CallTreeStore, train_ids: Sequence[s
     threshold = _choose_threshold(folds, tables)
     rows = _set_rows(folds, probs, tables, threshold, config.pool, config.train.seed)
     sets = fit_sets(rows.x, rows.mask, rows.gain)
-    decode, sharpness = _choose_decode(rows)
+    decode, sharpness = choose_decode(rows)
     chosen = replace(config, arch=arch, edge_threshold=threshold, decode=decode, sharpness=sharpness)
     return TeamModel(history_of(rec, trees), members, edges, sets, chosen)
