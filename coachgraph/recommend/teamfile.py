@@ -28,10 +28,10 @@ __all__ = ["PREFIX", "TEAM_FEATURES", "TeamDescription", "TeamFileError", "team_
 
 PREFIX = "team."
 """Prefix of the team recommender's tensors in the model's weights file."""
-_PARTS = ("members", "edges", "sets")
 TEAM_FEATURES = {"members": list(MEMBER_FEATURES), "edges": list(EDGE_FEATURES), "sets": list(SET_FEATURES)}
 """The team features this release computes, by the model that reads them (member features sit
 beside the agent-level ones, which the model file names apart)."""
+_PARTS = tuple(TEAM_FEATURES)
 
 
 class TeamFileError(CoachgraphError):

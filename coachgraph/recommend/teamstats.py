@@ -169,13 +169,22 @@ class TeamHistory:
     stats: TeamStats
     vectors: np.ndarray
     """Normalised task vectors, one row per `stats.teams` entry, ``(n, dim)``."""
+    rows_of_root: dict[str, np.ndarray] = field(init=False, repr=False)
+    """The rows of each root label's training tasks, grouped once rather than at every query."""
+
+    def __post_init__(self) -> None:
+        grouped: dict[str, list[int]] = {}
+        for row, root in enumerate(self.stats.root_labels):
+            grouped.setdefault(root, []).append(row)
+        self.rows_of_root = {root: np.array(rows, np.int64) for root, rows in grouped.items()}
 
     def neighbours(self, query: np.ndarray, k: int, root: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows of the `k` most similar training tasks (of those run by `root`, when given) and
         their cosine similarities (best first)."""
-        rows = np.arange(len(self.vectors))
-        if root is not None:
-            rows = rows[np.asarray(self.stats.root_labels, dtype=object) == root] if len(rows) else rows
+        if root is None:
+            rows = np.arange(len(self.vectors))
+        else:
+            rows = self.rows_of_root.get(root, np.zeros(0, np.int64))
         if len(rows) == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         sims = self.vectors[rows] @ query
