@@ -241,7 +241,8 @@ class CoachTeam(TeamMethod):
         self.model = fit_team_model(data.rec, data.store, data.train_ids, data.rec.config.team)
 
     def predict(self, queries: Sequence[TeamQuery]) -> list[Prediction]:
-        encoded, near = encode_queries(self.rec, self.model.history, queries, self.model.config.neighbours)
+        encoded, near = encode_queries(self.rec, self.model.history, queries, self.model.config.neighbours,
+                                      unread=self.model.config.unread)
         probs = member_probabilities(self.model.members, encoded)
         is_tool = {item.name: item.kind == "tool" for item in self.rec.catalog.items}
         out: list[Prediction] = []

@@ -206,12 +206,16 @@ def _habits(stats: TeamStats, team: Sequence[str], edges: Iterable[tuple[str, st
     return sum(values) / len(values), min(values)
 
 
+def _jaccard(chosen: set[str], teams: Sequence[TeamStructure]) -> list[float]:
+    """The Jaccard similarity of `chosen` with each of `teams`."""
+    return [len(chosen & t.members) / len(chosen | t.members) for t in teams]
+
+
 def _kin_jaccard(near: Neighbours, chosen: set[str]) -> float:
     """The team's mean Jaccard similarity with the kin's teams, by similarity weight (0 without kin)."""
     if not near.kin:
         return 0.0
-    jaccard = [len(chosen & t.members) / len(chosen | t.members) for t in near.kin]
-    return float(np.dot(near.kin_weights, jaccard) / near.kin_weights.sum())
+    return float(np.dot(near.kin_weights, _jaccard(chosen, near.kin)) / near.kin_weights.sum())
 
 
 def set_features(stats: TeamStats, near: Neighbours, team: Sequence[str], prob: Mapping[str, float],
@@ -223,7 +227,7 @@ def set_features(stats: TeamStats, near: Neighbours, team: Sequence[str], prob: 
     p = np.clip(np.array([prob[m] for m in team], np.float64), 1e-4, 1 - 1e-4)
     rest = np.clip(np.array([v for m, v in prob.items() if m not in chosen], np.float64), 1e-4, 1 - 1e-4)
     mass = float(p.sum() + rest.sum())
-    jaccard = [len(chosen & t.members) / len(chosen | t.members) for t in near.teams]
+    jaccard = _jaccard(chosen, near.teams)
     exact = sum(w for w, t in zip(near.weights, near.teams, strict=True) if t.members == chosen)
     size = np.zeros(MAX_SIZE, np.float32)
     size[min(len(team), MAX_SIZE) - 1] = 1.0

@@ -17,6 +17,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from coachgraph.errors import CoachgraphError
+from coachgraph.recommend.features import FEATURE_GROUPS
 from coachgraph.recommend.scorer import ARCHS, Scorer, ScorerConfig
 from coachgraph.recommend.teamfeatures import EDGE_FEATURES, MEMBER_FEATURES, SET_FEATURES
 from coachgraph.recommend.teammodel import StandardLinear, TeamModelConfig
@@ -99,6 +100,9 @@ def team_from_file(doc: TeamDescription, tensors: dict[str, torch.Tensor]) -> Te
     """
     if doc.members.arch not in ARCHS:
         raise TeamFileError(f"team.members.arch: unknown architecture {doc.members.arch!r}")
+    unknown = [g for g in doc.config.unread if g not in FEATURE_GROUPS]
+    if unknown:
+        raise TeamFileError(f"team.config.unread: unknown feature group {unknown[0]!r}")
     try:
         stats = team_stats_from_dict(doc.stats)
     except ValidationError as exc:

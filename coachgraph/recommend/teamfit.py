@@ -5,8 +5,10 @@ a fold's traces are featurised with the statistics and teams of the other folds 
 query is with those of every training trace, so no feature has seen its own trace's team. Then:
 
 1. the member scorer of each architecture in `arch_choices` is trained on all folds but one and
-   predicts the one left out; the architecture with the lower held-out log-loss is kept, and its
-   held-out probabilities feed the next steps (stacking);
+   predicts the one left out; the architecture with the lower held-out log-loss is kept, then
+   so is the `unread_choices` setting (which agent-level feature groups it leaves unread) of the
+   lower held-out log-loss, and the held-out probabilities of the pair kept feed the next steps
+   (stacking);
 2. the edge model learns from every (caller, callee) pair of each true team;
 3. the edge threshold is the one whose call structures of the true teams best match their
    edges (directed edge F1);
@@ -60,6 +62,7 @@ from coachgraph.recommend.teamrec import (
     edge_probabilities,
     encode_queries,
     member_probabilities,
+    without_groups,
 )
 from coachgraph.recommend.teamsets import SetRows, choose_decode, training_candidates
 from coachgraph.recommend.teamstats import TeamHistory, build_team_stats, trace_root
@@ -198,15 +201,15 @@ def _train_members(data: Encoded, labels: np.ndarray, arch: str, config: TeamMod
     return model
 
 
-def _held_out(folds: list[_Fold], labels: list[np.ndarray], arch: str, config: TeamModelConfig,
+def _held_out(data: list[Encoded], labels: list[np.ndarray], arch: str, config: TeamModelConfig,
               n_items: int) -> list[np.ndarray]:
     """Each fold's member probabilities from a scorer trained on the other folds."""
     out = []
-    for k, fold in enumerate(folds):
-        rest = [f.data for j, f in enumerate(folds) if j != k]
+    for k, fold in enumerate(data):
+        rest = [d for j, d in enumerate(data) if j != k]
         y = _pad([lab for j, lab in enumerate(labels) if j != k], max(d.mask.shape[1] for d in rest))
         model = _train_members(concat(rest), y, arch, config, n_items)
-        out.append(member_probabilities(model, fold.data))
+        out.append(member_probabilities(model, fold))
     return out
 
 
@@ -237,20 +240,28 @@ def _edge_rows(folds: list[_Fold], is_tool: dict[str, bool]) -> tuple[np.ndarray
     return (np.stack(x) if x else np.zeros((0, len(EDGE_FEATURES)), np.float32)), np.array(y, np.float32)
 
 
-def _choose_arch(folds: list[_Fold], labels: list[np.ndarray], config: TeamModelConfig,
-                 n_items: int) -> tuple[str, list[np.ndarray]]:
-    """The member architecture of lowest held-out log-loss, and its held-out probabilities."""
+def _choose_members(folds: list[_Fold], labels: list[np.ndarray], config: TeamModelConfig,
+                    n_items: int) -> tuple[str, tuple[str, ...], list[np.ndarray]]:
+    """The member architecture, then the agent-level groups it leaves unread, each of lowest
+    held-out log-loss, and the held-out probabilities of the pair kept."""
     rows = sum(int(f.data.mask.sum()) for f in folds)
-    choices = config.arch_choices if len(config.arch_choices) > 1 and rows <= config.select_below else (config.arch,)
-    best: tuple[float, str, list[np.ndarray]] | None = None
-    for arch in choices:
-        probs = _held_out(folds, labels, arch, config, n_items)
-        loss = _log_loss(probs, labels, folds)
-        logger.info("team members, held-out training traces: %s log-loss %.4f", arch, loss)
-        if best is None or loss < best[0]:
-            best = (loss, arch, probs)
-    assert best is not None
-    return best[1], best[2]
+    archs = config.arch_choices if len(config.arch_choices) > 1 and rows <= config.select_below else (config.arch,)
+    tried: dict[tuple[str, tuple[str, ...]], tuple[float, list[np.ndarray]]] = {}
+
+    def trial(arch: str, unread: tuple[str, ...]) -> None:
+        probs = _held_out([without_groups(f.data, unread) for f in folds], labels, arch, config, n_items)
+        tried[(arch, unread)] = (_log_loss(probs, labels, folds), probs)
+        logger.info("team members, held-out training traces: %s without %s, log-loss %.4f",
+                    arch, list(unread), tried[(arch, unread)][0])
+
+    for arch in archs:
+        trial(arch, config.unread)
+    arch = min(archs, key=lambda a: tried[(a, config.unread)][0])
+    for unread in config.unread_choices:
+        if (arch, unread) not in tried:
+            trial(arch, unread)
+    (arch, unread), (_, probs) = min(tried.items(), key=lambda item: item[1][0])
+    return arch, unread, probs
 
 
 def _fold_models(folds: list[_Fold], members: Scorer, edges: StandardLinear, config: TeamModelConfig) -> list[TeamModel]:
@@ -340,8 +351,8 @@ def fit_team_model(rec: Recommender, store: CallTreeStore, train_ids: Sequence[s
     is_tool = _is_tool(rec)
     labels = [_labels(f.data, f.trees) for f in folds]
     n_items = len(rec.vocab) + 1
-    arch, probs = _choose_arch(folds, labels, config, n_items)
-    data = concat([f.data for f in folds])
+    arch, unread, probs = _choose_members(folds, labels, config, n_items)
+    data = without_groups(concat([f.data for f in folds]), unread)
     members = _train_members(data, _pad(labels, data.mask.shape[1]), arch, config, n_items)
     edges = fit_edges(*_edge_rows(folds, is_tool))
     tables = _edge_tables(_fold_models(folds, members, edges, config), folds, probs, config.pool, is_tool)
@@ -349,5 +360,5 @@ def fit_team_model(rec: Recommender, store: CallTreeStore, train_ids: Sequence[s
     rows = _set_rows(folds, probs, tables, threshold, config.pool, config.train.seed)
     sets = fit_sets(rows.x, rows.mask, rows.gain)
     decode, sharpness = choose_decode(rows)
-    chosen = replace(config, arch=arch, edge_threshold=threshold, decode=decode, sharpness=sharpness)
+    chosen = replace(config, arch=arch, unread=unread, edge_threshold=threshold, decode=decode, sharpness=sharpness)
     return TeamModel(history_of(rec, trees), members, edges, sets, chosen)

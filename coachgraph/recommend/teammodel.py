@@ -55,6 +55,12 @@ class TeamModelConfig:
     """Member scorer architecture (a key of `scorer.ARCHS`; chosen on folds of training traces)."""
     arch_choices: tuple[str, ...] = ("mlp", "seq", "linear")
     """Architectures compared on folds of training traces."""
+    unread: tuple[str, ...] = ("wording",)
+    """Agent-level feature groups the member scorer does not read (chosen on folds): its own
+    member features weigh each task word against each member too, and on some corpora reading
+    both overfits (NESTFUL), on others the agent-level ones add what the team's lack (Seal-Tools)."""
+    unread_choices: tuple[tuple[str, ...], ...] = (("wording",), ())
+    """The `unread` settings compared on folds of training traces, with the chosen architecture."""
     edge_threshold: float = 0.5
     """Probability above which a second caller of a member is kept (chosen on folds)."""
     decode: str = "mbr"

@@ -54,7 +54,7 @@ from coachgraph.recommend.train import Encoded, batch_tensors
 
 __all__ = ["Choice", "TeamModel", "TeamQuery", "call_order", "call_structure", "candidate_teams", "choose_team",
            "decode_index", "edge_probabilities", "encode_queries", "member_probabilities", "recommend_team",
-           "silent_callers"]
+           "silent_callers", "without_groups"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,18 +82,24 @@ class TeamModel:
         self.priors = EdgePriors.of(self.history.stats)
 
 
-TEAM_UNREAD = ("wording",)
-"""Agent-level feature groups the team scorer does not read: its own member features already
-weigh each task word against each member, and reading both overfit (on NESTFUL, member F1 0.774
-without them, 0.732 with them)."""
+def without_groups(data: Encoded, groups: Sequence[str]) -> Encoded:
+    """`data` with the agent-level feature groups `groups` zeroed: columns the member scorer leaves
+    unread (`TeamModelConfig.unread`); a constant column carries nothing through its standardisation."""
+    if not groups:
+        return data
+    feats = data.feats.copy()
+    for group in groups:
+        feats[..., group_slices()[group]] = 0.0
+    return data.with_feats(feats)
 
 
 def encode_queries(rec: Recommender, history: TeamHistory, queries: Sequence[TeamQuery], k: int,
-                   env: FeatureEnv | None = None, vocab: dict[str, int] | None = None) -> tuple[Encoded, list[Neighbours]]:
+                   env: FeatureEnv | None = None, vocab: dict[str, int] | None = None,
+                   unread: Sequence[str] = ()) -> tuple[Encoded, list[Neighbours]]:
     """Candidates of each query with agent-level and team features, and each query's neighbours.
 
     `env`, `vocab` and `history` are what the features may know (the training traces, or for a
-    training trace the other folds').
+    training trace the other folds'); the agent-level groups `unread` are zeroed.
     """
     contexts = [root_context(q.trace_id, q.task, q.candidates or rec.catalog.names(), root=q.root) for q in queries]
     data = rec.encode([Example(c, "") for c in contexts], env=env, vocab=vocab)
@@ -105,11 +111,9 @@ def encode_queries(rec: Recommender, history: TeamHistory, queries: Sequence[Tea
     n_team = team[0].shape[1] if team else 0
     feats = np.zeros((n, width, n_agent + n_team), np.float32)
     feats[..., :n_agent] = data.feats
-    for group in TEAM_UNREAD:
-        feats[..., group_slices()[group]] = 0.0
     for i, rows in enumerate(team):
         feats[i, :len(rows), n_agent:] = rows
-    return data.with_feats(feats), near
+    return without_groups(data.with_feats(feats), unread), near
 
 
 @torch.no_grad()
@@ -286,7 +290,7 @@ def call_order(members: Sequence[str], edges: Iterable[tuple[str, str]], stats: 
 def recommend_team(rec: Recommender, model: TeamModel, query: TeamQuery, limits: TeamConfig) -> Team:
     """The team `model` recommends for `query`, within `limits`, as a `Team` with per-member and
     per-edge probabilities and what each feature group added to each member's score."""
-    data, near = encode_queries(rec, model.history, [query], model.config.neighbours)
+    data, near = encode_queries(rec, model.history, [query], model.config.neighbours, unread=model.config.unread)
     names = data.names[0] if data.names else []
     choice = None
     if names:

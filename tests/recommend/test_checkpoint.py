@@ -168,3 +168,13 @@ def test_weights_that_do_not_fit_their_config_are_refused(trained: tuple[str, Se
     path.write_text(json.dumps(doc))
     with pytest.raises(ModelFileError, match="weights of scorer 0 do not fit"):
         _load(path)
+
+
+def test_a_team_setting_naming_no_feature_group_is_refused(trained: tuple[str, Settings], tmp_path: Path) -> None:
+    _, path = _copy(trained, tmp_path)
+    doc = json.loads(path.read_text())
+    doc["team"]["config"]["unread"] = ["telepathy"]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="team.config.unread: unknown feature group 'telepathy'") as exc:
+        _load(path)
+    assert exc.value.reason == "corrupt"

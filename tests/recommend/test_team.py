@@ -4,6 +4,7 @@ learned, limits are kept, the model survives its file, and the supervisor follow
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -205,3 +206,21 @@ def test_two_fits_of_the_team_model_give_the_same_weights(trained: tuple[Recomme
     assert first.members.config.arch == "seq"
     a, b = first.members.state_dict(), second.members.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_member_scorer_reads_what_its_held_out_folds_chose(trained: tuple[Recommender, StoreFingerprint],
+                                                              tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Whether the member scorer reads the agent-level `wording` columns is the setting of lower
+    held-out log-loss; a query's unread columns add nothing to any member's score."""
+    fitted, _ = trained
+    with make_store(tmp_path / "s.sqlite") as store, caplog.at_level(logging.INFO, "coachgraph.recommend.teamfit"):
+        chosen = fit_team_model(fitted, store, store.trace_ids(), FAST.team)
+        losses = {tuple(r.args[1]): r.args[2] for r in caplog.records if r.msg.startswith("team members, held-out")}
+        assert set(losses) == {("wording",), ()} and chosen.config.unread == min(losses, key=losses.__getitem__)
+        for unread in FAST.team.unread_choices:
+            config = replace(FAST.team, unread=unread, unread_choices=(unread,))
+            model = fit_team_model(fitted, store, store.trace_ids(), config)
+            team = recommend_team(fitted, model, TeamQuery("q", WEATHER, "planner"), TeamConfig())
+            wording = [m.contributions["wording"] for m in team.nodes]
+            assert model.config.unread == unread and team.nodes
+            assert all(w == 0.0 for w in wording) if unread else any(w != 0.0 for w in wording)
