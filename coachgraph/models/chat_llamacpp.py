@@ -5,9 +5,11 @@ PyTorch forward: it is the default for roles that only generate (`default_infere
 It cannot train; a student uses the local backend.
 
 `LlamaCppLM` keeps one llama.cpp context and runs one sequence at a time (the binding's `Llama`
-holds one sequence), so an answer never shares a batch with another request. The prompt's
-leading tokens that equal the previous prompt's are reused from the KV cache, as llama-cpp-python
-does; the tests check that this gives the same logits as evaluating the prompt afresh. Tokens
+holds one sequence), so an answer never shares a batch with another request. Every prompt is
+evaluated afresh: reusing the leading tokens an earlier prompt left in the KV cache, as
+llama-cpp-python does, changes how the prompt is split into batches, and where llama.cpp's
+kernels round by batch size (a build for the common x86-64 instruction sets does) an answer's
+log-probs would then depend on the request before it; the tests check they do not. Tokens
 are picked here, not by llama.cpp's sampler chain, so that each one comes with its log-prob and
 top alternatives, and sampling is seeded per completion exactly as on the local backend.
 """
@@ -107,7 +109,6 @@ class LlamaCppLM:
         template = self.llama.metadata.get("tokenizer.chat_template")
         self._formatter = None if template is None else Jinja2ChatFormatter(
             template, eos_token=self._special(self.llama.token_eos()), bos_token=self._special(self.llama.token_bos()))
-        self._cached: list[int] = []
         self._texts: dict[int, bytes] = {}
         self._lock = threading.Lock()
 
@@ -193,17 +194,9 @@ class LlamaCppLM:
                 self._evaluate([token.token_id], extend=True)
 
     def _evaluate(self, tokens: list[int], extend: bool = False) -> None:
-        """Feed `tokens` (after the cache when `extend`, else as a new prompt whose leading tokens
-        already in the cache are kept)."""
+        """Feed `tokens`: after the cache when `extend`, else as a new prompt from an empty cache."""
         if not extend:
-            keep = 0
-            limit = min(len(self._cached), len(tokens) - 1)  # the last prompt token is always fed
-            while keep < limit and self._cached[keep] == tokens[keep]:
-                keep += 1
-            self._cached = self._cached[:keep]
-            self.llama.n_tokens = keep
-            tokens = tokens[keep:]
-        self._cached.extend(tokens)
+            self.llama.n_tokens = 0
         self.llama.eval(tokens)
 
 

@@ -8,11 +8,14 @@ what else shares its matrix products. Three facts, each checked by the tests, de
   other row. `Int8Linear` quantizes each row with its own scale (its largest magnitude over
   127), multiplies in int8 with exact int32 sums, and scales each output row back: nothing
   crosses rows, and per-row scales are also finer than one shared scale;
-- float GEMM kernels round differently for rows in a ragged edge block (MKL computes one row,
-  two or three rows, and full blocks of four rows with different code), so float layers are
-  called with a row count padded to `ROW_BLOCK`; whole blocks give every row the same result
-  wherever it sits (bf16 only differs for a single row, which the padding also covers);
-- the decoder does the padding once per forward pass (`Linear.row_block`), not per layer.
+- float GEMM kernels pick their code by the row count: MKL computes one row, two or three rows
+  and full blocks of four rows with different code, and on CPUs with AVX-512 and AMX both the
+  bf16 and the fp32 kernels (and how they split rows between threads) change with the row count
+  at any padding. So a float layer calls its GEMM only ever with `CHUNK_ROWS` rows, zero rows
+  filling the last call: one row count, one code path, and every row the same result wherever it
+  sits;
+- int8 rows are independent at any row count, so nothing is padded (`Linear.row_block` is 1 for
+  every layer; a decoder pads batches to it).
 """
 
 from __future__ import annotations
@@ -23,10 +26,20 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-__all__ = ["BF16Linear", "FP32Linear", "Int8Linear", "Linear", "PRECISIONS", "ROW_BLOCK"]
+__all__ = ["BF16Linear", "CHUNK_ROWS", "FP32Linear", "Int8Linear", "Linear", "PRECISIONS"]
 
-ROW_BLOCK = 4
-"""Rows per float GEMM block on the CPUs measured: float layers see a multiple of this."""
+CHUNK_ROWS = 16
+"""Rows of every float GEMM call: a single row costs about what 16 do (the weight is read once
+either way), and a long prompt is a few calls of it."""
+
+
+def _in_chunks(x: torch.Tensor, gemm: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """`gemm` of `x`, called on `CHUNK_ROWS` rows at a time (the last filled with zero rows)."""
+    rows = x.shape[0]
+    extra = -rows % CHUNK_ROWS
+    if extra:
+        x = torch.cat([x, x.new_zeros(extra, x.shape[1])])
+    return torch.cat([gemm(part) for part in x.split(CHUNK_ROWS)])[:rows]
 
 
 class Linear(ABC):
@@ -48,27 +61,25 @@ class FP32Linear(Linear):
     """The float32 weight as it is (the transformers forward's arithmetic), in a copy of its own
     (smoothing rescales it in place)."""
 
-    row_block = ROW_BLOCK
     takes_weights = True
 
     def __init__(self, weight: torch.Tensor) -> None:
         self.weight = weight.detach().to(torch.float32, copy=True).contiguous()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight)
+        return _in_chunks(x, lambda part: F.linear(part, self.weight))
 
 
 class BF16Linear(Linear):
     """The weight stored in bfloat16 (half the bytes read per token); returns float32."""
 
-    row_block = ROW_BLOCK
     takes_weights = True
 
     def __init__(self, weight: torch.Tensor) -> None:
         self.weight = weight.detach().to(torch.bfloat16).contiguous()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x.to(torch.bfloat16), self.weight).float()
+        return _in_chunks(x.to(torch.bfloat16), lambda part: F.linear(part, self.weight)).float()
 
 
 class Int8Linear(Linear):
