@@ -14,8 +14,8 @@ what else shares its matrix products. Three facts, each checked by the tests, de
   at any padding. So a float layer calls its GEMM only ever with `CHUNK_ROWS` rows, zero rows
   filling the last call: one row count, one code path, and every row the same result wherever it
   sits;
-- int8 rows are independent at any row count, so nothing is padded (`Linear.row_block` is 1 for
-  every layer; a decoder pads batches to it).
+- int8 rows are independent at any row count, so nothing is padded: a caller passes any number
+  of rows to any layer.
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ def _in_chunks(x: torch.Tensor, gemm: Callable[[torch.Tensor], torch.Tensor]) ->
 class Linear(ABC):
     """``y = x @ W.T`` for a 2-D `x` (rows, in_features), with row-independent rounding."""
 
-    row_block: int = 1
-    """The row count the caller pads `x` to a multiple of, so that rows stay independent."""
     takes_weights: bool = False
     """Whether it keeps its weight as a float tensor, ``weight``, that a new weight of the same
     shape can be copied into in place (converted to its dtype), giving the layer that building

@@ -15,8 +15,8 @@ Batch invariance, a row's logits being bitwise those it gets alone, comes from t
   attend over a key count rounded up to `KEY_BLOCK`: softmax and the value product give exactly
   zero weight to masked slots, and a whole number of key blocks keeps every score's dot product
   on the same kernel path;
-- linear layers round each row independently (`Linear.row_block`), rotary tables are computed
-  once for every position, and the rows added to reach a whole block copy a real row.
+- linear layers round each row independently whatever the row count (`linears`), and rotary
+  tables are computed once for every position.
 """
 
 from __future__ import annotations
@@ -132,11 +132,9 @@ class LlamaDecoder(Decoder):
         self.blocks = [_block(layer, self.n_head, self.n_kv, self.head_dim) for layer in model.model.layers]
         self.head: Linear = FP32Linear(model.lm_head.weight)
         self.rope = _rope_table(cfg, self.head_dim)
-        self.row_block = self.head.row_block
         if precision == "int8" and calibration is not None:
             self._smooth(*calibration)
         self._store(PRECISIONS[precision])
-        self.row_block = self.head.row_block
 
     # ------------------------------------------------------------ weights
     def linears(self) -> dict[str, Linear]:
@@ -188,12 +186,11 @@ class LlamaDecoder(Decoder):
             raise InputError(f"a prompt of {max(lengths)} tokens plus {max_new} new tokens exceeds the model's "
                              f"context of {self.rope.shape[0]} tokens", source="messages")
         batch = len(prompts)
-        padded = _round_up(batch, self.row_block)
-        shape = (len(self.blocks), padded, self.n_kv, size, self.head_dim)
+        shape = (len(self.blocks), batch, self.n_kv, size, self.head_dim)
         self.k_cache, self.v_cache = torch.zeros(shape), torch.zeros(shape)
         starts = [sum(lengths[:b]) for b in range(batch)]
-        tokens = self._pad_rows(torch.cat(prompts))
-        rope = self.rope[self._pad_rows(torch.cat([torch.arange(n) for n in lengths]))]
+        tokens = torch.cat(prompts)
+        rope = self.rope[torch.cat([torch.arange(n) for n in lengths])]
         h = F.embedding(tokens, self.embed)  # (N, C): every prompt's tokens, one after another
         for i, blk in enumerate(self.blocks):
             q, k, v = self._qkv(blk, h, rope)
@@ -203,45 +200,34 @@ class LlamaDecoder(Decoder):
                                                             v[start:start + n])
             h = self._mlp(blk, h + blk.o(y))
         last = torch.tensor([s + n - 1 for s, n in zip(starts, lengths, strict=True)])
-        fill = torch.cat([torch.arange(batch), torch.zeros(padded - batch, dtype=torch.long)])
-        self.k_cache[:, batch:] = self.k_cache[:, :1]
-        self.v_cache[:, batch:] = self.v_cache[:, :1]
-        self.lengths = torch.tensor(lengths)[fill]
+        self.lengths = torch.tensor(lengths)
         self.rows = batch
-        return self._logits(h[last[fill]])[:batch]
+        return self._logits(h[last])
 
     def step(self, tokens: torch.Tensor) -> torch.Tensor:
-        padded = self.k_cache.shape[1]
-        tokens = torch.cat([tokens, tokens[:1].expand(padded - self.rows)])
+        batch = self.rows
         pos = self.lengths
         span = _round_up(int(pos.max()) + 1, KEY_BLOCK)
         hidden = torch.arange(span)[None, :] > pos[:, None]  # (B, S): slots after the new token
-        bias = torch.zeros(padded, 1, 1, span).masked_fill_(hidden[:, None, None], float("-inf"))
-        rows = torch.arange(padded)
+        bias = torch.zeros(batch, 1, 1, span).masked_fill_(hidden[:, None, None], float("-inf"))
+        rows = torch.arange(batch)
         h = F.embedding(tokens, self.embed)  # (B, C)
         for i, blk in enumerate(self.blocks):
             q, k, v = self._qkv(blk, h, self.rope[pos])
             self.k_cache[i, rows, :, pos] = k
             self.v_cache[i, rows, :, pos] = v
-            scores = torch.matmul(q.reshape(padded, self.n_kv, -1, self.head_dim),
+            scores = torch.matmul(q.reshape(batch, self.n_kv, -1, self.head_dim),
                                   self.k_cache[i, :, :, :span].transpose(-1, -2)) + bias  # (B, nkv, g, S)
             y = torch.matmul(torch.softmax(scores, dim=-1), self.v_cache[i, :, :, :span])  # (B, nkv, g, hd)
-            h = self._mlp(blk, h + blk.o(y.reshape(padded, -1)))
+            h = self._mlp(blk, h + blk.o(y.reshape(batch, -1)))
         self.lengths = pos + 1
-        return self._logits(h)[:self.rows]
+        return self._logits(h)
 
     def keep(self, rows: torch.Tensor) -> None:
-        count = len(rows)
-        fill = torch.cat([rows, rows[:1].expand(_round_up(count, self.row_block) - count)])
-        self.k_cache, self.v_cache = self.k_cache[:, fill], self.v_cache[:, fill]
-        self.lengths, self.rows = self.lengths[fill], count
+        self.k_cache, self.v_cache = self.k_cache[:, rows], self.v_cache[:, rows]
+        self.lengths, self.rows = self.lengths[rows], len(rows)
 
     # ------------------------------------------------------------ pieces
-    def _pad_rows(self, x: torch.Tensor) -> torch.Tensor:
-        """`x` with zero rows appended up to a whole number of `row_block` rows."""
-        extra = _round_up(x.shape[0], self.row_block) - x.shape[0]
-        return torch.cat([x, x.new_zeros(extra, *x.shape[1:])]) if extra else x
-
     def _qkv(self, blk: _Block, h: torch.Tensor, rope: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Rotated q (N, nh, hd) and k (N, nkv, hd), and v (N, nkv, hd), for hidden states `h`."""
         rows, hd = h.shape[0], self.head_dim

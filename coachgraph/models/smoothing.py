@@ -31,7 +31,6 @@ class PeakRecorder(Linear):
 
     def __init__(self, inner: Linear) -> None:
         self.inner = inner
-        self.row_block = inner.row_block
         self.peak: torch.Tensor | None = None
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
