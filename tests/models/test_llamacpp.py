@@ -4,7 +4,9 @@ depend on earlier requests."""
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from langchain_core.messages import HumanMessage
 from coachgraph.config import Settings, default_inference_model
 from coachgraph.errors import InputError
 from coachgraph.models import load_chat_model, parse_spec
-from coachgraph.models.chat_llamacpp import pick_token
+from coachgraph.models.chat_llamacpp import LlamaCppLM, pick_token
 from coachgraph.models.sampling import SamplingParams
 
 needs_llama_cpp = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
@@ -51,6 +53,17 @@ def test_pick_token_samples_by_seed_within_top_p():
     assert draws == again
     assert set(draws) == {0, 1}  # 0.5 + 0.3 reaches 0.7; tokens 2 and 3 are cut
     assert 0.5 < draws.count(0) / len(draws) < 0.75
+
+
+def test_a_null_logits_pointer_is_refused_before_it_is_read():
+    engine = object.__new__(LlamaCppLM)
+    engine.path, engine.n_vocab, engine.llama = "model.gguf", 8, SimpleNamespace(ctx=None)
+    engine._logits_of = lambda ctx, index: ctypes.POINTER(ctypes.c_float)()
+    with pytest.raises(RuntimeError, match="no logits after the last token fed to model.gguf"):
+        engine._last_logits()
+    row = (ctypes.c_float * 8)(*range(8))
+    engine._logits_of = lambda ctx, index: ctypes.cast(row, ctypes.POINTER(ctypes.c_float))
+    assert engine._last_logits().tolist() == list(range(8))
 
 
 def test_missing_gguf_file_is_named(tmp_path):
